@@ -1,0 +1,74 @@
+//! The command line (clap definitions only).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "nexus", version, about = "Keeps Kubernetes CRDs from breaking the people who depend on them")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build, compare and install datamodels and their CRDs.
+    #[command(subcommand)]
+    Datamodel(Datamodel),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Datamodel {
+    /// Compare two CRD sets and classify every change.
+    Diff(DiffArgs),
+    /// Print the rule catalogue: id, default severity, description.
+    Rules,
+}
+
+/// Report formats of CLI.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+    Github,
+    Junit,
+}
+
+/// `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    Breaking,
+    Warning,
+    Never,
+}
+
+/// Flags shared by every command that prints a report.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Lowest severity that makes the exit code 1.
+    #[arg(long, value_enum, default_value_t = FailOnArg::Breaking)]
+    pub fail_on: FailOnArg,
+    /// Severity overrides and ignores (default: .nexus-compat.yaml if present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Also list compatible changes in text output.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old CRD set: a file, a directory, git:REV:PATH, - (stdin) or cluster:[NAME].
+    pub old: String,
+    /// The new CRD set, in the same forms.
+    pub new: String,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    /// Report, but exit 0 (also --force=true|false).
+    #[arg(short, long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
+    pub force: bool,
+}

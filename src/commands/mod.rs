@@ -1,0 +1,15 @@
+//! One module per subcommand: each turns parsed flags into an exit code.
+
+pub mod diff;
+pub mod rules;
+
+use crate::cli::{Command, Datamodel};
+use crate::error::Result;
+
+/// Runs a parsed command line; returns the exit code for success (0) or findings (1).
+pub fn run(command: Command) -> Result<i32> {
+    match command {
+        Command::Datamodel(Datamodel::Diff(args)) => diff::run(&args),
+        Command::Datamodel(Datamodel::Rules) => rules::run(),
+    }
+}

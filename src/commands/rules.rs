@@ -1,0 +1,21 @@
+//! `nexus datamodel rules`: the catalogue, from the same table that drives the checker.
+
+use crate::error::Result;
+use crate::rules::CATALOGUE;
+use std::io::Write;
+
+pub fn run() -> Result<i32> {
+    let width = CATALOGUE.iter().map(|r| r.id.as_str().len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for rule in CATALOGUE {
+        out.push_str(&format!(
+            "{:<width$}  {:<10}  {}\n",
+            rule.id.as_str(),
+            rule.default_severity.as_str(),
+            rule.summary
+        ));
+    }
+    // A closed pipe (`nexus datamodel rules | head`) is not an error worth reporting.
+    let _ = std::io::stdout().write_all(out.as_bytes());
+    Ok(0)
+}

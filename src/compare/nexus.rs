@@ -1,0 +1,1 @@
+//! Rules about the nexus annotation (`metadata.annotations.nexus`) written by `datamodel build`.

@@ -1,0 +1,1 @@
+//! `.nexus-compat.yaml`: severity overrides and ignores.

@@ -1,0 +1,16 @@
+//! nexus: keeps Kubernetes CustomResourceDefinitions from breaking the people who depend on them.
+//!
+//! Data flows one way: sources are loaded into [`crd::CrdSet`]s, [`compare`] turns two sets into
+//! [`report::Change`]s, [`config`] adjusts severities and drops ignored changes, and a renderer in
+//! [`report`] prints the result. Only the ends touch the world.
+
+pub mod cli;
+pub mod commands;
+pub mod compare;
+pub mod config;
+pub mod crd;
+pub mod error;
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod validate;

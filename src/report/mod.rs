@@ -1,0 +1,232 @@
+//! Findings and the report that carries them. Rules produce [`Change`]s; renderers (one module per
+//! format) turn a [`Report`] into text. Rules never format output and renderers never decide
+//! severity.
+
+use crate::rules::{Family, RuleId};
+use serde::Serialize;
+use serde_json::Value;
+use std::fmt;
+
+/// How much a change can hurt. Ordered: `Compatible < Warning < Breaking`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Compatible,
+    Warning,
+    Breaking,
+}
+
+impl Severity {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Severity::Compatible => "compatible",
+            Severity::Warning => "warning",
+            Severity::Breaking => "breaking",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "compatible" => Some(Severity::Compatible),
+            "warning" => Some(Severity::Warning),
+            "breaking" => Some(Severity::Breaking),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One finding: one rule fired at one place.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub rule: RuleId,
+    pub severity: Severity,
+    /// `metadata.name` of the CRD.
+    pub crd: String,
+    /// The CRD version the change is about; `None` for changes to the CRD as a whole.
+    pub version: Option<String>,
+    /// Where in the CRD, list entries named by key: `/spec/versions/name=v1/schema/...`.
+    pub path: String,
+    /// Dotted field path of the object (`.spec.ports[*].name`), `None` where there is none.
+    pub field: Option<String>,
+    pub message: String,
+    /// The old value (JSON `null` where there was none).
+    pub old: Value,
+    /// The new value (JSON `null` where there is none).
+    pub new: Value,
+}
+
+impl Change {
+    /// A change with the rule's default severity.
+    pub fn new(rule: RuleId, crd: &str, version: Option<&str>, path: String) -> Change {
+        Change {
+            rule,
+            severity: rule.default_severity(),
+            crd: crd.to_string(),
+            version: version.map(str::to_string),
+            path,
+            field: None,
+            message: String::new(),
+            old: Value::Null,
+            new: Value::Null,
+        }
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> Change {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn message(mut self, message: impl Into<String>) -> Change {
+        self.message = message.into();
+        self
+    }
+
+    pub fn values(mut self, old: Value, new: Value) -> Change {
+        self.old = old;
+        self.new = new;
+        self
+    }
+
+    /// The report section this change is shown under in the text report.
+    pub fn section(&self) -> Section {
+        match self.rule.info().family {
+            Family::Nexus => Section::Nexus,
+            Family::Crd => Section::Crd,
+            Family::Property => match self.field.as_deref() {
+                Some(f) if f == ".status" || f.starts_with(".status.") || f.starts_with(".status[") => {
+                    Section::Status
+                }
+                Some(f) if f == ".spec" || f.starts_with(".spec.") || f.starts_with(".spec[") => {
+                    Section::Spec
+                }
+                _ => Section::Crd,
+            },
+        }
+    }
+
+    /// The stable order of CLI.md: CRD name, version, path, rule.
+    pub fn sort_key(&self) -> (&str, Option<&str>, &str, RuleId) {
+        (&self.crd, self.version.as_deref(), &self.path, self.rule)
+    }
+}
+
+/// Text report sections, in the order they are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Section {
+    Crd,
+    Spec,
+    Status,
+    Nexus,
+}
+
+impl Section {
+    pub const fn title(self) -> &'static str {
+        match self {
+            Section::Crd => "crd changes",
+            Section::Spec => "spec changes",
+            Section::Status => "status changes",
+            Section::Nexus => "nexus annotation changes",
+        }
+    }
+}
+
+/// The lowest severity that fails the run (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    Breaking,
+    Warning,
+    Never,
+}
+
+impl FailOn {
+    /// Whether a change of this severity fails the run.
+    pub fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailOn::Breaking => severity >= Severity::Breaking,
+            FailOn::Warning => severity >= Severity::Warning,
+            FailOn::Never => false,
+        }
+    }
+}
+
+/// What one side of the comparison was.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SideInfo {
+    /// How the user named it (`build/crds`, `git:main:config/crd`, `-`), or the baseline label.
+    pub label: String,
+    /// CRDs in the set.
+    pub crds: usize,
+    /// Documents that were read but are not CRDs.
+    pub skipped_documents: usize,
+}
+
+/// Everything a renderer needs.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub old: SideInfo,
+    pub new: SideInfo,
+    /// Sorted by [`Change::sort_key`].
+    pub changes: Vec<Change>,
+    /// Changes dropped by an `ignore` entry of the config.
+    pub ignored: usize,
+    pub fail_on: FailOn,
+    pub forced: bool,
+    /// Number of distinct CRD names across both sets.
+    pub crds: usize,
+}
+
+/// Counts per severity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub breaking: usize,
+    pub warning: usize,
+    pub compatible: usize,
+    pub crds: usize,
+}
+
+impl Report {
+    /// Builds a report; sorts the changes into the stable order.
+    pub fn new(old: SideInfo, new: SideInfo, mut changes: Vec<Change>, crds: usize) -> Report {
+        changes.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        Report {
+            old,
+            new,
+            changes,
+            ignored: 0,
+            fail_on: FailOn::Breaking,
+            forced: false,
+            crds,
+        }
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary {
+            crds: self.crds,
+            ..Summary::default()
+        };
+        for c in &self.changes {
+            match c.severity {
+                Severity::Breaking => s.breaking += 1,
+                Severity::Warning => s.warning += 1,
+                Severity::Compatible => s.compatible += 1,
+            }
+        }
+        s
+    }
+
+    /// Whether any change is at or above `--fail-on` (the JSON `verdict`).
+    pub fn failing(&self) -> bool {
+        self.changes.iter().any(|c| self.fail_on.fails(c.severity))
+    }
+
+    /// The exit code of CLI.md: 1 when a change is at or above `--fail-on` and not forced.
+    pub fn exit_code(&self) -> i32 {
+        if self.failing() && !self.forced { 1 } else { 0 }
+    }
+}
