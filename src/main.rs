@@ -12,11 +12,23 @@ fn main() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
-    match nexus::commands::run(cli.command) {
-        Ok(code) => ExitCode::from(code as u8),
-        Err(err) => {
+    // A panic is a bug; still, the user gets one line and exit 2, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("error: internal error{place}: {what}; please report this with the command that caused it");
+    }));
+    match std::panic::catch_unwind(|| nexus::commands::run(cli.command)) {
+        Ok(Ok(code)) => ExitCode::from(code as u8),
+        Ok(Err(err)) => {
             eprintln!("error: {err}");
             ExitCode::from(2)
         }
+        Err(_) => ExitCode::from(2),
     }
 }

@@ -1,8 +1,73 @@
-//! `nexus datamodel diff OLD NEW`.
+//! `nexus datamodel diff OLD NEW`: load two sets, compare, apply the config, print the report.
 
-use crate::cli::DiffArgs;
+use crate::cli::{DiffArgs, FailOnArg, Format, ReportArgs};
+use crate::compare;
+use crate::config::Config;
+use crate::crd::CrdSet;
 use crate::error::Result;
+use crate::report::{self, FailOn, Report, SideInfo};
+use crate::source::{self, SourceSpec};
+use std::io::Write;
 
-pub fn run(_args: &DiffArgs) -> Result<i32> {
-    Ok(0)
+pub fn run(args: &DiffArgs) -> Result<i32> {
+    let config = Config::discover(args.report.config.as_deref())?;
+    let old = source::load(&SourceSpec::parse(&args.old), &args.old)?;
+    let new = source::load(&SourceSpec::parse(&args.new), &args.new)?;
+    let report = check(&old, &new, &config, &args.report, args.force);
+    print_report(&report, &args.report, report::text::Mode::Diff)?;
+    Ok(report.exit_code())
+}
+
+/// Compares two loaded sets and builds the report: the one checker that `diff`, `build` and
+/// `install` share.
+pub fn check(old: &CrdSet, new: &CrdSet, config: &Config, args: &ReportArgs, forced: bool) -> Report {
+    let changes = compare::compare_sets(old, new, &config.compare_options());
+    let (changes, ignored) = config.apply(changes);
+    let crds = old
+        .crds
+        .keys()
+        .chain(new.crds.keys().filter(|k| !old.crds.contains_key(*k)))
+        .count();
+    let mut report = Report::new(side(old), side(new), changes, crds);
+    report.ignored = ignored;
+    report.fail_on = fail_on(args.fail_on);
+    report.forced = forced;
+    report
+}
+
+fn side(set: &CrdSet) -> SideInfo {
+    SideInfo {
+        label: set.label.clone(),
+        crds: set.crds.len(),
+        skipped_documents: set.skipped_documents,
+    }
+}
+
+fn fail_on(arg: FailOnArg) -> FailOn {
+    match arg {
+        FailOnArg::Breaking => FailOn::Breaking,
+        FailOnArg::Warning => FailOn::Warning,
+        FailOnArg::Never => FailOn::Never,
+    }
+}
+
+/// Renders the report in the chosen format to stdout.
+pub fn print_report(report: &Report, args: &ReportArgs, mode: report::text::Mode) -> Result<()> {
+    let out = match args.format {
+        Format::Text => report::text::render(
+            report,
+            &report::text::TextOptions {
+                color: report::text::color_enabled(),
+                verbose: args.verbose,
+                mode,
+            },
+        ),
+        Format::Json => report::json::render(report),
+        Format::Markdown => report::markdown::render(report),
+        Format::Github => report::github::render(report),
+        Format::Junit => report::junit::render(report),
+    };
+    // A closed pipe (`| head`) is not worth an error; the exit code still tells the verdict.
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    Ok(())
 }
