@@ -1,1 +1,73 @@
-//! The github report.
+//! The GitHub Actions report: one workflow command per breaking change (`::error`) and per warning
+//! (`::warning`), which GitHub shows as annotations on the run, then one plain summary line.
+//! Compatible changes get no annotation: a notice per added field would bury the ones that
+//! matter; the summary line still counts them.
+
+use super::{Report, Severity, plural};
+
+/// Renders the report as workflow commands, one per line.
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    for (crd, changes) in report.by_crd() {
+        for change in changes {
+            let command = match change.severity {
+                Severity::Breaking => "error",
+                Severity::Warning => "warning",
+                Severity::Compatible => continue,
+            };
+            let message = change.message_or_summary();
+            let data = match change.location() {
+                Some(place) => format!("{crd} {place}: {message}"),
+                None => format!("{crd}: {message}"),
+            };
+            out.push_str(&format!(
+                "::{command} title={}::{}\n",
+                escape_property(change.rule.as_str()),
+                escape_data(&data)
+            ));
+        }
+    }
+    let verdict = if report.changes.is_empty() {
+        format!("no changes in {}", plural(report.crds, "CRD", "CRDs"))
+    } else {
+        let counts = report.summary().counts();
+        match (report.failing(), report.forced) {
+            (true, false) => format!("incompatible changes: {counts}"),
+            (true, true) => format!("incompatible changes, forced: {counts}"),
+            (false, _) => format!("no incompatible changes: {counts}"),
+        }
+    };
+    // Plain text, not a command; the data it holds is ours, not the CRDs'.
+    out.push_str(&format!("nexus: {verdict}\n"));
+    out
+}
+
+/// The message part of a command, escaped as the Actions toolkit does (`escapeData` in
+/// `@actions/core` `command.ts`): `%` first, so an escape is never read twice, then CR and LF.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// A property value (`title=…`), escaped as the Actions toolkit does (`escapeProperty`): as
+/// [`escape_data`], plus `:` and `,` which end a property.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_matches_the_actions_toolkit() {
+        assert_eq!(escape_data("100%\r\nnext: a,b"), "100%25%0D%0Anext: a,b");
+        assert_eq!(
+            escape_property("100%\r\nnext: a,b"),
+            "100%25%0D%0Anext%3A a%2Cb"
+        );
+        // An escape already in the data is not decoded by the runner.
+        assert_eq!(escape_data("%0A"), "%250A");
+    }
+}

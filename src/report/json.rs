@@ -1,1 +1,82 @@
-//! The json report.
+//! The JSON report (`--format json`), version 1 of CLI.md. The key set and key order are public
+//! interface: they come from the field order of the structs below, never from a map (serde_json's
+//! default map sorts its keys).
+
+use super::{Change, Report, Severity, Summary};
+use serde::Serialize;
+use serde_json::Value;
+
+/// The schema version written in the `version` key.
+pub const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    verdict: &'static str,
+    forced: bool,
+    summary: Summary,
+    changes: Vec<JsonChange<'a>>,
+}
+
+/// One entry of `changes`. A struct of its own (not `Change` itself) so that a field added to
+/// `Change` for internal use can never leak into the public schema.
+#[derive(Serialize)]
+struct JsonChange<'a> {
+    rule: &'static str,
+    severity: Severity,
+    crd: &'a str,
+    version: Option<&'a str>,
+    path: &'a str,
+    field: Option<&'a str>,
+    message: &'a str,
+    old: &'a Value,
+    new: &'a Value,
+}
+
+impl<'a> From<&'a Change> for JsonChange<'a> {
+    fn from(c: &'a Change) -> Self {
+        JsonChange {
+            rule: c.rule.as_str(),
+            severity: c.severity,
+            crd: &c.crd,
+            version: c.version.as_deref(),
+            path: &c.path,
+            field: c.field.as_deref(),
+            message: &c.message,
+            old: &c.old,
+            new: &c.new,
+        }
+    }
+}
+
+/// `breaking` when any change at or above `--fail-on` remains, else `compatible`.
+pub fn verdict(report: &Report) -> &'static str {
+    if report.failing() {
+        "breaking"
+    } else {
+        "compatible"
+    }
+}
+
+/// Renders the report as pretty-printed JSON with a trailing newline. Every change is listed,
+/// compatible ones included, in the stable order of CLI.md.
+pub fn render(report: &Report) -> String {
+    let document = Document {
+        version: VERSION,
+        verdict: verdict(report),
+        forced: report.forced,
+        summary: report.summary(),
+        changes: report
+            .by_crd()
+            .into_iter()
+            .flat_map(|(_, changes)| changes)
+            .map(JsonChange::from)
+            .collect(),
+    };
+    // Serializing structs of strings, numbers and `serde_json::Value`s cannot fail: a `Value`
+    // map always has string keys and never holds a non-finite number.
+    let mut out = serde_json::to_string_pretty(&document)
+        .expect("a document of plain structs and JSON values always serializes");
+    out.push('\n');
+    out
+}

@@ -2,6 +2,12 @@
 //! format) turn a [`Report`] into text. Rules never format output and renderers never decide
 //! severity.
 
+pub mod github;
+pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod text;
+
 use crate::rules::{Family, RuleId};
 use serde::Serialize;
 use serde_json::Value;
@@ -93,13 +99,33 @@ impl Change {
         self
     }
 
+    /// The message, or the rule's one-line description when the change carries none.
+    pub fn message_or_summary(&self) -> &str {
+        if self.message.is_empty() {
+            self.rule.info().summary
+        } else {
+            &self.message
+        }
+    }
+
+    /// Where the change is, for one-line formats: the dotted field path when there is one, else
+    /// the path; `None` for a change to the CRD as a whole with no path (an added CRD).
+    pub fn location(&self) -> Option<&str> {
+        self.field
+            .as_deref()
+            .or(Some(self.path.as_str()))
+            .filter(|l| !l.is_empty())
+    }
+
     /// The report section this change is shown under in the text report.
     pub fn section(&self) -> Section {
         match self.rule.info().family {
             Family::Nexus => Section::Nexus,
             Family::Crd => Section::Crd,
             Family::Property => match self.field.as_deref() {
-                Some(f) if f == ".status" || f.starts_with(".status.") || f.starts_with(".status[") => {
+                Some(f)
+                    if f == ".status" || f.starts_with(".status.") || f.starts_with(".status[") =>
+                {
                     Section::Status
                 }
                 Some(f) if f == ".spec" || f.starts_with(".spec.") || f.starts_with(".spec[") => {
@@ -179,6 +205,18 @@ pub struct Report {
     pub forced: bool,
     /// Number of distinct CRD names across both sets.
     pub crds: usize,
+    /// The distinct CRD names across both sets, sorted; empty when the caller did not supply them
+    /// (see [`Report::with_crd_names`]). The JUnit report needs them to list unchanged CRDs.
+    pub crd_names: Vec<String>,
+}
+
+/// `1 thing` / `2 things`.
+pub(crate) fn plural(n: usize, singular: &str, plural: &str) -> String {
+    if n == 1 {
+        format!("{n} {singular}")
+    } else {
+        format!("{n} {plural}")
+    }
 }
 
 /// Counts per severity.
@@ -188,6 +226,19 @@ pub struct Summary {
     pub warning: usize,
     pub compatible: usize,
     pub crds: usize,
+}
+
+impl Summary {
+    /// `1 breaking, 0 warnings, 2 compatible in 3 CRDs`: the counts as every format words them.
+    pub fn counts(&self) -> String {
+        format!(
+            "{} breaking, {}, {} compatible in {}",
+            self.breaking,
+            plural(self.warning, "warning", "warnings"),
+            self.compatible,
+            plural(self.crds, "CRD", "CRDs")
+        )
+    }
 }
 
 impl Report {
@@ -202,7 +253,36 @@ impl Report {
             fail_on: FailOn::Breaking,
             forced: false,
             crds,
+            crd_names: Vec::new(),
         }
+    }
+
+    /// Records the names of every CRD in either set (sorted, duplicates dropped) and sets
+    /// [`Report::crds`] to their number.
+    pub fn with_crd_names<I, S>(mut self, names: I) -> Report
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        let names: std::collections::BTreeSet<String> = names.into_iter().map(Into::into).collect();
+        self.crd_names = names.into_iter().collect();
+        self.crds = self.crd_names.len();
+        self
+    }
+
+    /// The changes grouped per CRD, CRDs by name and changes in [`Change::sort_key`] order
+    /// within each group (the order does not depend on how `changes` was filled).
+    pub fn by_crd(&self) -> Vec<(&str, Vec<&Change>)> {
+        let mut sorted: Vec<&Change> = self.changes.iter().collect();
+        sorted.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        let mut groups: Vec<(&str, Vec<&Change>)> = Vec::new();
+        for change in sorted {
+            match groups.last_mut() {
+                Some((crd, list)) if *crd == change.crd => list.push(change),
+                _ => groups.push((&change.crd, vec![change])),
+            }
+        }
+        groups
     }
 
     pub fn summary(&self) -> Summary {
