@@ -62,7 +62,7 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The old CRD set: a file, a directory, git:REV:PATH, - (stdin) or cluster:[NAME].
+    /// The old CRD set: a file, a directory, git:REV:PATH, - (stdin) or `cluster:[NAME]`.
     pub old: String,
     /// The new CRD set, in the same forms.
     pub new: String,

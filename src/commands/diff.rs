@@ -23,12 +23,8 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
 pub fn check(old: &CrdSet, new: &CrdSet, config: &Config, args: &ReportArgs, forced: bool) -> Report {
     let changes = compare::compare_sets(old, new, &config.compare_options());
     let (changes, ignored) = config.apply(changes);
-    let crds = old
-        .crds
-        .keys()
-        .chain(new.crds.keys().filter(|k| !old.crds.contains_key(*k)))
-        .count();
-    let mut report = Report::new(side(old), side(new), changes, crds);
+    let names = old.crds.keys().chain(new.crds.keys()).cloned();
+    let mut report = Report::new(side(old), side(new), changes, 0).with_crd_names(names);
     report.ignored = ignored;
     report.fail_on = fail_on(args.fail_on);
     report.forced = forced;
