@@ -35,9 +35,6 @@ fn missing<'a>(from: &'a [Value], to: &[Value]) -> Vec<&'a Value> {
 }
 
 fn one_of(n: &mut NodeCx<'_, '_, '_>) {
-    if n.is_claimed(Kw::OneOf) {
-        return;
-    }
     let Some((old, new)) = branches(n, Kw::OneOf) else {
         return;
     };
@@ -50,7 +47,7 @@ fn one_of(n: &mut NodeCx<'_, '_, '_>) {
     let message = if old.is_empty() {
         format!(
             "oneOf added to {subject}: objects must match exactly one of its {}",
-            count(new.len(), "branch")
+            count(new.len(), "branch", "branches")
         )
     } else if new.is_empty() {
         format!(
@@ -59,8 +56,8 @@ fn one_of(n: &mut NodeCx<'_, '_, '_>) {
     } else {
         format!(
             "oneOf of {subject} changed ({} added, {} removed): objects valid before may match no branch or several",
-            count(added.len(), "branch"),
-            count(removed.len(), "branch")
+            count(added.len(), "branch", "branches"),
+            count(removed.len(), "branch", "branches")
         )
     };
     let (o, v) = n.get(Kw::OneOf);
@@ -90,7 +87,7 @@ fn any_of(n: &mut NodeCx<'_, '_, '_>) {
     let message = if old.is_empty() {
         format!(
             "anyOf added to {subject}: objects must match one of its {}",
-            count(new.len(), "branch")
+            count(new.len(), "branch", "branches")
         )
     } else if new.is_empty() {
         format!(
@@ -99,8 +96,8 @@ fn any_of(n: &mut NodeCx<'_, '_, '_>) {
     } else {
         format!(
             "anyOf of {subject} changed ({} added, {} removed): objects valid before may match no branch",
-            count(added.len(), "branch"),
-            count(removed.len(), "branch")
+            count(added.len(), "branch", "branches"),
+            count(removed.len(), "branch", "branches")
         )
     };
     let (o, v) = n.get(Kw::AnyOf);
@@ -123,7 +120,7 @@ fn all_of(n: &mut NodeCx<'_, '_, '_>) {
     if !added.is_empty() {
         let message = format!(
             "{} added to allOf of {subject}: objects must match {} too",
-            count(added.len(), "branch"),
+            count(added.len(), "branch", "branches"),
             if added.len() == 1 { "it" } else { "them" }
         );
         n.emit(
@@ -138,7 +135,7 @@ fn all_of(n: &mut NodeCx<'_, '_, '_>) {
     if !removed.is_empty() {
         let message = format!(
             "{} removed from allOf of {subject}: clients may see values it used to exclude",
-            count(removed.len(), "branch")
+            count(removed.len(), "branch", "branches")
         );
         n.emit(
             RuleId::AllOfBranchRemoved,

@@ -39,6 +39,47 @@ pub(crate) fn json_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// [`json_eq`], but giving up (`None`) rather than looking deeper than `max_depth` levels when
+/// no difference was found above that depth. The walker uses it to skip equal subtrees: a
+/// bounded check keeps the walk linear even for schemas nested thousands of levels deep (an
+/// unbounded check at every level would make it quadratic).
+pub(crate) fn json_eq_within(a: &Value, b: &Value, max_depth: usize) -> Option<bool> {
+    let mut pending: Vec<(&Value, &Value, usize)> = Vec::new();
+    let mut too_deep = false;
+    let (mut a, mut b, mut depth) = (a, b, 0);
+    loop {
+        if !std::ptr::eq(a, b) {
+            match (a, b) {
+                (Value::Null, Value::Null) => {}
+                (Value::Bool(x), Value::Bool(y)) if x == y => {}
+                (Value::Number(x), Value::Number(y)) if num_eq(x, y) => {}
+                (Value::String(x), Value::String(y)) if x == y => {}
+                (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                    if depth >= max_depth {
+                        too_deep |= !x.is_empty();
+                    } else {
+                        pending.extend(x.iter().zip(y).map(|(x, y)| (x, y, depth + 1)));
+                    }
+                }
+                (Value::Object(x), Value::Object(y)) if x.len() == y.len() => {
+                    for (key, xv) in x {
+                        match y.get(key) {
+                            Some(yv) if depth < max_depth => pending.push((xv, yv, depth + 1)),
+                            Some(_) => too_deep = true,
+                            None => return Some(false),
+                        }
+                    }
+                }
+                _ => return Some(false),
+            }
+        }
+        match pending.pop() {
+            Some((x, y, d)) => (a, b, depth) = (x, y, d),
+            None => return if too_deep { None } else { Some(true) },
+        }
+    }
+}
+
 /// [`json_eq`] over optional values (`None` only equals `None`).
 pub(crate) fn opt_json_eq(a: Option<&Value>, b: Option<&Value>) -> bool {
     match (a, b) {
@@ -197,6 +238,19 @@ mod tests {
         assert!(!json_eq(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
         assert!(!json_eq(&json!({"a": 1}), &json!({"b": 1})));
         assert!(!json_eq(&json!(null), &json!(false)));
+    }
+
+    #[test]
+    fn bounded_equality_gives_up_below_its_depth() {
+        let a = json!({"a": {"b": {"c": 1}}});
+        let b = json!({"a": {"b": {"c": 2}}});
+        let c = json!({"a": {"b": {"c": 1}}, "x": 1});
+        assert_eq!(json_eq_within(&a, &a.clone(), 3), Some(true));
+        assert_eq!(json_eq_within(&a, &a.clone(), 2), None);
+        assert_eq!(json_eq_within(&a, &b, 3), Some(false));
+        assert_eq!(json_eq_within(&a, &b, 2), None);
+        assert_eq!(json_eq_within(&a, &c, 0), Some(false));
+        assert_eq!(json_eq_within(&json!([]), &json!([]), 0), Some(true));
     }
 
     #[test]

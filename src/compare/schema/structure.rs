@@ -4,7 +4,7 @@
 use super::empty_schema;
 use super::keyword::Kw;
 use super::node::{NodeCx, Seg};
-use super::show::{finding_value, word};
+use super::show::finding_value;
 use crate::rules::RuleId;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -186,11 +186,11 @@ fn additional_properties(n: &mut NodeCx<'_, '_, '_>) {
                 "{subject} changed from an object with fixed properties to a map: clients reading its properties break"
             )
         }
-        (Extra::Schema(_), _) => {
-            format!(
-                "map value schema of {subject} removed ({}): stored map values may be pruned or rejected",
-                word(new_raw)
-            )
+        (Extra::Schema(_), Extra::Closed) => format!(
+            "map value schema of {subject} replaced by additionalProperties: false: stored maps with keys are rejected"
+        ),
+        (Extra::Schema(_), Extra::Open) => {
+            format!("map value schema of {subject} removed: stored map values are pruned")
         }
         (_, Extra::Schema(_)) => {
             format!(

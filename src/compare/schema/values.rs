@@ -63,7 +63,7 @@ fn enum_(n: &mut NodeCx<'_, '_, '_>) {
             let values: Vec<&Value> = new.iter().collect();
             let message = format!(
                 "enum added to {subject}: only {} ({}) accepted, objects with other values are rejected",
-                count(new.len(), "value"),
+                count(new.len(), "value", "values"),
                 json_list(&values)
             );
             n.emit(
