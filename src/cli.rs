@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "nexus", version, about = "Keeps Kubernetes CRDs from breaking the people who depend on them")]
+#[command(
+    name = "nexus",
+    version,
+    about = "Keeps Kubernetes CRDs from breaking the people who depend on them"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
