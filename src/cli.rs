@@ -25,6 +25,8 @@ pub enum Command {
 pub enum Datamodel {
     /// Compare two CRD sets and classify every change.
     Diff(DiffArgs),
+    /// Turn the datamodel into CRDs, check them against the previous CRDs, write them.
+    Build(BuildArgs),
     /// Print the rule catalogue: id, default severity, description.
     Rules,
 }
@@ -75,4 +77,28 @@ pub struct DiffArgs {
     /// Report, but exit 0 (also --force=true|false).
     #[arg(short, long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Datamodel name (default: datamodelName from nexus.yaml).
+    #[arg(short, long)]
+    pub name: Option<String>,
+    /// The datamodel's root (holds nexus.yaml and go.mod).
+    #[arg(long, default_value = ".")]
+    pub datamodel: PathBuf,
+    /// Where generated CRDs go, one file per CRD (relative to the datamodel root).
+    #[arg(long, default_value = "build/crds")]
+    pub output: PathBuf,
+    /// Write the new CRDs even if the change is breaking (also --force=true|false).
+    #[arg(short, long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
+    pub force: bool,
+    /// Directory holding the previous CRDs (default: --output).
+    #[arg(long)]
+    pub prev_spec_dir: Option<PathBuf>,
+    /// Read --prev-spec-dir from this git revision (branch, remote branch, tag, commit), without a checkout.
+    #[arg(long)]
+    pub prev_spec_branch: Option<String>,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }

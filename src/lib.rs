@@ -10,6 +10,7 @@ pub mod compare;
 pub mod config;
 pub mod crd;
 pub mod error;
+pub mod output;
 pub mod report;
 pub mod rules;
 pub mod source;

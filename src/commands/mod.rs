@@ -1,5 +1,6 @@
 //! One module per subcommand: each turns parsed flags into an exit code.
 
+pub mod build;
 pub mod diff;
 pub mod rules;
 
@@ -10,6 +11,7 @@ use crate::error::Result;
 pub fn run(command: Command) -> Result<i32> {
     match command {
         Command::Datamodel(Datamodel::Diff(args)) => diff::run(&args),
+        Command::Datamodel(Datamodel::Build(args)) => build::run(&args),
         Command::Datamodel(Datamodel::Rules) => rules::run(),
     }
 }

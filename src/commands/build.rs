@@ -1,0 +1,156 @@
+//! `nexus datamodel build`: datamodel → CRDs, checked against the previous CRDs, written
+//! atomically unless the change is breaking (or `--force`).
+
+use crate::cli::BuildArgs;
+use crate::commands::diff::{check, print_report};
+use crate::config::Config;
+use crate::crd::{Crd, CrdSet, Origin};
+use crate::error::{Error, Result};
+use crate::report::text::Mode;
+use crate::{datamodel, generate, output, source};
+use std::path::{Path, PathBuf};
+
+pub fn run(args: &BuildArgs) -> Result<i32> {
+    let root = args.datamodel.clone();
+    let dm = datamodel::load(&root)?;
+    let crds = generate::generate(&dm)?;
+
+    let prev_dir = args.prev_spec_dir.clone().unwrap_or_else(|| args.output.clone());
+    let baseline = Baseline::find(&root, &prev_dir, args.prev_spec_branch.as_deref())?;
+    let old = baseline.load()?;
+    let new = generated_set(&crds, &args.output);
+
+    let config = Config::discover(args.report.config.as_deref())?;
+    let name = args.name.clone().or(dm.name.clone()).unwrap_or_else(|| dm.group.clone());
+    let report = check(&old, &new, &config, &args.report, args.force);
+    print_report(
+        &report,
+        &args.report,
+        Mode::Build {
+            baseline: format!("datamodel {name}: {}", baseline.label),
+        },
+    )?;
+    if report.failing() && !args.force {
+        return Ok(1);
+    }
+    let output = resolve(&root, &args.output);
+    let files: Vec<(String, String)> = crds.into_iter().map(|c| (c.file_name, c.yaml)).collect();
+    output::replace_dir(&output, &files)?;
+    Ok(0)
+}
+
+/// Where the previous CRDs come from (CLI.md "Where the previous CRDs come from").
+struct Baseline {
+    label: String,
+    source: BaselineSource,
+}
+
+enum BaselineSource {
+    /// The directory as committed at a revision of the repository holding the datamodel.
+    Git { root: PathBuf, rev: String, path: String },
+    /// The directory on disk.
+    Dir(PathBuf),
+    /// A first build: nothing to compare with.
+    None,
+}
+
+impl Baseline {
+    fn find(root: &Path, prev_dir: &Path, branch: Option<&str>) -> Result<Baseline> {
+        let shown = prev_dir.display().to_string();
+        let git_path = git_relative(prev_dir);
+        if let Some(rev) = branch {
+            if !source::in_git_repository(root) {
+                return Err(Error::Git(format!(
+                    "--prev-spec-branch {rev} needs a git repository, but {} is not inside one; use --prev-spec-dir instead",
+                    root.display()
+                )));
+            }
+            if !source::git_path_exists(root, rev, &git_path)? {
+                return Err(Error::Git(format!(
+                    "{shown} does not exist at git revision {}; build and commit it there first, or leave out --prev-spec-branch",
+                    source::git_label(root, rev)?
+                )));
+            }
+            return Ok(Baseline {
+                label: format!("{shown} at {}", source::git_label(root, rev)?),
+                source: BaselineSource::Git {
+                    root: root.to_path_buf(),
+                    rev: rev.to_string(),
+                    path: git_path,
+                },
+            });
+        }
+        if source::in_git_repository(root)
+            && has_commits(root)
+            && source::git_path_exists(root, "HEAD", &git_path)?
+        {
+            return Ok(Baseline {
+                label: format!("{shown} at {}", source::git_label(root, "HEAD")?),
+                source: BaselineSource::Git {
+                    root: root.to_path_buf(),
+                    rev: "HEAD".to_string(),
+                    path: git_path,
+                },
+            });
+        }
+        let on_disk = resolve(root, prev_dir);
+        if on_disk.is_dir() {
+            return Ok(Baseline {
+                label: format!("{shown} on disk"),
+                source: BaselineSource::Dir(on_disk),
+            });
+        }
+        Ok(Baseline {
+            label: format!("none: {shown} does not exist yet (first build)"),
+            source: BaselineSource::None,
+        })
+    }
+
+    fn load(&self) -> Result<CrdSet> {
+        match &self.source {
+            BaselineSource::Git { root, rev, path } => source::load_git(root, rev, path, &self.label),
+            BaselineSource::Dir(dir) => source::load_path(dir, &self.label),
+            BaselineSource::None => Ok(CrdSet::new(&self.label)),
+        }
+    }
+}
+
+/// A fresh repository (no commit yet) has no HEAD to read a baseline from.
+fn has_commits(root: &Path) -> bool {
+    git2::Repository::discover(root)
+        .ok()
+        .is_some_and(|repo| repo.head().is_ok())
+}
+
+/// The git path of `dir`: relative paths are relative to the datamodel root (`./` tells the git
+/// source so), absolute ones are used as they are.
+fn git_relative(dir: &Path) -> String {
+    if dir.is_absolute() {
+        dir.display().to_string()
+    } else {
+        format!("./{}", dir.display())
+    }
+}
+
+/// Relative output and baseline paths are relative to the datamodel root.
+fn resolve(root: &Path, dir: &Path) -> PathBuf {
+    if dir.is_absolute() { dir.to_path_buf() } else { root.join(dir) }
+}
+
+fn generated_set(crds: &[generate::GeneratedCrd], output: &Path) -> CrdSet {
+    let mut set = CrdSet::new(format!("{} (generated)", output.display()));
+    for c in crds {
+        set.crds.insert(
+            c.name.clone(),
+            Crd {
+                name: c.name.clone(),
+                doc: c.doc.clone(),
+                origin: Origin {
+                    file: output.join(&c.file_name).display().to_string(),
+                    line: Some(1),
+                },
+            },
+        );
+    }
+    set
+}
