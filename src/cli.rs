@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "nexus", version, about = "Keeps Kubernetes CRDs from breaking the people who depend on them")]
+#[command(
+    name = "nexus",
+    version,
+    about = "Keeps Kubernetes CRDs from breaking the people who depend on them"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -19,6 +23,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum Datamodel {
+    /// Create a datamodel workspace: nexus.yaml, go.mod and root.go with one root node.
+    Init(InitArgs),
     /// Compare two CRD sets and classify every change.
     Diff(DiffArgs),
     /// Print the rule catalogue: id, default severity, description.
@@ -71,4 +77,17 @@ pub struct DiffArgs {
     /// Report, but exit 0 (also --force=true|false).
     #[arg(short, long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Datamodel name: the Go module path in go.mod and `datamodelName` in nexus.yaml.
+    #[arg(long)]
+    pub name: String,
+    /// API group suffix: package p of the datamodel gets the group p.GROUP.
+    #[arg(long)]
+    pub group: String,
+    /// Directory for the workspace (created when missing; must not hold a datamodel yet).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
 }

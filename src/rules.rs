@@ -186,7 +186,10 @@ mod tests {
         for row in CATALOGUE {
             let id = row.id.as_str();
             assert!(seen.insert(id), "{id} twice");
-            assert!(id.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{id}");
+            assert!(
+                id.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{id}"
+            );
         }
         assert_eq!(RuleId::parse("no-such-rule"), None);
     }

@@ -1,6 +1,7 @@
 //! One module per subcommand: each turns parsed flags into an exit code.
 
 pub mod diff;
+pub mod init;
 pub mod rules;
 
 use crate::cli::{Command, Datamodel};
@@ -10,6 +11,7 @@ use crate::error::Result;
 pub fn run(command: Command) -> Result<i32> {
     match command {
         Command::Datamodel(Datamodel::Diff(args)) => diff::run(&args),
+        Command::Datamodel(Datamodel::Init(args)) => init::run(&args),
         Command::Datamodel(Datamodel::Rules) => rules::run(),
     }
 }

@@ -5,7 +5,11 @@ use crate::rules::CATALOGUE;
 use std::io::Write;
 
 pub fn run() -> Result<i32> {
-    let width = CATALOGUE.iter().map(|r| r.id.as_str().len()).max().unwrap_or(0);
+    let width = CATALOGUE
+        .iter()
+        .map(|r| r.id.as_str().len())
+        .max()
+        .unwrap_or(0);
     let mut out = String::new();
     for rule in CATALOGUE {
         out.push_str(&format!(

@@ -99,7 +99,9 @@ impl Change {
             Family::Nexus => Section::Nexus,
             Family::Crd => Section::Crd,
             Family::Property => match self.field.as_deref() {
-                Some(f) if f == ".status" || f.starts_with(".status.") || f.starts_with(".status[") => {
+                Some(f)
+                    if f == ".status" || f.starts_with(".status.") || f.starts_with(".status[") =>
+                {
                     Section::Status
                 }
                 Some(f) if f == ".spec" || f.starts_with(".spec.") || f.starts_with(".spec[") => {
