@@ -61,7 +61,7 @@ pub(crate) fn discover(root: &Path, ignored: &[String]) -> Result<Vec<PackageDir
             };
             if file_type.is_dir() {
                 // Symbolic links to directories are not followed (as `go build ./...` does not).
-                if skipped_dir_name(&name) || ignored.iter().any(|d| *d == child_rel) {
+                if skipped_dir_name(&name) || ignored.contains(&child_rel) {
                     continue;
                 }
                 if depth + 1 > MAX_DIR_DEPTH {

@@ -239,8 +239,7 @@ impl<'a> Walker<'a> {
         let mut imports = Vec::new();
         let mut types = Vec::new();
         let mut vars = Vec::new();
-        let mut cursor = root.walk();
-        for child in root.named_children(&mut cursor) {
+        for (child, doc) in self.with_docs(root) {
             match child.kind() {
                 "package_clause" => {
                     if let Some(id) = child.named_child(0) {
@@ -248,7 +247,7 @@ impl<'a> Walker<'a> {
                     }
                 }
                 "import_declaration" => self.imports(child, &mut imports),
-                "type_declaration" => self.type_declaration(child, &mut types)?,
+                "type_declaration" => self.type_declaration(child, doc, &mut types)?,
                 "var_declaration" => self.var_declaration(child, &mut vars)?,
                 _ => {}
             }
@@ -299,21 +298,26 @@ impl<'a> Walker<'a> {
         })
     }
 
-    fn type_declaration(&self, decl: TsNode, out: &mut Vec<TypeDeclSyntax>) -> Result<()> {
-        let mut cursor = decl.walk();
-        let specs: Vec<TsNode> = decl
-            .named_children(&mut cursor)
-            .filter(|n| matches!(n.kind(), "type_spec" | "type_alias"))
+    fn type_declaration(
+        &self,
+        decl: TsNode,
+        decl_doc: Vec<CommentLine>,
+        out: &mut Vec<TypeDeclSyntax>,
+    ) -> Result<()> {
+        let specs: Vec<(TsNode, Vec<CommentLine>)> = self
+            .with_docs(decl)
+            .into_iter()
+            .filter(|(n, _)| matches!(n.kind(), "type_spec" | "type_alias"))
             .collect();
         // `type T struct{}` keeps its doc comment above the `type` keyword; in a group
         // `type ( … )` each spec has its own, and a lone spec may use the group's.
-        let decl_doc = self.doc_comments(decl);
         let single = specs.len() == 1;
-        for spec in specs {
-            let mut doc = self.doc_comments(spec);
-            if doc.is_empty() && single {
-                doc = decl_doc.clone();
-            }
+        for (spec, doc) in specs {
+            let doc = if doc.is_empty() && single {
+                decl_doc.clone()
+            } else {
+                doc
+            };
             let (Some(name), Some(ty)) = (
                 spec.child_by_field_name("name"),
                 spec.child_by_field_name("type"),
@@ -380,29 +384,50 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    /// The comment group that ends on the line right above `node` (Go's doc comment rule),
-    /// split into lines. A comment that trails code on its own line belongs to that code.
-    fn doc_comments(&self, node: TsNode) -> Vec<CommentLine> {
+    /// The named children of `parent` other than comments, each with its doc comment: the
+    /// comment group that ends on the line right above it (Go's rule). A comment that trails
+    /// code on its own line belongs to that code. One pass, so large files stay linear.
+    fn with_docs(&self, parent: TsNode<'a>) -> Vec<(TsNode<'a>, Vec<CommentLine>)> {
+        let mut out = Vec::new();
         let mut group: Vec<TsNode> = Vec::new();
-        let mut next_row = node.start_position().row;
-        let mut current = node.prev_sibling();
-        while let Some(prev) = current {
-            if prev.kind() != "comment" || prev.end_position().row + 1 != next_row {
-                break;
+        let mut last_code_row: Option<usize> = None;
+        let mut cursor = parent.walk();
+        for child in parent.children(&mut cursor) {
+            let row = child.start_position().row;
+            if child.kind() == "comment" {
+                let adjacent = group
+                    .last()
+                    .is_some_and(|prev| prev.end_position().row + 1 == row);
+                if !adjacent {
+                    group.clear();
+                }
+                if last_code_row != Some(row) {
+                    group.push(child);
+                }
+                continue;
             }
-            if let Some(before) = prev.prev_sibling()
-                && before.kind() != "comment"
-                && before.end_position().row == prev.start_position().row
+            let doc = if group
+                .last()
+                .is_some_and(|c| c.end_position().row + 1 == row)
             {
-                break;
+                self.comment_lines(&group)
+            } else {
+                Vec::new()
+            };
+            group.clear();
+            if child.is_named() {
+                out.push((child, doc));
             }
-            group.push(prev);
-            next_row = prev.start_position().row;
-            current = prev.prev_sibling();
+            last_code_row = Some(child.end_position().row);
         }
-        group.reverse();
+        out
+    }
+
+    /// The lines of a comment group, without `//`, `/*` and `*/`.
+    fn comment_lines(&self, group: &[TsNode]) -> Vec<CommentLine> {
         let mut lines = Vec::new();
         for comment in group {
+            let comment = *comment;
             let text = self.text(comment);
             let start = comment.start_position();
             if let Some(rest) = text.strip_prefix("//") {
@@ -502,8 +527,7 @@ impl<'a> Walker<'a> {
 
     fn fields(&self, list: TsNode, depth: usize) -> Result<Vec<FieldSyntax>> {
         let mut out = Vec::new();
-        let mut cursor = list.walk();
-        for decl in list.named_children(&mut cursor) {
+        for (decl, doc) in self.with_docs(list) {
             if decl.kind() != "field_declaration" {
                 continue;
             }
@@ -531,7 +555,7 @@ impl<'a> Walker<'a> {
                 tag: decl
                     .child_by_field_name("tag")
                     .map(|t| self.string_literal(t)),
-                doc: self.doc_comments(decl),
+                doc,
                 pos: self.pos(decl),
             });
         }

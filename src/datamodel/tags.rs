@@ -131,7 +131,7 @@ mod tests {
     #[test]
     fn interprets_json_options() {
         let t = |s: &str| StructTag::parse(s).json();
-        assert_eq!(t(r#"json:"-""#).skip, true);
+        assert!(t(r#"json:"-""#).skip);
         let dash = t(r#"json:"-,""#);
         assert!(!dash.skip);
         assert_eq!(dash.name.as_deref(), Some("-"));

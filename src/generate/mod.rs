@@ -11,8 +11,8 @@ use crate::datamodel::{Datamodel, NodeId};
 use crate::error::{Error, Result};
 use naming::CrdNames;
 use rayon::prelude::*;
-use schema::SchemaBuilder;
-use serde_json::{Map, Value, json};
+use schema::{SchemaBuilder, object};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 
 /// One generated CRD.
@@ -82,57 +82,51 @@ fn check_names(dm: &Datamodel, names: &[CrdNames]) -> Result<()> {
     Ok(())
 }
 
-/// Sorts every mapping's keys, recursively (the order kubectl and the original compiler use).
-fn sorted(value: Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, v)| (k, sorted(v)))
-                    .collect::<Map<_, _>>(),
-            )
-        }
-        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
-        other => other,
-    }
-}
-
 fn crd(dm: &Datamodel, id: NodeId, names: &[CrdNames]) -> Result<GeneratedCrd> {
     let node = &dm.nodes[id];
     let n = &names[id];
     let schema = SchemaBuilder::new(dm).node_schema(node, n)?;
     // The original compiler wrote the annotation as a YAML literal block, so it ends in "\n".
     let annotation = format!("{}\n", annotation::nexus_annotation(dm, id, names));
-    let doc = sorted(json!({
-        "apiVersion": "apiextensions.k8s.io/v1",
-        "kind": "CustomResourceDefinition",
-        "metadata": {
-            "name": n.crd_name,
-            "annotations": {"nexus": annotation},
-        },
-        "spec": {
-            "group": n.group,
-            "names": {
-                "kind": n.kind,
-                "listKind": n.list_kind,
-                "plural": n.plural,
-                "singular": n.singular,
-                "shortNames": [n.singular],
-            },
-            "scope": "Cluster",
-            "conversion": {"strategy": "None"},
-            "versions": [{
-                "name": "v1",
-                "served": true,
-                "storage": true,
-                "schema": {"openAPIV3Schema": schema},
-                "subresources": {"status": {}},
-            }],
-        },
-    }));
+    let version = object([
+        ("name", json!("v1")),
+        ("served", json!(true)),
+        ("storage", json!(true)),
+        ("schema", object([("openAPIV3Schema", schema)])),
+        ("subresources", json!({"status": {}})),
+    ]);
+    let mut doc = object([
+        ("apiVersion", json!("apiextensions.k8s.io/v1")),
+        ("kind", json!("CustomResourceDefinition")),
+        (
+            "metadata",
+            json!({
+                "name": n.crd_name,
+                "annotations": {"nexus": annotation},
+            }),
+        ),
+        (
+            "spec",
+            object([
+                ("group", json!(n.group)),
+                (
+                    "names",
+                    json!({
+                        "kind": n.kind,
+                        "listKind": n.list_kind,
+                        "plural": n.plural,
+                        "singular": n.singular,
+                        "shortNames": [n.singular],
+                    }),
+                ),
+                ("scope", json!("Cluster")),
+                ("conversion", json!({"strategy": "None"})),
+                ("versions", Value::Array(vec![version])),
+            ]),
+        ),
+    ]);
+    // Every mapping sorted by key: the order kubectl and the original compiler write.
+    doc.sort_all_objects();
     let yaml = yaml::to_yaml(&doc);
     Ok(GeneratedCrd {
         file_name: n.file_name.clone(),

@@ -17,7 +17,8 @@ pub const API_VERSION_DESCRIPTION: &str = "APIVersion defines the versioned sche
 /// Kubernetes' standard description of `kind`.
 pub const KIND_DESCRIPTION: &str = "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds";
 
-fn object(entries: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
+/// An object from owned values (`json!` would copy interpolated values by serializing them).
+pub(crate) fn object(entries: impl IntoIterator<Item = (&'static str, Value)>) -> Value {
     Value::Object(
         entries
             .into_iter()
@@ -212,7 +213,7 @@ impl<'a> SchemaBuilder<'a> {
             for relation in &node.relations {
                 let property = format!("{}Gvk", lower_first(&relation.field));
                 let schema = if relation.kind.is_named() {
-                    json!({"type": "object", "additionalProperties": gvk()})
+                    object([("type", json!("object")), ("additionalProperties", gvk())])
                 } else {
                     gvk()
                 };
@@ -245,8 +246,14 @@ impl<'a> SchemaBuilder<'a> {
         }
         properties.insert(
             "status".into(),
-            json!({"type": "object", "properties": Value::Object(status)}),
+            object([
+                ("type", json!("object")),
+                ("properties", Value::Object(status)),
+            ]),
         );
-        Ok(json!({"type": "object", "properties": Value::Object(properties)}))
+        Ok(object([
+            ("type", json!("object")),
+            ("properties", Value::Object(properties)),
+        ]))
     }
 }

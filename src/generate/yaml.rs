@@ -7,6 +7,7 @@
 //! update; the tests parse the output back and compare it with the input.
 
 use serde_json::{Map, Number, Value};
+use std::fmt::Write;
 
 /// Renders a value as a YAML document (no `---`), ending with a newline.
 pub fn to_yaml(value: &Value) -> String {
@@ -18,7 +19,7 @@ pub fn to_yaml(value: &Value) -> String {
             write_literal(&mut out, s, 0, "");
         }
         other => {
-            out.push_str(&inline(other));
+            write_inline(&mut out, other);
             out.push('\n');
         }
     }
@@ -37,7 +38,7 @@ fn write_map(out: &mut String, map: &Map<String, Value>, level: usize, first_pre
             (0, Some(prefix)) => out.push_str(prefix),
             _ => indent(out, level),
         }
-        out.push_str(&scalar(key));
+        write_scalar(out, key);
         out.push(':');
         match value {
             Value::Object(inner) if !inner.is_empty() => {
@@ -51,7 +52,7 @@ fn write_map(out: &mut String, map: &Map<String, Value>, level: usize, first_pre
             Value::String(s) if literal_style(s).is_some() => write_literal(out, s, level + 2, " "),
             other => {
                 out.push(' ');
-                out.push_str(&inline(other));
+                write_inline(out, other);
                 out.push('\n');
             }
         }
@@ -80,7 +81,7 @@ fn write_seq(out: &mut String, items: &[Value], level: usize) {
             other => {
                 indent(out, level);
                 out.push_str("- ");
-                out.push_str(&inline(other));
+                write_inline(out, other);
                 out.push('\n');
             }
         }
@@ -142,17 +143,17 @@ fn is_plain_char(c: char) -> bool {
 }
 
 /// A scalar on one line: null, booleans, numbers, and strings (quoted when needed).
-fn inline(value: &Value) -> String {
+fn write_inline(out: &mut String, value: &Value) {
     match value {
-        Value::Null => "null".to_string(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => number(n),
-        Value::String(s) => scalar(s),
-        Value::Object(map) if map.is_empty() => "{}".to_string(),
-        Value::Array(items) if items.is_empty() => "[]".to_string(),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&number(n)),
+        Value::String(s) => write_scalar(out, s),
+        Value::Object(map) if map.is_empty() => out.push_str("{}"),
+        Value::Array(items) if items.is_empty() => out.push_str("[]"),
         // Only reachable for a non-empty collection given as the whole document's scalar
         // position, which the callers above never do; JSON is valid flow YAML.
-        other => other.to_string(),
+        other => out.push_str(&other.to_string()),
     }
 }
 
@@ -181,13 +182,20 @@ fn number(n: &Number) -> String {
 }
 
 /// A string as a plain, single-quoted or double-quoted scalar.
-fn scalar(s: &str) -> String {
+fn write_scalar(out: &mut String, s: &str) {
     if is_plain_safe(s) {
-        s.to_string()
+        out.push_str(s);
     } else if s.chars().all(is_plain_char) {
-        format!("'{}'", s.replace('\'', "''"))
+        out.push('\'');
+        for c in s.chars() {
+            if c == '\'' {
+                out.push('\'');
+            }
+            out.push(c);
+        }
+        out.push('\'');
     } else {
-        double_quoted(s)
+        write_double_quoted(out, s);
     }
 }
 
@@ -220,8 +228,7 @@ fn is_plain_safe(s: &str) -> bool {
     s.chars().all(is_plain_char) && !s.contains(": ") && !s.contains(" #")
 }
 
-fn double_quoted(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
+fn write_double_quoted(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -232,13 +239,18 @@ fn double_quoted(s: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\0' => out.push_str("\\0"),
             c if is_plain_char(c) => out.push(c),
-            c if (c as u32) <= 0xff => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+            c if (c as u32) <= 0xff => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            c if (c as u32) <= 0xffff => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\U{:08x}", c as u32);
+            }
         }
     }
     out.push('"');
-    out
 }
 
 #[cfg(test)]
