@@ -183,19 +183,29 @@ impl Datamodel {
         }
     }
 
-    /// encoding/json honours `,string` only on a scalar field or a pointer to one.
+    /// encoding/json honours `,string` only on a field whose kind is a scalar, or an unnamed
+    /// pointer to one (`*T`); named types count by their kind.
     fn is_scalar_for_string_option(&self, ty: &GoType) -> bool {
         match ty {
-            GoType::Pointer(inner) => {
-                !matches!(**inner, GoType::Pointer(_)) && self.is_scalar_for_string_option(inner)
-            }
-            GoType::Basic(_) => true,
-            GoType::Named(id) => matches!(
-                self.types.get(*id).map(|t| &t.body),
-                Some(TypeBody::Underlying(GoType::Basic(_)))
-            ),
-            _ => false,
+            GoType::Pointer(inner) => self.basic_kind(inner).is_some(),
+            other => self.basic_kind(other).is_some(),
         }
+    }
+
+    /// The predeclared type a type is defined from, following `type A B` chains.
+    fn basic_kind(&self, ty: &GoType) -> Option<Basic> {
+        let mut current = ty;
+        for _ in 0..=MAX_NESTING {
+            match current {
+                GoType::Basic(b) => return Some(*b),
+                GoType::Named(id) => match self.types.get(*id).map(|t| &t.body) {
+                    Some(TypeBody::Underlying(inner)) => current = inner,
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        }
+        None
     }
 }
 

@@ -687,6 +687,10 @@ impl<'a> Resolver<'a> {
                             }
                         }
                     }
+                    // The DSL's free-form type: an empty struct.
+                    Some(ImportTarget::Nexus) if name == "NexusGenericObject" => {
+                        GoType::Struct(Vec::new())
+                    }
                     Some(ImportTarget::Nexus) => {
                         return Err(error_at(
                             &expr.pos,

@@ -18,9 +18,13 @@ type Employee struct {
 	Skills map[string]Level `json:"skills,omitempty"`
 	Notes  string           `nexus:"ignore"`
 	Alias  Alias
+	Bonus  *Money `json:"bonus,string,omitempty"`
+	Extra  nexus.NexusGenericObject `json:"extra,omitempty"`
 }
 
-type Money int64
+type Money Cents
+
+type Cents int64
 
 type Level int
 
