@@ -275,9 +275,20 @@ fn hr_inlines_embedded_structs_and_keeps_plural_quirks() {
     }
     let employee = find(&crds, "employees.org.hr.example.org");
     let p = &schema(employee)["properties"]["spec"]["properties"];
-    assert_eq!(p["salary"], json!({"type": "string"}), ",string looks through named types");
-    assert_eq!(p["bonus"], json!({"type": "string"}), ",string applies to *T too");
-    assert_eq!(p["extra"], json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}));
+    assert_eq!(
+        p["salary"],
+        json!({"type": "string"}),
+        ",string looks through named types"
+    );
+    assert_eq!(
+        p["bonus"],
+        json!({"type": "string"}),
+        ",string applies to *T too"
+    );
+    assert_eq!(
+        p["extra"],
+        json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true})
+    );
     assert!(
         p.get("notes").is_none(),
         "other nexus tags leave the field out"

@@ -93,6 +93,7 @@ pub struct SchemaBuilder<'a> {
 }
 
 impl<'a> SchemaBuilder<'a> {
+    /// A builder for the schemas of `dm`'s nodes and types.
     pub fn new(dm: &'a Datamodel) -> SchemaBuilder<'a> {
         SchemaBuilder { dm }
     }
