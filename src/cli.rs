@@ -23,6 +23,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum Datamodel {
+    /// Create a datamodel workspace: nexus.yaml, go.mod and root.go with one root node.
+    Init(InitArgs),
     /// Compare two CRD sets and classify every change.
     Diff(DiffArgs),
     /// Turn the datamodel into CRDs, check them against the previous CRDs, write them.
@@ -101,4 +103,17 @@ pub struct BuildArgs {
     pub prev_spec_branch: Option<String>,
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Datamodel name: the Go module path in go.mod and `datamodelName` in nexus.yaml.
+    #[arg(long)]
+    pub name: String,
+    /// API group suffix: package p of the datamodel gets the group p.GROUP.
+    #[arg(long)]
+    pub group: String,
+    /// Directory for the workspace (created when missing; must not hold a datamodel yet).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
 }

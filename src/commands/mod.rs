@@ -2,6 +2,7 @@
 
 pub mod build;
 pub mod diff;
+pub mod init;
 pub mod rules;
 
 use crate::cli::{Command, Datamodel};
@@ -12,6 +13,7 @@ pub fn run(command: Command) -> Result<i32> {
     match command {
         Command::Datamodel(Datamodel::Diff(args)) => diff::run(&args),
         Command::Datamodel(Datamodel::Build(args)) => build::run(&args),
+        Command::Datamodel(Datamodel::Init(args)) => init::run(&args),
         Command::Datamodel(Datamodel::Rules) => rules::run(),
     }
 }

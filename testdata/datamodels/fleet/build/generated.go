@@ -1,0 +1,3 @@
+package build
+
+generated output is never part of the datamodel {

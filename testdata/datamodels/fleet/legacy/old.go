@@ -1,0 +1,3 @@
+package legacy
+
+listed in ignoredDirs, so this broken file is never read {

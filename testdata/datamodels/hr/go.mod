@@ -1,0 +1,3 @@
+module example.org/hr
+
+go 1.21

@@ -1,0 +1,3 @@
+module orgchart
+
+go 1.18
