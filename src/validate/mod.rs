@@ -26,11 +26,14 @@ mod format;
 mod json;
 mod pattern;
 mod schema;
+pub mod structural;
 mod walk;
 
+pub(crate) use format::is_request_uri;
 use schema::{Node, PatternCache};
 use serde_json::Value;
 use walk::Walker;
+pub(crate) use walk::is_dns1035_label;
 
 /// How deep values and schemas are followed; deeper levels give one violation.
 pub const MAX_DEPTH: usize = 1000;
