@@ -128,8 +128,11 @@ fn push_token(path: &mut String, token: &str) {
 /// `.key`, or `["key"]` for keys that are not identifiers.
 fn push_field_key(field: &mut String, key: &str) {
     let mut chars = key.chars();
-    let identifier = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-'));
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$');
+    let identifier =
+        first_ok && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-'));
     if identifier {
         field.push('.');
         field.push_str(key);
@@ -433,7 +436,10 @@ impl Checker {
                 self.problem(
                     at.path.clone(),
                     at.field(),
-                    format!("the schema nests deeper than {MAX_DEPTH} levels: not checked below this point"),
+                    format!(
+                        "the schema nests deeper than {MAX_DEPTH} levels: not checked below \
+                        this point"
+                    ),
                     Value::Null,
                 );
             }
@@ -502,7 +508,8 @@ impl Checker {
             self.structural_at(
                 at,
                 "items",
-                "items must be one schema, not a list of schemas: Kubernetes does not support tuple validation",
+                "items must be one schema, not a list of schemas: Kubernetes does not support \
+                    tuple validation",
                 items.clone(),
             );
         }
@@ -541,7 +548,8 @@ impl Checker {
             self.at(
                 at,
                 "uniqueItems",
-                "uniqueItems: true is not allowed (its cost is quadratic): use x-kubernetes-list-type: set or map instead",
+                "uniqueItems: true is not allowed (its cost is quadratic): use \
+                    x-kubernetes-list-type: set or map instead",
                 Value::Bool(true),
             );
         }
@@ -578,7 +586,8 @@ impl Checker {
             self.at(
                 at,
                 "x-kubernetes-embedded-resource",
-                "x-kubernetes-embedded-resource must not be used inside apiVersion, kind or metadata",
+                "x-kubernetes-embedded-resource must not be used inside apiVersion, kind or \
+                    metadata",
                 Value::Bool(true),
             );
         }
@@ -605,7 +614,8 @@ impl Checker {
                 at,
                 key,
                 format!(
-                    "{key} is not allowed inside allOf, anyOf, oneOf or not: they may only hold value validations (structural schema); move it to the enclosing schema"
+                    "{key} is not allowed inside allOf, anyOf, oneOf or not: they may only hold \
+                        value validations (structural schema); move it to the enclosing schema"
                 ),
                 v.clone(),
             );
@@ -616,7 +626,8 @@ impl Checker {
             self.structural_at(
                 at,
                 "x-kubernetes-validations",
-                "x-kubernetes-validations is not allowed inside allOf, anyOf, oneOf or not: move the rules to the enclosing schema",
+                "x-kubernetes-validations is not allowed inside allOf, anyOf, oneOf or not: move \
+                    the rules to the enclosing schema",
                 rules.clone(),
             );
         }
@@ -651,7 +662,8 @@ impl Checker {
                 self.at(
                     at,
                     "additionalProperties",
-                    "properties and additionalProperties are mutually exclusive: use properties for a struct, additionalProperties for a map",
+                    "properties and additionalProperties are mutually exclusive: use properties \
+                        for a struct, additionalProperties for a map",
                     additional.clone(),
                 );
             }
@@ -689,7 +701,9 @@ impl Checker {
                 at,
                 "type",
                 format!(
-                    "type must not be empty {place} (structural schema): set a type, or x-kubernetes-int-or-string: true or x-kubernetes-preserve-unknown-fields: true"
+                    "type must not be empty {place} (structural schema): set a type, or \
+                     x-kubernetes-int-or-string: true or \
+                     x-kubernetes-preserve-unknown-fields: true"
                 ),
                 Value::Null,
             );
@@ -722,7 +736,8 @@ impl Checker {
             self.structural_at(
                 at,
                 "properties",
-                "properties must not be empty when x-kubernetes-embedded-resource is true without x-kubernetes-preserve-unknown-fields",
+                "properties must not be empty when x-kubernetes-embedded-resource is true \
+                    without x-kubernetes-preserve-unknown-fields",
                 Value::Null,
             );
         }
@@ -730,7 +745,8 @@ impl Checker {
             self.structural_at(
                 at,
                 "x-kubernetes-preserve-unknown-fields",
-                "x-kubernetes-preserve-unknown-fields must not be set with x-kubernetes-int-or-string",
+                "x-kubernetes-preserve-unknown-fields must not be set with \
+                    x-kubernetes-int-or-string",
                 Value::Bool(true),
             );
         }
@@ -817,7 +833,8 @@ impl Checker {
                 path,
                 Some(".metadata".to_string()),
                 format!(
-                    "metadata at the root may only restrict name and generateName, not {}: remove them (the API server validates metadata itself)",
+                    "metadata at the root may only restrict name and generateName, not {}: \
+                        remove them (the API server validates metadata itself)",
                     what.join(", ")
                 ),
                 Value::Object(meta.clone()),
@@ -845,7 +862,8 @@ impl Checker {
                 at.path.clone(),
                 None,
                 format!(
-                    "with the status subresource enabled the root of the schema may only use {}; remove {}",
+                    "with the status subresource enabled the root of the schema may only use {}; \
+                        remove {}",
                     ROOT_WITH_STATUS.join(", "),
                     list.join(", ")
                 ),
@@ -904,7 +922,10 @@ impl Checker {
                     self.problem(
                         sp,
                         (!field.is_empty()).then(|| field.clone()),
-                        format!("items must be defined in the schema because {vp} validates it: value validations may only refer to what the schema defines"),
+                        format!(
+                            "items must be defined in the schema because {vp} validates it: \
+                            value validations may only refer to what the schema defines"
+                        ),
                         Value::Null,
                     );
                 }
@@ -933,7 +954,11 @@ impl Checker {
                         self.problem(
                             sp,
                             Some(f),
-                            format!("property {k:?} must be defined in the schema because {vp} validates it: value validations may only refer to fields the schema defines"),
+                            format!(
+                                "property {k:?} must be defined in the schema because {vp} \
+                                 validates it: value validations may only refer to fields the \
+                                 schema defines"
+                            ),
                             Value::Null,
                         );
                     }
@@ -995,12 +1020,33 @@ impl Checker {
                             .is_some_and(|t| t != "atomic") =>
                     {
                         at_owned(at, &["items", "x-kubernetes-list-type"], |path| {
-                            self.problem(path, at.field(), "items of an x-kubernetes-list-type: set must be atomic: set x-kubernetes-list-type: atomic on the inner list".to_string(), items.get("x-kubernetes-list-type").cloned().unwrap_or(Value::Null));
+                            self.problem(
+                                path,
+                                at.field(),
+                                "items of an x-kubernetes-list-type: set must be atomic: set \
+                                 x-kubernetes-list-type: atomic on the inner list"
+                                    .to_string(),
+                                items
+                                    .get("x-kubernetes-list-type")
+                                    .cloned()
+                                    .unwrap_or_default(),
+                            );
                         });
                     }
                     "object" if get_str(items, "x-kubernetes-map-type") != Some("atomic") => {
                         at_owned(at, &["items", "x-kubernetes-map-type"], |path| {
-                            self.problem(path, at.field(), "object items of an x-kubernetes-list-type: set must be atomic: set x-kubernetes-map-type: atomic on the items, or use x-kubernetes-list-type: map with key fields".to_string(), items.get("x-kubernetes-map-type").cloned().unwrap_or(Value::Null));
+                            self.problem(
+                                path,
+                                at.field(),
+                                "object items of an x-kubernetes-list-type: set must be atomic: \
+                                 set x-kubernetes-map-type: atomic on the items, or use \
+                                 x-kubernetes-list-type: map with key fields"
+                                    .to_string(),
+                                items
+                                    .get("x-kubernetes-map-type")
+                                    .cloned()
+                                    .unwrap_or_default(),
+                            );
                         });
                     }
                     _ => {}
@@ -1019,8 +1065,11 @@ impl Checker {
             self.at(
                 at,
                 "x-kubernetes-list-map-keys",
-                "x-kubernetes-list-map-keys is set but x-kubernetes-list-type is not map: set x-kubernetes-list-type: map, or remove the keys",
-                get(obj, "x-kubernetes-list-map-keys").cloned().unwrap_or(Value::Null),
+                "x-kubernetes-list-map-keys is set but x-kubernetes-list-type is not map: set \
+                    x-kubernetes-list-type: map, or remove the keys",
+                get(obj, "x-kubernetes-list-map-keys")
+                    .cloned()
+                    .unwrap_or(Value::Null),
             );
         }
         if matches!(list_type, Some("set" | "map"))
@@ -1055,7 +1104,13 @@ impl Checker {
             .cloned()
             .unwrap_or(Value::Null);
         if keys.is_empty() {
-            self.at(at, "x-kubernetes-list-map-keys", "x-kubernetes-list-map-keys must name the key fields when x-kubernetes-list-type is map", keys_value.clone());
+            self.at(
+                at,
+                "x-kubernetes-list-map-keys",
+                "x-kubernetes-list-map-keys must name the \
+                key fields when x-kubernetes-list-type is map",
+                keys_value.clone(),
+            );
         }
         let Some(items) = items else {
             // `items must be set on an array` is reported by the structural rules.
@@ -1103,12 +1158,29 @@ impl Checker {
             let prop_type = type_of(prop);
             if prop_type == "array" || prop_type == "object" {
                 at_owned(at, &["items", "properties", key, "type"], |path| {
-                    self.problem(path, Some(field.clone()), format!("{key} is a key of an x-kubernetes-list-type: map, so it must be a scalar (string, integer, number or boolean), not {prop_type}"), Value::from(prop_type));
+                    self.problem(
+                        path,
+                        Some(field.clone()),
+                        format!(
+                            "{key} is a key of an x-kubernetes-list-type: map, so it must be a \
+                             scalar (string, integer, number or boolean), not {prop_type}"
+                        ),
+                        Value::from(prop_type),
+                    );
                 });
             }
             if !required.contains(key) && get(prop, "default").is_none() {
                 at_owned(at, &["items", "properties", key], |path| {
-                    self.problem(path, Some(field.clone()), format!("{key} is in x-kubernetes-list-map-keys, so it must be required or have a default: add it to the items' required list or give it a default"), Value::Null);
+                    self.problem(
+                        path,
+                        Some(field.clone()),
+                        format!(
+                            "{key} is in x-kubernetes-list-map-keys, so it must be required or \
+                             have a default: add it to the items' required list or give it a \
+                             default"
+                        ),
+                        Value::Null,
+                    );
                 });
             }
             if get_flag(prop, "nullable") {
@@ -1128,7 +1200,13 @@ impl Checker {
             self.at(
                 at,
                 "x-kubernetes-list-map-keys",
-                format!("x-kubernetes-list-map-keys must name properties of the items; {} {} not: define {} in items.properties or fix the key list", missing.join(", "), if missing.len() == 1 { "is" } else { "are" }, if missing.len() == 1 { "it" } else { "them" }),
+                format!(
+                    "x-kubernetes-list-map-keys must name properties of the items; {} {} \
+                    not: define {} in items.properties or fix the key list",
+                    missing.join(", "),
+                    if missing.len() == 1 { "is" } else { "are" },
+                    if missing.len() == 1 { "it" } else { "them" }
+                ),
                 keys_value,
             );
         }
@@ -1406,7 +1484,11 @@ impl Checker {
             self.at(
                 at,
                 "default",
-                format!("default does not validate against its own schema: {}{more}; fix the default or the schema", shown.join("; ")),
+                format!(
+                    "default does not validate against its own schema: {}{more}; fix the \
+                    default or the schema",
+                    shown.join("; ")
+                ),
                 default.clone(),
             );
         }
@@ -1415,7 +1497,11 @@ impl Checker {
             self.at(
                 at,
                 "default",
-                format!("default has fields the schema does not define ({}): the API server requires defaults to be pruned; remove them or add them to the schema", paths.join(", ")),
+                format!(
+                    "default has fields the schema does not define ({}): the API server \
+                    requires defaults to be pruned; remove them or add them to the schema",
+                    paths.join(", ")
+                ),
                 default.clone(),
             );
         }
