@@ -1,9 +1,839 @@
-//! `crd-invalid`: a new CRD that the API server would reject.
+//! `crd-invalid`: a new CRD that the API server would reject when it is created.
+//!
+//! The checks follow apiextensions-apiserver's `ValidateCustomResourceDefinition` for the v1
+//! API: names, versions (exactly one storage version, unique names, a schema for each),
+//! per-version schemas (see [`crate::validate::structural`]: structural schemas, list and map
+//! types, defaults valid against their own schema), subresources, printer columns, selectable
+//! fields, conversion and the API-approval annotation of `*.k8s.io` groups.
+//!
+//! Not checked: CEL rule compilation and cost (`x-kubernetes-validations` expressions), the
+//! webhook `caBundle` (the server accepts an invalid one until the CRD is established),
+//! `status` (the server replaces it on create), and anything that depends on the CRD already
+//! in the cluster (that is what the other rules compare).
 
 use crate::report::Change;
-use serde_json::Value;
+use crate::rules::RuleId;
+use crate::validate::structural::{SchemaContext, check_schema};
+use crate::validate::{is_dns1035_label, is_request_uri};
+use serde_json::{Map, Value};
+use std::collections::HashSet;
 
-/// Checks the new CRD on its own.
-pub fn check_invalid(_name: &str, _new: &Value) -> Vec<Change> {
-    Vec::new()
+/// Checks the new CRD on its own; one [`RuleId::CrdInvalid`] change per problem.
+pub fn check_invalid(name: &str, new: &Value) -> Vec<Change> {
+    let mut f = Findings {
+        crd: name,
+        out: Vec::new(),
+        seen: HashSet::new(),
+    };
+    check_crd(&mut f, new);
+    f.out
+}
+
+/// Collects changes, each problem once.
+struct Findings<'a> {
+    crd: &'a str,
+    out: Vec<Change>,
+    seen: HashSet<(Option<String>, String, String)>,
+}
+
+impl Findings<'_> {
+    fn add(
+        &mut self,
+        version: Option<&str>,
+        path: String,
+        field: Option<String>,
+        message: String,
+        value: Value,
+    ) {
+        let key = (version.map(str::to_string), path.clone(), message.clone());
+        if !self.seen.insert(key) {
+            return;
+        }
+        let mut change = Change::new(RuleId::CrdInvalid, self.crd, version, path)
+            .message(message)
+            .values(Value::Null, value);
+        if let Some(field) = field {
+            change = change.field(field);
+        }
+        self.out.push(change);
+    }
+
+    /// A problem with the CRD as a whole.
+    fn crd(&mut self, path: &str, message: String, value: Value) {
+        self.add(None, path.to_string(), None, message, value);
+    }
+}
+
+/// JSON-pointer token escaping (RFC 6901).
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// `/spec/versions/name=v1`, or `/spec/versions/3` for a version without a name.
+fn version_path(name: Option<&str>, index: usize) -> String {
+    match name {
+        Some(n) => format!("/spec/versions/name={}", escape(n)),
+        None => format!("/spec/versions/{index}"),
+    }
+}
+
+fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.get(key).filter(|v| !v.is_null())
+}
+
+fn get_str<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    get(v, key).and_then(Value::as_str)
+}
+
+/// RFC 1123 subdomain: dot-separated lowercase labels, at most 253 characters.
+fn is_dns1123_subdomain(s: &str) -> bool {
+    s.len() <= 253
+        && s.split('.').all(|label| {
+            let b = label.as_bytes();
+            !b.is_empty()
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+                && b.first().is_some_and(u8::is_ascii_alphanumeric)
+                && b.last().is_some_and(u8::is_ascii_alphanumeric)
+        })
+}
+
+const LABEL_RULE: &str =
+    "lowercase letters, digits and '-', starting with a letter, at most 63 characters";
+
+fn check_crd(f: &mut Findings<'_>, crd: &Value) {
+    match get_str(crd, "apiVersion") {
+        Some("apiextensions.k8s.io/v1") => {}
+        Some("apiextensions.k8s.io/v1beta1") => {
+            f.crd(
+                "/apiVersion",
+                "apiextensions.k8s.io/v1beta1 is no longer served (removed in Kubernetes 1.22): \
+                 convert the CRD to apiextensions.k8s.io/v1"
+                    .to_string(),
+                Value::from("apiextensions.k8s.io/v1beta1"),
+            );
+            return;
+        }
+        other => {
+            f.crd(
+                "/apiVersion",
+                format!(
+                    "apiVersion must be apiextensions.k8s.io/v1, not {}",
+                    other.map_or_else(|| "missing".to_string(), |v| format!("{v:?}"))
+                ),
+                other.map_or(Value::Null, Value::from),
+            );
+            return;
+        }
+    }
+    let Some(spec) = get(crd, "spec").filter(|s| s.is_object()) else {
+        f.crd(
+            "/spec",
+            "spec is missing or not an object".to_string(),
+            Value::Null,
+        );
+        return;
+    };
+    let group = check_group(f, spec);
+    let plural = check_names(f, spec);
+    check_name(f, crd, plural, group);
+    if let Some(group) = group {
+        check_api_approval(f, crd, group);
+    }
+    match get_str(spec, "scope") {
+        Some("Namespaced" | "Cluster") => {}
+        other => f.crd(
+            "/spec/scope",
+            format!(
+                "spec.scope must be Namespaced or Cluster, not {}",
+                other.map_or_else(|| "missing".to_string(), |s| format!("{s:?}"))
+            ),
+            other.map_or(Value::Null, Value::from),
+        ),
+    }
+    if get(spec, "preserveUnknownFields").and_then(Value::as_bool) == Some(true) {
+        f.crd(
+            "/spec/preserveUnknownFields",
+            "spec.preserveUnknownFields: true is not allowed in apiextensions.k8s.io/v1: remove \
+             it and set x-kubernetes-preserve-unknown-fields: true in the version schemas where \
+             unknown fields must be kept"
+                .to_string(),
+            Value::Bool(true),
+        );
+    }
+    check_versions(f, spec);
+    check_conversion(f, spec);
+}
+
+fn check_group<'a>(f: &mut Findings<'_>, spec: &'a Value) -> Option<&'a str> {
+    let Some(group) = get_str(spec, "group").filter(|g| !g.is_empty()) else {
+        f.crd(
+            "/spec/group",
+            "spec.group is required: set the API group, e.g. example.com".to_string(),
+            Value::Null,
+        );
+        return None;
+    };
+    if !is_dns1123_subdomain(group) {
+        f.crd(
+            "/spec/group",
+            format!(
+                "spec.group {group:?} is not a DNS subdomain: use lowercase letters, digits, '-' \
+                 and '.'"
+            ),
+            Value::from(group),
+        );
+    } else if !group.contains('.') {
+        f.crd(
+            "/spec/group",
+            format!("spec.group {group:?} must be a domain with at least one dot"),
+            Value::from(group),
+        );
+    }
+    Some(group)
+}
+
+/// `spec.names`; returns the plural for the name check.
+fn check_names<'a>(f: &mut Findings<'_>, spec: &'a Value) -> Option<&'a str> {
+    let names = get(spec, "names").unwrap_or(&Value::Null);
+    let plural = get_str(names, "plural").filter(|p| !p.is_empty());
+    let kind = get_str(names, "kind").filter(|k| !k.is_empty());
+    if plural.is_none() {
+        f.crd(
+            "/spec/names/plural",
+            "spec.names.plural is required".to_string(),
+            Value::Null,
+        );
+    }
+    if kind.is_none() {
+        f.crd(
+            "/spec/names/kind",
+            "spec.names.kind is required".to_string(),
+            Value::Null,
+        );
+    }
+    // singular and listKind are defaulted from kind by the API server.
+    for (key, lowercase) in [
+        ("plural", false),
+        ("singular", false),
+        ("kind", true),
+        ("listKind", true),
+    ] {
+        if let Some(v) = get_str(names, key).filter(|v| !v.is_empty()) {
+            let checked = if lowercase {
+                v.to_ascii_lowercase()
+            } else {
+                v.to_string()
+            };
+            if !is_dns1035_label(&checked) {
+                let case = if lowercase {
+                    " (mixed case allowed)"
+                } else {
+                    ""
+                };
+                f.crd(
+                    &format!("/spec/names/{key}"),
+                    format!("spec.names.{key} {v:?} is not valid: use {LABEL_RULE}{case}"),
+                    Value::from(v),
+                );
+            }
+        }
+    }
+    if let (Some(kind), Some(list_kind)) = (kind, get_str(names, "listKind"))
+        && kind == list_kind
+    {
+        f.crd(
+            "/spec/names/listKind",
+            format!("spec.names.listKind must differ from kind ({kind:?}): use {kind}List"),
+            Value::from(list_kind),
+        );
+    }
+    for key in ["shortNames", "categories"] {
+        for entry in get(names, key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let valid = entry.as_str().is_some_and(is_dns1035_label);
+            if !valid {
+                f.crd(
+                    &format!("/spec/names/{key}"),
+                    format!("spec.names.{key} entry {entry} is not valid: use {LABEL_RULE}"),
+                    entry.clone(),
+                );
+            }
+        }
+    }
+    plural
+}
+
+/// `metadata.name` must be `<plural>.<group>`.
+fn check_name(f: &mut Findings<'_>, crd: &Value, plural: Option<&str>, group: Option<&str>) {
+    let name = get(crd, "metadata").and_then(|m| get_str(m, "name"));
+    let Some(name) = name.filter(|n| !n.is_empty()) else {
+        f.crd(
+            "/metadata/name",
+            "metadata.name is required".to_string(),
+            Value::Null,
+        );
+        return;
+    };
+    if let (Some(plural), Some(group)) = (plural, group) {
+        let expected = format!("{plural}.{group}");
+        if name != expected {
+            f.crd(
+                "/metadata/name",
+                format!(
+                    "metadata.name must be spec.names.plural + \".\" + spec.group ({expected:?}), \
+                     not {name:?}: rename the CRD or fix the plural or group"
+                ),
+                Value::from(name),
+            );
+        }
+    }
+}
+
+/// CRDs in `*.k8s.io` and `*.kubernetes.io` groups need the `api-approved.kubernetes.io`
+/// annotation (a URL, or a reason starting with `unapproved`).
+fn check_api_approval(f: &mut Findings<'_>, crd: &Value, group: &str) {
+    let protected = ["k8s.io", "kubernetes.io"]
+        .iter()
+        .any(|d| group == *d || group.ends_with(&format!(".{d}")));
+    if !protected {
+        return;
+    }
+    const KEY: &str = "api-approved.kubernetes.io";
+    let annotation = get(crd, "metadata")
+        .and_then(|m| get(m, "annotations"))
+        .and_then(|a| get_str(a, KEY))
+        .unwrap_or("");
+    let approved_url = is_request_uri(annotation)
+        && annotation.split_once("://").is_some_and(|(scheme, rest)| {
+            !scheme.is_empty() && !rest.starts_with('/') && !rest.is_empty()
+        });
+    if annotation.starts_with("unapproved") || approved_url {
+        return;
+    }
+    let path = format!("/metadata/annotations/{}", escape(KEY));
+    let message = if annotation.is_empty() {
+        format!(
+            "group {group} is protected: the CRD needs the annotation {KEY} with the URL of the \
+             approving pull request, or a value starting with \"unapproved\""
+        )
+    } else {
+        format!(
+            "annotation {KEY} must be a URL (the approving pull request) or start with \
+             \"unapproved\", not {annotation:?}"
+        )
+    };
+    f.crd(&path, message, Value::from(annotation));
+}
+
+fn check_versions(f: &mut Findings<'_>, spec: &Value) {
+    let Some(versions) = get(spec, "versions")
+        .and_then(Value::as_array)
+        .filter(|v| !v.is_empty())
+    else {
+        f.crd(
+            "/spec/versions",
+            "spec.versions must list at least one version".to_string(),
+            Value::Null,
+        );
+        return;
+    };
+    let mut names: Vec<&str> = Vec::new();
+    let mut duplicates: Vec<&str> = Vec::new();
+    let mut storage: Vec<&str> = Vec::new();
+    for (i, version) in versions.iter().enumerate() {
+        let name = get_str(version, "name").filter(|n| !n.is_empty());
+        match name {
+            Some(n) if names.contains(&n) => {
+                if !duplicates.contains(&n) {
+                    duplicates.push(n);
+                }
+            }
+            Some(n) => names.push(n),
+            None => f.crd(
+                &format!("/spec/versions/{i}/name"),
+                "every version needs a name".to_string(),
+                Value::Null,
+            ),
+        }
+        if get(version, "storage").and_then(Value::as_bool) == Some(true) {
+            storage.push(name.unwrap_or("(unnamed)"));
+        }
+    }
+    if !duplicates.is_empty() {
+        f.crd(
+            "/spec/versions",
+            format!(
+                "version names must be unique: {} listed more than once",
+                duplicates.join(", ")
+            ),
+            Value::from(duplicates.clone()),
+        );
+    }
+    match storage.len() {
+        1 => {}
+        0 => f.crd(
+            "/spec/versions",
+            "exactly one version must have storage: true, none has: mark the version objects \
+             are stored in"
+                .to_string(),
+            Value::Null,
+        ),
+        _ => f.crd(
+            "/spec/versions",
+            format!(
+                "exactly one version must have storage: true, not {} ({}): keep it on one",
+                storage.len(),
+                storage.join(", ")
+            ),
+            Value::from(storage.clone()),
+        ),
+    }
+    // A duplicated name cannot be addressed by name: check each name once.
+    let mut checked: HashSet<&str> = HashSet::new();
+    for (i, version) in versions.iter().enumerate() {
+        let name = get_str(version, "name").filter(|n| !n.is_empty());
+        if let Some(n) = name
+            && !checked.insert(n)
+        {
+            continue;
+        }
+        check_version(f, version, name, i);
+    }
+}
+
+fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>, index: usize) {
+    let base = version_path(name, index);
+    let v = name;
+    if let Some(n) = name
+        && !is_dns1035_label(n)
+    {
+        f.add(
+            v,
+            format!("{base}/name"),
+            None,
+            format!("version name {n:?} is not valid: use {LABEL_RULE}"),
+            Value::from(n),
+        );
+    }
+    check_deprecation(f, version, v, &base);
+    let status = get(version, "subresources")
+        .and_then(|s| get(s, "status"))
+        .is_some();
+    let schema = get(version, "schema").and_then(|s| get(s, "openAPIV3Schema"));
+    match schema {
+        None => f.add(
+            v,
+            format!("{base}/schema/openAPIV3Schema"),
+            None,
+            "every version needs schema.openAPIV3Schema: add a schema (type: object with \
+             x-kubernetes-preserve-unknown-fields: true keeps everything)"
+                .to_string(),
+            Value::Null,
+        ),
+        Some(schema) => {
+            let schema_base = format!("{base}/schema/openAPIV3Schema");
+            let context = SchemaContext {
+                status_subresource: status,
+            };
+            for p in check_schema(schema, context) {
+                f.add(
+                    v,
+                    format!("{schema_base}{}", p.path),
+                    p.field,
+                    p.message,
+                    p.value,
+                );
+            }
+            check_selectable_fields(f, version, schema, v, &base);
+        }
+    }
+    check_scale(f, version, v, &base);
+    check_printer_columns(f, version, v, &base);
+}
+
+fn check_deprecation(f: &mut Findings<'_>, version: &Value, v: Option<&str>, base: &str) {
+    let Some(warning) = get(version, "deprecationWarning") else {
+        return;
+    };
+    let path = format!("{base}/deprecationWarning");
+    let deprecated = get(version, "deprecated").and_then(Value::as_bool) == Some(true);
+    let text = warning.as_str().unwrap_or("");
+    let problem = if !deprecated {
+        Some("deprecationWarning is only allowed on a version with deprecated: true".to_string())
+    } else if text.is_empty() {
+        Some("deprecationWarning must not be empty: remove it or write the warning".to_string())
+    } else if text.len() > 256 {
+        Some(format!(
+            "deprecationWarning must be at most 256 bytes, not {}",
+            text.len()
+        ))
+    } else if text.chars().any(char::is_control) {
+        Some("deprecationWarning must be printable text without control characters".to_string())
+    } else {
+        None
+    };
+    if let Some(message) = problem {
+        f.add(v, path, None, message, warning.clone());
+    }
+}
+
+/// A JSON path the server accepts for scale and printer columns: starts with `.`.
+fn simple_path_problem(path: &str) -> Option<&'static str> {
+    if path.is_empty() {
+        Some("must not be empty")
+    } else if !path.starts_with('.') {
+        Some("must be a simple JSON path starting with '.'")
+    } else {
+        None
+    }
+}
+
+fn check_scale(f: &mut Findings<'_>, version: &Value, v: Option<&str>, base: &str) {
+    let Some(scale) = get(version, "subresources").and_then(|s| get(s, "scale")) else {
+        return;
+    };
+    let rules: [(&str, bool, &[&str]); 3] = [
+        ("specReplicasPath", true, &[".spec."]),
+        ("statusReplicasPath", true, &[".status."]),
+        ("labelSelectorPath", false, &[".spec.", ".status."]),
+    ];
+    for (key, required, prefixes) in rules {
+        let path = format!("{base}/subresources/scale/{key}");
+        match get_str(scale, key).filter(|p| !p.is_empty()) {
+            None if required => f.add(
+                v,
+                path,
+                None,
+                format!("subresources.scale.{key} is required"),
+                Value::Null,
+            ),
+            None => {}
+            Some(p) => {
+                let problem = simple_path_problem(p).map(str::to_string).or_else(|| {
+                    (!prefixes.iter().any(|pre| p.starts_with(pre)))
+                        .then(|| format!("must be a JSON path under {}", prefixes.join(" or ")))
+                });
+                if let Some(problem) = problem {
+                    f.add(
+                        v,
+                        path,
+                        None,
+                        format!("subresources.scale.{key} {p:?} {problem}"),
+                        Value::from(p),
+                    );
+                }
+            }
+        }
+    }
+}
+
+const COLUMN_TYPES: [&str; 5] = ["integer", "number", "string", "boolean", "date"];
+const COLUMN_FORMATS: [&str; 8] = [
+    "int32",
+    "int64",
+    "float",
+    "double",
+    "byte",
+    "date",
+    "date-time",
+    "password",
+];
+
+fn check_printer_columns(f: &mut Findings<'_>, version: &Value, v: Option<&str>, base: &str) {
+    let Some(columns) = get(version, "additionalPrinterColumns").and_then(Value::as_array) else {
+        return;
+    };
+    for (i, column) in columns.iter().enumerate() {
+        let name = get_str(column, "name").filter(|n| !n.is_empty());
+        let path = match name {
+            Some(n) => format!("{base}/additionalPrinterColumns/name={}", escape(n)),
+            None => format!("{base}/additionalPrinterColumns/{i}"),
+        };
+        let label = name.map_or_else(|| format!("#{}", i + 1), |n| format!("{n:?}"));
+        let mut problems: Vec<String> = Vec::new();
+        if name.is_none() {
+            problems.push("name is required".to_string());
+        }
+        match get_str(column, "type") {
+            Some(t) if COLUMN_TYPES.contains(&t) => {}
+            t => problems.push(format!(
+                "type must be one of {}, not {}",
+                COLUMN_TYPES.join(", "),
+                t.map_or_else(|| "missing".to_string(), |t| format!("{t:?}"))
+            )),
+        }
+        if let Some(fmt) = get_str(column, "format").filter(|s| !s.is_empty())
+            && !COLUMN_FORMATS.contains(&fmt)
+        {
+            problems.push(format!(
+                "format must be one of {}, not {fmt:?}",
+                COLUMN_FORMATS.join(", ")
+            ));
+        }
+        match get_str(column, "jsonPath").map(simple_path_problem) {
+            None => problems.push("jsonPath is required".to_string()),
+            Some(Some(p)) => problems.push(format!("jsonPath {p}")),
+            Some(None) => {}
+        }
+        if !problems.is_empty() {
+            f.add(
+                v,
+                path,
+                None,
+                format!("printer column {label}: {}", problems.join("; ")),
+                column.clone(),
+            );
+        }
+    }
+}
+
+/// The server's limit on selectable fields per version.
+const MAX_SELECTABLE_FIELDS: usize = 8;
+
+fn check_selectable_fields(
+    f: &mut Findings<'_>,
+    version: &Value,
+    schema: &Value,
+    v: Option<&str>,
+    base: &str,
+) {
+    let Some(fields) = get(version, "selectableFields").and_then(Value::as_array) else {
+        return;
+    };
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, entry) in fields.iter().enumerate() {
+        let json_path = get_str(entry, "jsonPath").filter(|p| !p.is_empty());
+        let path = match json_path {
+            Some(p) => format!("{base}/selectableFields/jsonPath={}", escape(p)),
+            None => format!("{base}/selectableFields/{i}"),
+        };
+        let Some(json_path) = json_path else {
+            f.add(
+                v,
+                path,
+                None,
+                "selectableFields entry needs a jsonPath".to_string(),
+                entry.clone(),
+            );
+            continue;
+        };
+        let problem = if seen.contains(&json_path) {
+            Some("is listed twice".to_string())
+        } else {
+            seen.push(json_path);
+            selectable_field_problem(schema, json_path)
+        };
+        if let Some(problem) = problem {
+            f.add(
+                v,
+                path,
+                Some(json_path.to_string()),
+                format!("selectable field {json_path:?} {problem}"),
+                Value::from(json_path),
+            );
+        }
+    }
+    if seen.len() > MAX_SELECTABLE_FIELDS {
+        f.add(
+            v,
+            format!("{base}/selectableFields"),
+            None,
+            format!(
+                "at most {MAX_SELECTABLE_FIELDS} selectable fields are allowed per version, not {}",
+                seen.len()
+            ),
+            Value::Null,
+        );
+    }
+}
+
+/// Resolves `.a.b` through the schema's properties; the field must be a string, integer or
+/// boolean outside `metadata`.
+fn selectable_field_problem(schema: &Value, json_path: &str) -> Option<String> {
+    let Some(rest) = json_path.strip_prefix('.') else {
+        return Some("must start with '.'".to_string());
+    };
+    let segments: Vec<&str> = rest.split('.').collect();
+    if segments.first() == Some(&"metadata") {
+        return Some("must not point to a field in metadata".to_string());
+    }
+    let mut node = schema;
+    for segment in &segments {
+        let props: Option<&Map<String, Value>> = get(node, "properties").and_then(Value::as_object);
+        match props.and_then(|p| p.get(*segment)) {
+            Some(next) if !segment.is_empty() => node = next,
+            _ => return Some("is not a field of the schema".to_string()),
+        }
+    }
+    match get_str(node, "type") {
+        Some("string" | "integer" | "boolean") => None,
+        t => Some(format!(
+            "must be a string, integer or boolean field, not {}",
+            t.unwrap_or("a field without a type")
+        )),
+    }
+}
+
+fn check_conversion(f: &mut Findings<'_>, spec: &Value) {
+    let Some(conversion) = get(spec, "conversion") else {
+        return;
+    };
+    let strategy = get_str(conversion, "strategy").unwrap_or("None");
+    let webhook = get(conversion, "webhook");
+    match strategy {
+        "None" => {
+            if let Some(w) = webhook {
+                f.crd(
+                    "/spec/conversion/webhook",
+                    "conversion.webhook must not be set when the strategy is None: remove it or \
+                     set strategy: Webhook"
+                        .to_string(),
+                    w.clone(),
+                );
+            }
+        }
+        "Webhook" => check_webhook(f, webhook),
+        other => f.crd(
+            "/spec/conversion/strategy",
+            format!("conversion.strategy must be None or Webhook, not {other:?}"),
+            Value::from(other),
+        ),
+    }
+}
+
+fn check_webhook(f: &mut Findings<'_>, webhook: Option<&Value>) {
+    let Some(webhook) = webhook else {
+        f.crd(
+            "/spec/conversion/webhook",
+            "conversion.webhook is required when the strategy is Webhook".to_string(),
+            Value::Null,
+        );
+        return;
+    };
+    match get(webhook, "clientConfig") {
+        None => f.crd(
+            "/spec/conversion/webhook/clientConfig",
+            "conversion.webhook.clientConfig is required when the strategy is Webhook".to_string(),
+            Value::Null,
+        ),
+        Some(cc) => check_client_config(f, cc),
+    }
+    let versions: Vec<&Value> = get(webhook, "conversionReviewVersions")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let path = "/spec/conversion/webhook/conversionReviewVersions";
+    let list = Value::from(versions.iter().map(|v| (*v).clone()).collect::<Vec<_>>());
+    if versions.is_empty() {
+        f.crd(
+            path,
+            "conversion.webhook.conversionReviewVersions is required: list the ConversionReview \
+             versions the webhook understands, e.g. [v1]"
+                .to_string(),
+            Value::Null,
+        );
+        return;
+    }
+    let names: Vec<&str> = versions.iter().filter_map(|v| v.as_str()).collect();
+    let mut problems: Vec<String> = Vec::new();
+    if names.len() != versions.len() || names.iter().any(|n| !is_dns1035_label(n)) {
+        problems.push(format!("entries must be version names ({LABEL_RULE})"));
+    }
+    let unique: HashSet<&str> = names.iter().copied().collect();
+    if unique.len() != names.len() {
+        problems.push("entries must be unique".to_string());
+    }
+    if !names.iter().any(|n| *n == "v1" || *n == "v1beta1") {
+        problems.push("must include v1 or v1beta1".to_string());
+    }
+    if !problems.is_empty() {
+        f.crd(
+            path,
+            format!(
+                "conversion.webhook.conversionReviewVersions: {}",
+                problems.join("; ")
+            ),
+            list,
+        );
+    }
+}
+
+fn check_client_config(f: &mut Findings<'_>, cc: &Value) {
+    let base = "/spec/conversion/webhook/clientConfig";
+    let url = get(cc, "url");
+    let service = get(cc, "service");
+    match (url, service) {
+        (Some(_), Some(_)) | (None, None) => f.crd(
+            base,
+            "conversion.webhook.clientConfig needs exactly one of url or service".to_string(),
+            cc.clone(),
+        ),
+        (Some(url), None) => {
+            let text = url.as_str().unwrap_or("");
+            if let Some(problem) = webhook_url_problem(text) {
+                f.crd(
+                    &format!("{base}/url"),
+                    format!("conversion webhook url {text:?} {problem}; use https://host[/path]"),
+                    url.clone(),
+                );
+            }
+        }
+        (None, Some(service)) => {
+            let mut problems: Vec<String> = Vec::new();
+            for key in ["name", "namespace"] {
+                match get_str(service, key) {
+                    Some(v) if is_dns1123_subdomain(v) => {}
+                    Some(v) => problems.push(format!("{key} {v:?} is not a valid name")),
+                    None => problems.push(format!("{key} is required")),
+                }
+            }
+            if let Some(p) = get_str(service, "path")
+                && !p.is_empty()
+                && !p.starts_with('/')
+            {
+                problems.push(format!("path {p:?} must start with '/'"));
+            }
+            if let Some(port) = get(service, "port")
+                && !port.as_i64().is_some_and(|p| (1..=65535).contains(&p))
+            {
+                problems.push(format!("port {port} must be between 1 and 65535"));
+            }
+            if !problems.is_empty() {
+                f.crd(
+                    &format!("{base}/service"),
+                    format!("conversion webhook service: {}", problems.join("; ")),
+                    service.clone(),
+                );
+            }
+        }
+    }
+}
+
+/// What the server's `ValidateWebhookURL` (https only) finds wrong with a webhook URL.
+fn webhook_url_problem(url: &str) -> Option<&'static str> {
+    let Some(rest) = url
+        .get(..8)
+        .filter(|s| s.eq_ignore_ascii_case("https://"))
+        .map(|_| &url[8..])
+    else {
+        return Some("must use the https scheme");
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() {
+        Some("must name a host")
+    } else if authority.contains('@') {
+        Some("must not contain user information")
+    } else if url.contains('#') {
+        Some("must not contain a fragment")
+    } else if url.contains('?') {
+        Some("must not contain query parameters")
+    } else if !is_request_uri(url) {
+        Some("is not a valid URL")
+    } else {
+        None
+    }
 }

@@ -1,18 +1,144 @@
-//! Validation of a JSON value against a structural OpenAPI v3 schema, as the API server does it.
+//! Validation of a JSON value against a structural OpenAPI v3 schema, as the Kubernetes API
+//! server does it for custom resources (apiextensions-apiserver with kube-openapi's validator).
 //! Used for `crd-invalid` (a default must validate against its own schema) and for migrated
 //! objects.
+//!
+//! What happens to an object on the server, and here, in this order:
+//! 1. unknown fields are pruned unless `x-kubernetes-preserve-unknown-fields` keeps them
+//!    (reported as [`ViolationKind::Pruned`]: the object is accepted, the data is lost);
+//! 2. `null` in a field that is not `nullable` and has no default is dropped (also `Pruned`);
+//! 3. defaults are filled in;
+//! 4. the result is validated: `type`, `nullable`, `format`, `enum`, `pattern`, lengths,
+//!    bounds, `multipleOf`, item and property counts, `uniqueItems`, `required`,
+//!    `additionalProperties`, `allOf`/`anyOf`/`oneOf`/`not`, `x-kubernetes-int-or-string`,
+//!    `x-kubernetes-list-type` `set`/`map` uniqueness and embedded resources' `apiVersion`/`kind`
+//!    ([`ViolationKind::Invalid`]: the server rejects the object).
+//!
+//! `x-kubernetes-validations` (CEL rules) are not evaluated here; they are evaluated elsewhere.
+//! Neither are the ObjectMeta rules of `metadata` (name and label syntax), which the server
+//! checks apart from the schema.
+//!
+//! Patterns are Go regular expressions (RE2); they are translated for the `regex` crate so that
+//! `\d`, `\w`, `\s`, `\b` stay ASCII like in Go. Values and schemas nested deeper than
+//! [`MAX_DEPTH`] levels are reported, not followed, so no input can exhaust the stack.
 
+mod format;
+mod json;
+mod pattern;
+mod schema;
+pub mod structural;
+mod walk;
+
+pub(crate) use format::is_request_uri;
+use schema::{Node, PatternCache};
 use serde_json::Value;
+use walk::Walker;
+pub(crate) use walk::is_dns1035_label;
 
-/// One reason a value does not validate.
+/// How deep values and schemas are followed; deeper levels give one violation.
+pub const MAX_DEPTH: usize = 1000;
+
+/// Recursion deeper than this continues on a thread of its own with [`DEEP_STACK`] bytes of
+/// stack, so that [`MAX_DEPTH`] levels fit whatever thread the caller runs on (2 MiB for
+/// spawned threads; an unoptimized build uses several KiB per level). Real schemas and objects
+/// are far shallower and never pay for it.
+const GROW_AT: usize = 64;
+
+/// Stack for the levels below [`GROW_AT`]: reserved address space, used only as deep as the
+/// input goes.
+const DEEP_STACK: usize = 64 << 20;
+
+/// Runs `f` on a scoped thread with a [`DEEP_STACK`] stack; `None` when no thread can be
+/// started (the caller then reports the input as too deep). A panic in `f` propagates.
+pub(crate) fn on_deep_stack<R: Send>(f: impl FnOnce() -> R + Send) -> Option<R> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("nexus-deep-schema".to_string())
+            .stack_size(DEEP_STACK)
+            .spawn_scoped(scope, f)
+            .ok()?;
+        match handle.join() {
+            Ok(r) => Some(r),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
+
+/// Whether recursion at `depth` should move to a deep stack (exactly once per path).
+pub(crate) fn needs_deep_stack(depth: usize) -> bool {
+    depth == GROW_AT
+}
+
+/// What a violation means for the object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ViolationKind {
+    /// The API server rejects the object.
+    Invalid,
+    /// The API server accepts the object but drops this part of it (an unknown field, or a
+    /// `null` where the field is not nullable).
+    Pruned,
+}
+
+/// One reason a value does not validate (or loses data).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
-    /// Dotted path inside the value (`.spec.ports[0].name`).
+    pub kind: ViolationKind,
+    /// Path inside the value: `.spec.ports[0].name`, `.metadata.labels["app.kubernetes.io/name"]`;
+    /// `.` for the value itself.
     pub path: String,
     pub message: String,
 }
 
-/// Validates `value` against `schema`.
-pub fn validate(_value: &Value, _schema: &Value) -> Vec<Violation> {
-    Vec::new()
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
 }
+
+/// A schema compiled once (formats resolved, each distinct `pattern` compiled once) to validate
+/// many values. Cheap to share between threads.
+#[derive(Debug, Clone)]
+pub struct Validator {
+    root: Node,
+}
+
+impl Validator {
+    /// Compiles `schema` (a version's `openAPIV3Schema`, or any node of it). Never fails: a
+    /// keyword with the wrong JSON type is ignored, an invalid `pattern` is reported on every
+    /// string it should check.
+    pub fn new(schema: &Value) -> Validator {
+        let mut cache = PatternCache::new();
+        Validator {
+            root: Node::compile(schema, &mut cache, 0),
+        }
+    }
+
+    /// Validates a whole custom resource the way the API server handles a create: prune,
+    /// drop non-nullable nulls, fill defaults, then validate. `apiVersion`, `kind` and
+    /// `metadata` at the root are left to the request machinery.
+    pub fn validate(&self, object: &Value) -> Vec<Violation> {
+        let mut walker = Walker::new();
+        let normalized = walker.normalize(object, Some(&self.root), true, true, true);
+        walker.check(normalized.as_ref().unwrap_or(object), &self.root, true);
+        walker.out
+    }
+
+    /// Validates a value exactly as written: nothing is dropped or defaulted first, and the
+    /// root is not a resource. Unknown fields are still reported as [`ViolationKind::Pruned`].
+    /// This is how the API server checks a schema's `default` against its own node.
+    pub fn validate_as_written(&self, value: &Value) -> Vec<Violation> {
+        let mut walker = Walker::new();
+        walker.normalize(value, Some(&self.root), self.root.embedded, false, true);
+        walker.check(value, &self.root, false);
+        walker.out
+    }
+}
+
+/// Validates a custom resource `value` against `schema`: [`Validator::validate`] for one value.
+/// Compile a [`Validator`] once to check many.
+pub fn validate(value: &Value, schema: &Value) -> Vec<Violation> {
+    Validator::new(schema).validate(value)
+}
+
+#[cfg(test)]
+mod tests;
