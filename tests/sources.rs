@@ -142,6 +142,13 @@ fn an_empty_file_is_an_empty_set() {
 fn load_dispatches_on_the_spec() {
     let spec = SourceSpec::parse(data("multi").to_str().unwrap());
     assert_eq!(load(&spec, "m").unwrap().crds.len(), 4);
+    let err = load(&SourceSpec::parse("git:main"), "g")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "git:main is neither a file nor a git source: a git source is git:REV:PATH, e.g. git:main:build/crds"
+    );
     let err = load(&SourceSpec::parse("cluster:"), "c")
         .unwrap_err()
         .to_string();

@@ -71,21 +71,26 @@ pub fn files(repo_start_dir: &Path, rev: &str, path: &str) -> Result<Vec<SourceF
 
 /// Opens the repository around `start` (the directory itself or one of its parents).
 fn open(start: &Path) -> Result<Repository> {
-    Repository::discover(start).map_err(|e| match e.code() {
+    Repository::discover(start).map_err(|e| open_error(start, &e))
+}
+
+fn open_error(start: &Path, err: &git2::Error) -> Error {
+    // `.` says little in a message; name the directory.
+    let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
+    let start = start.display();
+    match err.code() {
         ErrorCode::NotFound => Error::Git(format!(
-            "{} is not in a git repository; run nexus inside the repository that holds the CRDs",
-            start.display()
+            "{start} is not in a git repository; run nexus inside the repository that holds the CRDs"
         )),
         ErrorCode::Owner => Error::Git(format!(
-            "git refuses the repository around {}: it is owned by another user; if you trust it, \
-             run git config --global --add safe.directory <repository>",
-            start.display()
+            "git refuses the repository around {start}: it is owned by another user; if you trust \
+             it, run git config --global --add safe.directory <repository>"
         )),
         _ => git_error(
-            &format!("cannot open the git repository around {}", start.display()),
-            &e,
+            &format!("cannot open the git repository around {start}"),
+            err,
         ),
-    })
+    }
 }
 
 /// Where messages say the repository is: its work tree, or its git directory when bare.
@@ -100,27 +105,9 @@ fn repo_dir(repo: &Repository) -> String {
 
 /// The tree a revision names, and its label for reports.
 fn resolve<'r>(repo: &'r Repository, rev: &str) -> Result<(Tree<'r>, String)> {
-    let object = repo.revparse_single(rev).map_err(|e| match e.code() {
-        ErrorCode::NotFound | ErrorCode::InvalidSpec => {
-            if rev.starts_with("HEAD") && repo.head().is_err_and(|e| e.code() == ErrorCode::UnbornBranch)
-            {
-                Error::Git(format!(
-                    "git revision '{rev}' does not exist in {}: the repository has no commits yet",
-                    repo_dir(repo)
-                ))
-            } else {
-                Error::Git(format!(
-                    "unknown git revision '{rev}' in {}: check git branch -a / git tag",
-                    repo_dir(repo)
-                ))
-            }
-        }
-        ErrorCode::Ambiguous => Error::Git(format!(
-            "git revision '{rev}' in {} is ambiguous: give more digits of the commit id or the full ref name",
-            repo_dir(repo)
-        )),
-        _ => git_error(&format!("cannot resolve git revision '{rev}' in {}", repo_dir(repo)), &e),
-    })?;
+    let object = repo
+        .revparse_single(rev)
+        .map_err(|e| revision_error(repo, rev, &e))?;
     let tree = object.peel_to_tree().map_err(|_| {
         Error::Git(format!(
             "git revision '{rev}' in {} names a {}, not a commit: name a branch, tag or commit",
@@ -147,6 +134,34 @@ fn resolve<'r>(repo: &'r Repository, rev: &str) -> Result<(Tree<'r>, String)> {
         format!("{rev} ({short})")
     };
     Ok((tree, label))
+}
+
+fn revision_error(repo: &Repository, rev: &str, err: &git2::Error) -> Error {
+    let dir = repo_dir(repo);
+    match err.code() {
+        ErrorCode::NotFound | ErrorCode::InvalidSpec => {
+            let unborn = repo
+                .head()
+                .is_err_and(|e| e.code() == ErrorCode::UnbornBranch);
+            if rev.starts_with("HEAD") && unborn {
+                Error::Git(format!(
+                    "git revision '{rev}' does not exist in {dir}: the repository has no commits yet"
+                ))
+            } else {
+                Error::Git(format!(
+                    "unknown git revision '{rev}' in {dir}: check git branch -a / git tag"
+                ))
+            }
+        }
+        ErrorCode::Ambiguous => Error::Git(format!(
+            "git revision '{rev}' in {dir} is ambiguous: give more digits of the commit id or the \
+             full ref name"
+        )),
+        _ => git_error(
+            &format!("cannot resolve git revision '{rev}' in {dir}"),
+            err,
+        ),
+    }
 }
 
 /// PATH relative to the repository root, normalised (`a/./b/` → `a/b`; empty for the root).

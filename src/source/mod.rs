@@ -56,7 +56,19 @@ impl SourceSpec {
 /// Loads a file, directory, git or stdin source. `label` is how reports name the set.
 pub fn load(spec: &SourceSpec, label: &str) -> Result<CrdSet> {
     match spec {
-        SourceSpec::Path(path) => load_path(path, label),
+        SourceSpec::Path(path) => {
+            // `git:main` (no PATH) parses as a path; say what was probably meant.
+            if let Some(text) = path.to_str()
+                && text.starts_with("git:")
+                && !path.exists()
+            {
+                return Err(Error::input(format!(
+                    "{text} is neither a file nor a git source: a git source is git:REV:PATH, \
+                     e.g. git:main:build/crds"
+                )));
+            }
+            load_path(path, label)
+        }
         SourceSpec::Git { rev, path } => load_git(Path::new("."), rev, path, label),
         SourceSpec::Stdin => load_files(vec![stdin::file()?], label),
         SourceSpec::Cluster { .. } => Err(Error::input(

@@ -6,10 +6,10 @@
 //! (which may hold either). serde_json would cap nesting at 128 and silently keep the last of two
 //! duplicate keys.
 //!
-//! Scalars resolve the way kubectl, helm and kustomize read them (go-yaml v2 through
-//! sigs.k8s.io/yaml, YAML 1.1): unquoted `yes`/`no`/`on`/`off`/`y`/`n` are booleans and `0755` is
-//! octal, so nexus sees the values the API server receives. Integers stay integers; an integer
-//! too large for 64 bits becomes a float, as in go-yaml.
+//! Scalar values resolve the way kubectl and helm read them (go-yaml v2 through sigs.k8s.io/yaml,
+//! YAML 1.1): unquoted `yes`/`no`/`on`/`off`/`y`/`n` are booleans and `0755` is octal, so nexus
+//! sees the values the API server receives from them. Mapping keys always stay the text written.
+//! Integers stay integers; an integer too large for 64 bits becomes a float, as in go-yaml.
 
 use crate::error::Error;
 use serde_json::Value;
@@ -89,7 +89,7 @@ pub fn options(len: usize) -> Options {
     options.emit_comments = false;
     options.with_snippet = false;
     options.legacy_octal_numbers = true;
-    // `null:` and `~:` as mapping keys are the strings "null" and "~", as in sigs.k8s.io/yaml.
+    // JSON keys are strings: `null:` and `~:` as mapping keys are the strings "null" and "~".
     options.null_as_string = true;
     options
 }
@@ -99,8 +99,8 @@ fn utf8<'a>(bytes: &'a [u8], file: &str) -> Result<&'a str, Error> {
     std::str::from_utf8(bytes).map_err(|e| {
         let (good, _) = bytes.split_at(e.valid_up_to());
         let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let column = String::from_utf8_lossy(&good[line_start..]).chars().count() + 1;
+        let last_line = good.rsplit(|&b| b == b'\n').next().unwrap_or(good);
+        let column = String::from_utf8_lossy(last_line).chars().count() + 1;
         let encoding = if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
             "the file is UTF-16"
         } else {
@@ -271,6 +271,10 @@ mod tests {
         let got: Vec<(usize, Value)> = docs.into_iter().map(|d| (d.line, d.value)).collect();
         assert_eq!(got, vec![(6, json!({"a": 1})), (10, json!(["x"]))]);
         assert!(parse("").unwrap().is_empty());
+        // A byte-order mark and Windows line ends are fine; lines still count from 1.
+        let docs = parse_documents(b"\xef\xbb\xbfa: 1\r\n---\r\nb: 2\r\n", "f.yaml").unwrap();
+        let got: Vec<(usize, Value)> = docs.into_iter().map(|d| (d.line, d.value)).collect();
+        assert_eq!(got, vec![(1, json!({"a": 1})), (3, json!({"b": 2}))]);
         assert!(parse("# nothing\n").unwrap().is_empty());
     }
 
@@ -350,6 +354,9 @@ mod tests {
             e.starts_with("f.yaml:1:4: alias (*name) refers to an anchor"),
             "{e}"
         );
+        let e = parse("a: &x [1, *x]\n").unwrap_err();
+        assert!(e.starts_with("f.yaml:1:"), "{e}");
+        assert!(e.contains("alias (*name) refers to"), "{e}");
         let e = parse("a: .nan\n").unwrap_err();
         assert!(
             e.starts_with("f.yaml:1:4: .nan is not a number JSON can hold"),
