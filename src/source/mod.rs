@@ -1,8 +1,22 @@
 //! Loading CRD sets from where the user points: files and directories, `git:REV:PATH`, `-`
 //! (stdin) and `cluster:`.
+//!
+//! Every source becomes a list of files ([`workers::SourceFile`]); the files are parsed in
+//! parallel ([`workers`], [`yaml`]) and their documents assembled into a [`CrdSet`]
+//! ([`assemble`]). Only the first step differs between kinds of source.
+
+mod assemble;
+mod fs;
+mod git;
+mod stdin;
+mod workers;
+pub mod yaml;
 
 use crate::crd::CrdSet;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use std::path::Path;
+
+pub use stdin::STDIN_NAME;
 
 /// A source as written on the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +53,61 @@ impl SourceSpec {
     }
 }
 
-/// Loads a file, directory, git or stdin source.
-pub fn load(_spec: &SourceSpec, label: &str) -> Result<CrdSet> {
-    Ok(CrdSet::new(label))
+/// Loads a file, directory, git or stdin source. `label` is how reports name the set.
+pub fn load(spec: &SourceSpec, label: &str) -> Result<CrdSet> {
+    match spec {
+        SourceSpec::Path(path) => {
+            // `git:main` (no PATH) parses as a path; say what was probably meant.
+            if let Some(text) = path.to_str()
+                && text.starts_with("git:")
+                && !path.exists()
+            {
+                return Err(Error::input(format!(
+                    "{text} is neither a file nor a git source: a git source is git:REV:PATH, \
+                     e.g. git:main:build/crds"
+                )));
+            }
+            load_path(path, label)
+        }
+        SourceSpec::Git { rev, path } => load_git(Path::new("."), rev, path, label),
+        SourceSpec::Stdin => load_files(vec![stdin::file()?], label),
+        SourceSpec::Cluster { .. } => Err(Error::input(
+            "cluster: sources need the cluster support of nexus datamodel install, which this build lacks; \
+             save the CRDs with kubectl get crd -o yaml and compare the file",
+        )),
+    }
+}
+
+/// Loads a file (whatever its name) or every `*.yaml`, `*.yml`, `*.json` file below a directory.
+/// A path that does not exist is an error; a directory without CRDs is an empty set.
+pub fn load_path(path: &Path, label: &str) -> Result<CrdSet> {
+    load_files(fs::files(path)?, label)
+}
+
+/// Loads PATH as committed at revision `rev` of the git repository around `repo_start_dir`,
+/// without touching the working tree. PATH is relative to the repository root, or to
+/// `repo_start_dir` when it starts with `./` or `../` (as in `git show REV:./PATH`). Revisions are
+/// anything git accepts: branches, remote branches, tags, commit ids, `HEAD~1`.
+pub fn load_git(repo_start_dir: &Path, rev: &str, path: &str, label: &str) -> Result<CrdSet> {
+    load_files(git::files(repo_start_dir, rev, path)?, label)
+}
+
+/// How reports name a revision of the repository around `repo_start_dir`: `main (3f2a1c9)`.
+pub fn git_label(repo_start_dir: &Path, rev: &str) -> Result<String> {
+    git::label(repo_start_dir, rev)
+}
+
+/// Whether PATH exists at `rev` (same PATH rules as [`load_git`]). Errors when there is no
+/// repository around `repo_start_dir` or no such revision.
+pub fn git_path_exists(repo_start_dir: &Path, rev: &str, path: &str) -> Result<bool> {
+    git::path_exists(repo_start_dir, rev, path)
+}
+
+/// Whether `dir` lies inside a git repository.
+pub fn in_git_repository(dir: &Path) -> bool {
+    git::in_repository(dir)
+}
+
+fn load_files(files: Vec<workers::SourceFile>, label: &str) -> Result<CrdSet> {
+    assemble::assemble(label, workers::parse_all(files)?)
 }

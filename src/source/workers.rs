@@ -1,0 +1,74 @@
+//! Parsing many files at once. Parsing dominates a run, so files are read and parsed in parallel,
+//! each read once into memory and dropped as soon as its documents are built.
+//!
+//! The parser and serde_json's `Value` recurse once per nesting level; unoptimised builds use
+//! tens of KiB of stack per level, far more than the 2 MiB a default thread has. The loader
+//! therefore runs on its own pool whose threads have a stack sized for [`yaml::MAX_DEPTH`] levels.
+//! The memory is reserved, not committed: only the pages a document actually reaches are used.
+
+use super::yaml::{self, Document};
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+/// Stack of a loader thread: 64 KiB for each of the [`yaml::MAX_DEPTH`] levels.
+pub const STACK_SIZE: usize = yaml::MAX_DEPTH * 64 * 1024;
+
+/// Where a file's bytes come from.
+#[derive(Debug)]
+pub enum Content {
+    /// Read from this path on a worker thread.
+    Path(PathBuf),
+    /// Already in memory (a git blob, stdin).
+    Bytes(Vec<u8>),
+}
+
+/// One file of a source.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The file as messages name it (`crds/a.yaml`, `git:main:crds/a.yaml`, `<stdin>`).
+    pub name: String,
+    pub content: Content,
+}
+
+/// A file's documents, in file order.
+#[derive(Debug)]
+pub struct ParsedFile {
+    pub name: String,
+    pub documents: Vec<Document>,
+}
+
+/// Reads and parses every file in parallel. Results keep the order of `files`, so the first error
+/// reported is always the same one.
+pub fn parse_all(files: Vec<SourceFile>) -> Result<Vec<ParsedFile>> {
+    let results: Vec<Result<ParsedFile>> =
+        pool()?.install(|| files.into_par_iter().map(parse_one).collect());
+    results.into_iter().collect()
+}
+
+fn parse_one(file: SourceFile) -> Result<ParsedFile> {
+    let bytes = match file.content {
+        Content::Path(path) => std::fs::read(&path).map_err(|e| Error::read(path, &e))?,
+        Content::Bytes(bytes) => bytes,
+    };
+    let documents = yaml::parse_documents(&bytes, &file.name)?;
+    Ok(ParsedFile {
+        name: file.name,
+        documents,
+    })
+}
+
+/// The loader's pool, built on first use and shared by every load of the process.
+fn pool() -> Result<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<std::result::Result<rayon::ThreadPool, String>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(STACK_SIZE)
+            .thread_name(|i| format!("nexus-load-{i}"))
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .as_ref()
+    .map_err(|e| Error::input(format!("cannot start the threads that read CRD files: {e}")))
+}
