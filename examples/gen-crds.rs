@@ -5,7 +5,9 @@
 mod synthetic;
 
 fn main() -> std::io::Result<()> {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "target/bench-crds".to_string());
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "target/bench-crds".to_string());
     for (side, edited) in [("old", false), ("new", true)] {
         let out = std::path::Path::new(&dir).join(side);
         std::fs::create_dir_all(&out)?;

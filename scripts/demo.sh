@@ -1,22 +1,43 @@
 #!/usr/bin/env bash
-# `make demo`: the main job on the bundled examples. Shows a compatible edit passing and a breaking
-# edit failing with its report.
+# `make demo`: the main job on the bundled example datamodel (the orgchart of DATAMODEL.md), on a
+# temporary copy: a first build, a compatible edit that builds, a breaking edit that is refused
+# with its report, and the same edit forced.
 set -uo pipefail
-nexus=${1:-target/debug/nexus}
-ex=testdata/diff/orgchart
+nexus=$(realpath "${1:-target/debug/nexus}")
+example=$(realpath testdata/datamodels/orgchart)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
+expect() { # expect CODE COMMAND...: run it and check its exit code
+  local want=$1; shift
+  run "$@"; local got=$?
+  echo "(exit $got)"
+  [ "$got" -eq "$want" ] || { echo "demo: expected exit $want from: $*" >&2; exit 1; }
+}
 
-step nexus datamodel diff $ex/base $ex/compatible --verbose
-"$nexus" datamodel diff $ex/base $ex/compatible --verbose
-echo "(exit $?: compatible)"
+cp -r "$example" "$work/orgchart" && cd "$work/orgchart" || exit 1
+git init -q . && git add -A && git -c user.name=demo -c user.email=demo@example.com commit -qm "orgchart datamodel"
 
-step nexus datamodel diff $ex/base $ex/breaking
-"$nexus" datamodel diff $ex/base $ex/breaking
-code=$?
-echo "(exit $code: breaking changes fail the run)"
-[ "$code" -eq 1 ] || { echo "demo: expected exit 1 for the breaking edit" >&2; exit 1; }
+bold "1. First build of the orgchart datamodel: no baseline yet, every CRD is new"
+expect 0 "$nexus" datamodel build
+ls build/crds
+git add -A && git -c user.name=demo -c user.email=demo@example.com commit -qm "first build"
 
-step nexus datamodel diff $ex/base $ex/breaking --format json
-"$nexus" datamodel diff $ex/base $ex/breaking --format json
-true
+bold "2. A compatible edit: Leader gets an optional field (json:\"phone,omitempty\")"
+sed -i 's|\tLocation      string  `json:"location,omitempty"`|&\n\tPhone string `json:"phone,omitempty"`|' root.go
+expect 0 "$nexus" datamodel build --verbose
+git add -A && git -c user.name=demo -c user.email=demo@example.com commit -qm "optional phone"
+
+bold "3. A breaking edit: Leader gets a required field (no omitempty); nothing is written"
+sed -i 's|\tDesignation   string\n\tDirectReports Manager|&|; /^type Leader struct/,/^}/ s|\tDesignation   string|&\n\tAdditionalField string `json:"additionalField"`|' root.go
+expect 1 "$nexus" datamodel build
+git status --short build/crds
+
+bold "4. The same edit as JSON, the way CI reads it"
+expect 1 "$nexus" datamodel build --format json
+
+bold "5. Forced on purpose: the report is a warning and the CRDs are written"
+expect 0 "$nexus" datamodel build --force=true
+git status --short build/crds

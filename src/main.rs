@@ -20,8 +20,13 @@ fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
-        eprintln!("error: internal error{place}: {what}; please report this with the command that caused it");
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "error: internal error{place}: {what}; please report this with the command that caused it"
+        );
     }));
     match std::panic::catch_unwind(|| nexus::commands::run(cli.command)) {
         Ok(Ok(code)) => ExitCode::from(code as u8),

@@ -19,7 +19,12 @@ pub fn replace_dir(dir: &Path, files: &[(String, String)]) -> Result<()> {
     };
     let base = dir
         .file_name()
-        .ok_or_else(|| Error::input(format!("{} is not a directory name to write to", dir.display())))?
+        .ok_or_else(|| {
+            Error::input(format!(
+                "{} is not a directory name to write to",
+                dir.display()
+            ))
+        })?
         .to_string_lossy()
         .to_string();
     fs::create_dir_all(&parent).map_err(|e| Error::read(&parent, &e))?;
@@ -31,7 +36,8 @@ pub fn replace_dir(dir: &Path, files: &[(String, String)]) -> Result<()> {
     for (name, content) in files {
         let path = staging.join(name);
         let mut f = fs::File::create(&path).map_err(|e| write_error(&path, &e))?;
-        f.write_all(content.as_bytes()).map_err(|e| write_error(&path, &e))?;
+        f.write_all(content.as_bytes())
+            .map_err(|e| write_error(&path, &e))?;
         f.sync_all().map_err(|e| write_error(&path, &e))?;
     }
     sync_dir(&staging);
@@ -84,7 +90,11 @@ fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
             libc::RENAME_EXCHANGE,
         )
     };
-    if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 #[cfg(not(target_os = "linux"))]

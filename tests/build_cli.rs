@@ -46,7 +46,11 @@ impl Workspace {
         let out = self.build(&all);
         let code = out.status.code().unwrap();
         let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+            panic!(
+                "{e}: {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
         });
         (code, json)
     }
@@ -62,13 +66,21 @@ impl Workspace {
     fn commit(&self, message: &str) -> git2::Oid {
         let repo = git2::Repository::open(&self.root).unwrap();
         let mut index = repo.index().unwrap();
-        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
         index.write().unwrap();
         let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
         let sig = git2::Signature::now("test", "test@example.com").unwrap();
-        let parents: Vec<git2::Commit> = repo.head().ok().and_then(|h| h.peel_to_commit().ok()).into_iter().collect();
+        let parents: Vec<git2::Commit> = repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .into_iter()
+            .collect();
         let parents: Vec<&git2::Commit> = parents.iter().collect();
-        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).unwrap()
+        repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .unwrap()
     }
 
     fn leader_crd(&self) -> String {
@@ -79,7 +91,12 @@ impl Workspace {
     fn first_build_committed(git: bool) -> Workspace {
         let ws = Workspace::new(git);
         let out = ws.build(&[]);
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         if git {
             ws.commit("first build");
         }
@@ -88,14 +105,24 @@ impl Workspace {
 }
 
 fn rules(json: &Value) -> Vec<String> {
-    json["changes"].as_array().unwrap().iter().map(|c| c["rule"].as_str().unwrap().to_string()).collect()
+    json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["rule"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
 fn first_build_has_no_baseline_and_writes_every_crd() {
     let ws = Workspace::new(true);
     let out = ws.build(&[]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("first build"), "{text}");
     let mut files: Vec<String> = fs::read_dir(ws.root.join("build/crds"))
@@ -103,7 +130,14 @@ fn first_build_has_no_baseline_and_writes_every_crd() {
         .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
         .collect();
     files.sort();
-    assert_eq!(files, ["root_engineer.yaml", "root_leader.yaml", "root_manager.yaml"]);
+    assert_eq!(
+        files,
+        [
+            "root_engineer.yaml",
+            "root_leader.yaml",
+            "root_manager.yaml"
+        ]
+    );
 }
 
 #[test]
@@ -129,10 +163,16 @@ fn seed_case_rest_api_uris_changed_is_compatible() {
 fn seed_case_rest_api_spec_variable_renamed_is_compatible() {
     let ws = Workspace::first_build_committed(true);
     ws.edit("var LeaderRestAPISpec", "var LeaderAPI");
-    ws.edit("nexus-rest-api-gen:LeaderRestAPISpec", "nexus-rest-api-gen:LeaderAPI");
+    ws.edit(
+        "nexus-rest-api-gen:LeaderRestAPISpec",
+        "nexus-rest-api-gen:LeaderAPI",
+    );
     let (code, json) = ws.build_json(&[]);
     assert_eq!(code, 0, "{json}");
-    assert!(rules(&json).iter().all(|r| r == "nexus-rest-api-changed"), "{json}");
+    assert!(
+        rules(&json).iter().all(|r| r == "nexus-rest-api-changed"),
+        "{json}"
+    );
 }
 
 #[test]
@@ -143,9 +183,15 @@ fn seed_case_required_field_added_fails_and_writes_nothing() {
     let out = ws.build(&[]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("detected changes in model stored in leaders.root.orgchart.org"), "{text}");
+    assert!(
+        text.contains("detected changes in model stored in leaders.root.orgchart.org"),
+        "{text}"
+    );
     assert!(text.contains("spec changes:"), "{text}");
-    assert!(text.contains("/spec/versions/name=v1/schema/openAPIV3Schema/properties/spec/required"), "{text}");
+    assert!(
+        text.contains("/spec/versions/name=v1/schema/openAPIV3Schema/properties/spec/required"),
+        "{text}"
+    );
     assert!(text.contains("+ one required field added:"), "{text}");
     assert!(text.contains("additionalField"), "{text}");
     assert!(text.contains("use --force=true to build anyway"), "{text}");
@@ -163,17 +209,26 @@ fn seed_case_required_field_added_fails_and_writes_nothing() {
 #[test]
 fn seed_case_required_field_removed_is_breaking() {
     let ws = Workspace::first_build_committed(true);
-    ws.edit("\tName          string\n\tDesignation   string\n\tDirectReports Manager", "\tName          string\n\tDirectReports Manager");
+    ws.edit(
+        "\tName          string\n\tDesignation   string\n\tDirectReports Manager",
+        "\tName          string\n\tDirectReports Manager",
+    );
     let (code, json) = ws.build_json(&[]);
     assert_eq!(code, 1);
     let r = rules(&json);
-    assert!(r.contains(&"field-removed".to_string()) && r.contains(&"required-removed".to_string()), "{r:?}");
+    assert!(
+        r.contains(&"field-removed".to_string()) && r.contains(&"required-removed".to_string()),
+        "{r:?}"
+    );
 }
 
 #[test]
 fn seed_case_optional_field_removed_is_breaking() {
     let ws = Workspace::first_build_committed(true);
-    ws.edit("\tLocation      string  `json:\"location,omitempty\"`\n", "");
+    ws.edit(
+        "\tLocation      string  `json:\"location,omitempty\"`\n",
+        "",
+    );
     let (code, json) = ws.build_json(&[]);
     assert_eq!(code, 1);
     assert_eq!(rules(&json), ["field-removed"]);
@@ -183,7 +238,10 @@ fn seed_case_optional_field_removed_is_breaking() {
 fn baseline_is_head_not_the_working_tree() {
     // The committed build/crds is the baseline even when the directory on disk was rebuilt.
     let ws = Workspace::first_build_committed(true);
-    ws.edit("\tLocation      string  `json:\"location,omitempty\"`\n", "");
+    ws.edit(
+        "\tLocation      string  `json:\"location,omitempty\"`\n",
+        "",
+    );
     assert_eq!(ws.build(&["--force"]).status.code(), Some(0));
     let out = ws.build(&[]);
     assert_eq!(out.status.code(), Some(1), "HEAD still has the field");
@@ -198,7 +256,10 @@ fn prev_spec_branch_reads_another_revision() {
     let first = repo.head().unwrap().peel_to_commit().unwrap();
     repo.branch("release", &first, false).unwrap();
     // On the current branch, drop the optional field on purpose and commit it.
-    ws.edit("\tLocation      string  `json:\"location,omitempty\"`\n", "");
+    ws.edit(
+        "\tLocation      string  `json:\"location,omitempty\"`\n",
+        "",
+    );
     assert_eq!(ws.build(&["--force"]).status.code(), Some(0));
     ws.commit("drop location");
     // Against HEAD nothing changed; against the release branch the field is gone.
@@ -215,10 +276,17 @@ fn prev_spec_branch_reads_another_revision() {
 #[test]
 fn prev_spec_dir_outside_git() {
     let ws = Workspace::first_build_committed(false);
-    ws.edit("\tLocation      string  `json:\"location,omitempty\"`\n", "");
+    ws.edit(
+        "\tLocation      string  `json:\"location,omitempty\"`\n",
+        "",
+    );
     let out = ws.build(&[]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8(out.stdout).unwrap().contains("build/crds on disk"));
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("build/crds on disk")
+    );
     // Another directory as the baseline: a copy of the old output.
     fs::rename(ws.root.join("build/crds"), ws.root.join("previous")).unwrap();
     let (code, json) = ws.build_json(&["--prev-spec-dir", "previous"]);

@@ -6,7 +6,8 @@ use std::path::Path;
 
 fn nexus() -> Command {
     let mut cmd = Command::cargo_bin("nexus").expect("binary");
-    cmd.env("NO_COLOR", "1").current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.env("NO_COLOR", "1")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
 }
 
@@ -18,8 +19,12 @@ fn diff_json(old: &str, new: &str, extra: &[&str]) -> (i32, Value) {
         .expect("run");
     let code = out.status.code().expect("exit code");
     let stdout = String::from_utf8(out.stdout).expect("utf-8");
-    let json: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\nstderr: {}", String::from_utf8_lossy(&out.stderr)));
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     (code, json)
 }
 
@@ -28,7 +33,12 @@ fn rules_of(json: &Value) -> Vec<(String, String)> {
         .as_array()
         .expect("changes")
         .iter()
-        .map(|c| (c["rule"].as_str().unwrap().to_string(), c["path"].as_str().unwrap().to_string()))
+        .map(|c| {
+            (
+                c["rule"].as_str().unwrap().to_string(),
+                c["path"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -48,8 +58,16 @@ fn compatible_edit_exits_0_and_lists_compatible_changes() {
     assert_eq!(code, 0);
     assert_eq!(json["verdict"], "compatible");
     let rules = rules_of(&json);
-    assert!(rules.iter().any(|(r, p)| r == "field-added" && p.ends_with("/properties/spec/properties/phone")), "{rules:?}");
-    assert!(rules.iter().any(|(r, _)| r == "description-changed"), "{rules:?}");
+    assert!(
+        rules
+            .iter()
+            .any(|(r, p)| r == "field-added" && p.ends_with("/properties/spec/properties/phone")),
+        "{rules:?}"
+    );
+    assert!(
+        rules.iter().any(|(r, _)| r == "description-changed"),
+        "{rules:?}"
+    );
     assert_eq!(json["summary"]["breaking"], 0);
 }
 
@@ -72,7 +90,11 @@ fn breaking_edit_exits_1_with_the_required_field() {
     );
     assert_eq!(required["field"], ".spec.additionalField");
     assert_eq!(required["new"], "additionalField");
-    assert!(rules_of(&json).iter().any(|(r, _)| r == "enum-value-removed"));
+    assert!(
+        rules_of(&json)
+            .iter()
+            .any(|(r, _)| r == "enum-value-removed")
+    );
 }
 
 #[test]
@@ -89,7 +111,11 @@ fn force_and_fail_on_decide_the_exit_code() {
         (vec!["--fail-on=warning"], &comp, 0),
         (vec!["--fail-on", "warning"], &brk, 1),
     ] {
-        let out = nexus().args(["datamodel", "diff", &old, new]).args(&args).output().unwrap();
+        let out = nexus()
+            .args(["datamodel", "diff", &old, new])
+            .args(&args)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(want), "{args:?} {new}");
     }
     let (_, forced) = diff_json(&old, &brk, &["--force"]);
@@ -100,7 +126,12 @@ fn force_and_fail_on_decide_the_exit_code() {
 #[test]
 fn text_report_of_a_breaking_edit() {
     let out = nexus()
-        .args(["datamodel", "diff", &format!("{ORG}/base"), &format!("{ORG}/breaking")])
+        .args([
+            "datamodel",
+            "diff",
+            &format!("{ORG}/base"),
+            &format!("{ORG}/breaking"),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
@@ -111,17 +142,29 @@ fn text_report_of_a_breaking_edit() {
 fn every_format_renders_the_breaking_edit() {
     for format in ["markdown", "github", "junit"] {
         let out = nexus()
-            .args(["datamodel", "diff", &format!("{ORG}/base"), &format!("{ORG}/breaking"), "--format", format])
+            .args([
+                "datamodel",
+                "diff",
+                &format!("{ORG}/base"),
+                &format!("{ORG}/breaking"),
+                "--format",
+                format,
+            ])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{format}");
-        insta::assert_snapshot!(format!("format_{format}"), String::from_utf8(out.stdout).unwrap());
+        insta::assert_snapshot!(
+            format!("format_{format}"),
+            String::from_utf8(out.stdout).unwrap()
+        );
     }
 }
 
 #[test]
 fn each_corpus_sample_diffed_with_itself_is_empty() {
-    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus")).unwrap() {
+    for entry in
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/corpus")).unwrap()
+    {
         let dir = entry.unwrap().path();
         for side in ["old", "new"] {
             let p = dir.join(side);

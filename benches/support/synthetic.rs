@@ -40,7 +40,11 @@ fn crd_yaml(shape: Shape, index: usize, edit: bool) -> String {
         "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: {plural}.{group}\nspec:\n  group: {group}\n  names:\n    kind: Widget{index:04}\n    listKind: Widget{index:04}List\n    plural: {plural}\n    singular: widget{index:04}\n  scope: Namespaced\n  versions:\n"
     );
     for v in 0..shape.versions {
-        let version = if v + 1 == shape.versions { "v1".to_string() } else { format!("v1beta{}", v + 1) };
+        let version = if v + 1 == shape.versions {
+            "v1".to_string()
+        } else {
+            format!("v1beta{}", v + 1)
+        };
         let storage = v + 1 == shape.versions;
         let _ = write!(
             y,
@@ -67,13 +71,23 @@ fn property(y: &mut String, crd: usize, p: usize, edit: bool) {
     );
     match p % 6 {
         0 => {
-            let _ = writeln!(y, "{indent}  type: string\n{indent}  maxLength: {}", if edit && p == 6 { 32 } else { 64 });
+            let _ = writeln!(
+                y,
+                "{indent}  type: string\n{indent}  maxLength: {}",
+                if edit && p == 6 { 32 } else { 64 }
+            );
         }
         1 => {
-            let _ = writeln!(y, "{indent}  type: integer\n{indent}  format: int32\n{indent}  minimum: 0");
+            let _ = writeln!(
+                y,
+                "{indent}  type: integer\n{indent}  format: int32\n{indent}  minimum: 0"
+            );
         }
         2 => {
-            let _ = writeln!(y, "{indent}  type: string\n{indent}  enum:\n{indent}  - Alpha\n{indent}  - Beta");
+            let _ = writeln!(
+                y,
+                "{indent}  type: string\n{indent}  enum:\n{indent}  - Alpha\n{indent}  - Beta"
+            );
             if edit && p == 2 {
                 let _ = writeln!(y, "{indent}  - Gamma");
             }

@@ -15,19 +15,26 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
     let dm = datamodel::load(&root)?;
     let crds = generate::generate(&dm)?;
 
-    let prev_dir = args.prev_spec_dir.clone().unwrap_or_else(|| args.output.clone());
+    let prev_dir = args
+        .prev_spec_dir
+        .clone()
+        .unwrap_or_else(|| args.output.clone());
     let baseline = Baseline::find(&root, &prev_dir, args.prev_spec_branch.as_deref())?;
     let old = baseline.load()?;
-    let new = generated_set(&crds, &args.output);
+    let name = args
+        .name
+        .clone()
+        .or(dm.name.clone())
+        .unwrap_or_else(|| dm.group.clone());
+    let new = generated_set(&crds, &format!("datamodel {name}"), &args.output);
 
     let config = Config::discover(args.report.config.as_deref())?;
-    let name = args.name.clone().or(dm.name.clone()).unwrap_or_else(|| dm.group.clone());
     let report = check(&old, &new, &config, &args.report, args.force);
     print_report(
         &report,
         &args.report,
         Mode::Build {
-            baseline: format!("datamodel {name}: {}", baseline.label),
+            baseline: baseline.label.clone(),
         },
     )?;
     if report.failing() && !args.force {
@@ -47,7 +54,11 @@ struct Baseline {
 
 enum BaselineSource {
     /// The directory as committed at a revision of the repository holding the datamodel.
-    Git { root: PathBuf, rev: String, path: String },
+    Git {
+        root: PathBuf,
+        rev: String,
+        path: String,
+    },
     /// The directory on disk.
     Dir(PathBuf),
     /// A first build: nothing to compare with.
@@ -85,7 +96,7 @@ impl Baseline {
             && source::git_path_exists(root, "HEAD", &git_path)?
         {
             return Ok(Baseline {
-                label: format!("{shown} at {}", source::git_label(root, "HEAD")?),
+                label: format!("{shown} at {}", head_label(root)?),
                 source: BaselineSource::Git {
                     root: root.to_path_buf(),
                     rev: "HEAD".to_string(),
@@ -101,18 +112,35 @@ impl Baseline {
             });
         }
         Ok(Baseline {
-            label: format!("none: {shown} does not exist yet (first build)"),
+            label: "no previous CRDs (first build)".to_string(),
             source: BaselineSource::None,
         })
     }
 
     fn load(&self) -> Result<CrdSet> {
         match &self.source {
-            BaselineSource::Git { root, rev, path } => source::load_git(root, rev, path, &self.label),
+            BaselineSource::Git { root, rev, path } => {
+                source::load_git(root, rev, path, &self.label)
+            }
             BaselineSource::Dir(dir) => source::load_path(dir, &self.label),
             BaselineSource::None => Ok(CrdSet::new(&self.label)),
         }
     }
+}
+
+/// `main (3f2a1c9)` for HEAD on branch main; the commit alone when HEAD is detached.
+fn head_label(root: &Path) -> Result<String> {
+    let label = source::git_label(root, "HEAD")?;
+    let branch = git2::Repository::discover(root).ok().and_then(|repo| {
+        repo.head()
+            .ok()
+            .filter(|h| h.is_branch())
+            .and_then(|h| h.shorthand().ok().map(str::to_string))
+    });
+    Ok(match branch {
+        Some(branch) => label.replacen("HEAD", &branch, 1),
+        None => label,
+    })
 }
 
 /// A fresh repository (no commit yet) has no HEAD to read a baseline from.
@@ -134,11 +162,15 @@ fn git_relative(dir: &Path) -> String {
 
 /// Relative output and baseline paths are relative to the datamodel root.
 fn resolve(root: &Path, dir: &Path) -> PathBuf {
-    if dir.is_absolute() { dir.to_path_buf() } else { root.join(dir) }
+    if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        root.join(dir)
+    }
 }
 
-fn generated_set(crds: &[generate::GeneratedCrd], output: &Path) -> CrdSet {
-    let mut set = CrdSet::new(format!("{} (generated)", output.display()));
+fn generated_set(crds: &[generate::GeneratedCrd], label: &str, output: &Path) -> CrdSet {
+    let mut set = CrdSet::new(label);
     for c in crds {
         set.crds.insert(
             c.name.clone(),

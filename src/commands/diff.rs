@@ -20,7 +20,13 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
 
 /// Compares two loaded sets and builds the report: the one checker that `diff`, `build` and
 /// `install` share.
-pub fn check(old: &CrdSet, new: &CrdSet, config: &Config, args: &ReportArgs, forced: bool) -> Report {
+pub fn check(
+    old: &CrdSet,
+    new: &CrdSet,
+    config: &Config,
+    args: &ReportArgs,
+    forced: bool,
+) -> Report {
     let changes = compare::compare_sets(old, new, &config.compare_options());
     let (changes, ignored) = config.apply(changes);
     let names = old.crds.keys().chain(new.crds.keys()).cloned();
