@@ -5,11 +5,13 @@
 //! [`report`] prints the result. Only the ends touch the world.
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod compare;
 pub mod config;
 pub mod crd;
 pub mod error;
+pub mod fakeapi;
 pub mod report;
 pub mod rules;
 pub mod source;

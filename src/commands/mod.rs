@@ -1,6 +1,8 @@
 //! One module per subcommand: each turns parsed flags into an exit code.
 
 pub mod diff;
+pub mod fake_apiserver;
+pub mod install;
 pub mod rules;
 
 use crate::cli::{Command, Datamodel};
@@ -11,5 +13,7 @@ pub fn run(command: Command) -> Result<i32> {
     match command {
         Command::Datamodel(Datamodel::Diff(args)) => diff::run(&args),
         Command::Datamodel(Datamodel::Rules) => rules::run(),
+        Command::Datamodel(Datamodel::Install(args)) => install::run(&args),
+        Command::FakeApiserver(args) => fake_apiserver::run(&args),
     }
 }
