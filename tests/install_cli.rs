@@ -197,6 +197,35 @@ fn real_crds_upgrade_across_flux_releases_and_keep_their_stored_versions() {
     assert_eq!(version_names(&stored), vec!["v1", "v1beta2"]);
 }
 
+#[test]
+fn nexus_takes_over_crds_that_kubectl_installed_so_removals_happen() {
+    let cluster = Cluster::start();
+    cluster
+        .server
+        .seed_crd_by(&widgets_two_versions(), "kubectl-client-side-apply")
+        .expect("seeded");
+    let out = cluster.install(&cluster.crds("v2", &[widgets_v1()]), &["--force"]).success();
+    let text = stdout(&out);
+    assert!(
+        text.contains("updated  widgets.shop.example.com (taking over its spec from kubectl-client-side-apply)"),
+        "{text}"
+    );
+    let stored = cluster.server.crd("widgets.shop.example.com").expect("stored");
+    // Without the hand-over, server-side apply would have kept v1alpha1 for its other owner.
+    assert_eq!(version_names(&stored), vec!["v1"]);
+    let owners: Vec<(&str, bool)> = stored["metadata"]["managedFields"]
+        .as_array()
+        .expect("managed fields")
+        .iter()
+        .map(|e| (e["manager"].as_str().unwrap_or_default(), e["fieldsV1"].get("f:spec").is_some()))
+        .collect();
+    assert!(owners.contains(&("nexus", true)), "{owners:?}");
+    assert!(!owners.contains(&("kubectl-client-side-apply", true)), "{owners:?}");
+    // From now on nexus alone owns the spec: a second run has nothing to do.
+    let out = cluster.install(&cluster.crds("v2", &[widgets_v1()]), &[]).success();
+    assert!(stdout(&out).contains("unchanged  widgets.shop.example.com"), "{}", stdout(&out));
+}
+
 fn shop_with_orphan() -> Cluster {
     let cluster = Cluster::start();
     cluster.install(&cluster.crds("v1", &[widgets_v1(), gadgets_v1()]), &[]).success();

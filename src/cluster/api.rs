@@ -85,6 +85,15 @@ pub async fn apply_crd(conn: &Connection, body: &Value, dry_run: bool) -> Result
     send(conn, req, &attempt).await
 }
 
+/// A merge patch of a CRD (the ownership hand-over of `plan::adoption_patch`).
+pub async fn merge_patch_crd(conn: &Connection, name: &str, patch: &Value) -> Result<Value> {
+    let attempt = Attempt::new("patch", CRDS, Some(name));
+    let req = Request::new(CRDS_PATH)
+        .patch(name, &PatchParams::default(), &Patch::Merge(patch))
+        .map_err(build_error)?;
+    send(conn, req, &attempt).await
+}
+
 /// Deletes a CRD, provided it is still the object that was checked (same uid and
 /// resourceVersion).
 pub async fn delete_crd(

@@ -98,6 +98,110 @@ pub fn classify(live: Option<&Value>, dry_run_result: &Value) -> Action {
     }
 }
 
+/// Field managers of the tools people install CRDs with by hand or by chart. Server-side apply
+/// removes a field only when its applier was its only owner, so as long as one of these co-owns
+/// a CRD's spec, a version or property nexus drops would silently stay. Controllers that write
+/// parts of a CRD on purpose (cert-manager's cainjector sets the conversion webhook's caBundle)
+/// are not in the list and keep their fields.
+pub const INSTALLERS: &[&str] = &[
+    "kubectl",
+    "kubectl-client-side-apply",
+    "kubectl-create",
+    "kubectl-replace",
+    "kubectl-edit",
+    "kubectl-patch",
+    "before-first-apply",
+    "helm",
+];
+
+/// Nesting limit for merging `fieldsV1` trees.
+const MAX_FIELDS_DEPTH: usize = 512;
+
+fn merge_fields(into: &mut Value, from: &Value, depth: usize) -> bool {
+    if depth > MAX_FIELDS_DEPTH {
+        return false;
+    }
+    let (Some(into_map), Some(from_map)) = (into.as_object_mut(), from.as_object()) else {
+        return true;
+    };
+    for (key, child) in from_map {
+        let slot = into_map.entry(key.clone()).or_insert_with(|| json!({}));
+        if !merge_fields(slot, child, depth + 1) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Taking over a CRD's spec from the installers that own parts of it: the merge patch that moves
+/// their `f:spec` fields into nexus's apply entry (with the live resourceVersion as a
+/// precondition), and the managers it takes them from. `None` when no installer owns spec fields.
+pub fn adoption_patch(live: &Value, manager: &str) -> Option<(Value, Vec<String>)> {
+    let entries = live.pointer("/metadata/managedFields")?.as_array()?;
+    let rv = live.pointer("/metadata/resourceVersion")?.as_str()?;
+    let mut adopted = json!({});
+    let mut from = Vec::new();
+    let mut kept = Vec::new();
+    let mut first_time = None;
+    for entry in entries {
+        let name = entry.get("manager").and_then(Value::as_str).unwrap_or_default();
+        let spec = entry.pointer("/fieldsV1/f:spec");
+        let subresource = entry.get("subresource").and_then(Value::as_str).unwrap_or_default();
+        match spec {
+            Some(spec) if subresource.is_empty() && INSTALLERS.contains(&name) => {
+                if !merge_fields(&mut adopted, spec, 0) {
+                    return None;
+                }
+                if !from.iter().any(|f| f == name) {
+                    from.push(name.to_string());
+                }
+                first_time = first_time.or_else(|| entry.get("time").cloned());
+                let mut rest = entry.clone();
+                if let Some(fields) = rest.get_mut("fieldsV1").and_then(Value::as_object_mut) {
+                    fields.remove("f:spec");
+                    if !fields.is_empty() {
+                        kept.push(rest);
+                    }
+                }
+            }
+            _ => kept.push(entry.clone()),
+        }
+    }
+    if from.is_empty() {
+        return None;
+    }
+    let ours = kept.iter_mut().find(|e| {
+        e.get("manager").and_then(Value::as_str) == Some(manager)
+            && e.get("operation").and_then(Value::as_str) == Some("Apply")
+            && e.get("subresource").is_none()
+    });
+    match ours {
+        Some(entry) => {
+            let fields = entry
+                .as_object_mut()?
+                .entry("fieldsV1")
+                .or_insert_with(|| json!({}));
+            let spec = fields.as_object_mut()?.entry("f:spec").or_insert_with(|| json!({}));
+            if !merge_fields(spec, &adopted, 0) {
+                return None;
+            }
+        }
+        None => {
+            let api_version = live.get("apiVersion").cloned().unwrap_or(json!("apiextensions.k8s.io/v1"));
+            kept.push(json!({
+                "manager": manager,
+                "operation": "Apply",
+                "apiVersion": api_version,
+                "time": first_time.unwrap_or(json!(null)),
+                "fieldsType": "FieldsV1",
+                "fieldsV1": { "f:spec": adopted },
+            }));
+        }
+    }
+    let patch = json!({ "metadata": { "resourceVersion": rv, "managedFields": kept } });
+    Some((patch, from))
+}
+
 /// Versions in the live CRD's `status.storedVersions` that the new CRD no longer lists.
 pub fn dropped_stored_versions(live: &Value, new: &Value) -> Vec<String> {
     let present: BTreeSet<&str> = new
@@ -339,6 +443,34 @@ mod tests {
         let mut labelled = owned("nexus");
         labelled["metadata"]["labels"] = json!({"a": "b"});
         assert_eq!(classify(Some(&owned("nexus")), &labelled), Action::Update);
+    }
+
+    #[test]
+    fn installers_hand_their_spec_fields_to_nexus() {
+        let live = json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "metadata": {"resourceVersion": "7", "managedFields": [
+                {"manager": "kubectl-client-side-apply", "operation": "Update", "time": "t1",
+                 "fieldsV1": {"f:metadata": {"f:annotations": {}}, "f:spec": {"f:versions": {}}}},
+                {"manager": "cainjector", "operation": "Update", "time": "t2",
+                 "fieldsV1": {"f:spec": {"f:conversion": {}}}},
+                {"manager": "kube-apiserver", "operation": "Update", "subresource": "status",
+                 "fieldsV1": {"f:status": {}}}
+            ]}
+        });
+        let (patch, from) = adoption_patch(&live, "nexus").unwrap();
+        assert_eq!(from, vec!["kubectl-client-side-apply"]);
+        assert_eq!(patch["metadata"]["resourceVersion"], "7");
+        let entries = patch["metadata"]["managedFields"].as_array().unwrap();
+        let managers: Vec<&str> = entries.iter().map(|e| e["manager"].as_str().unwrap()).collect();
+        assert_eq!(managers, vec!["kubectl-client-side-apply", "cainjector", "kube-apiserver", "nexus"]);
+        assert_eq!(entries[0]["fieldsV1"], json!({"f:metadata": {"f:annotations": {}}}));
+        assert_eq!(entries[3]["fieldsV1"], json!({"f:spec": {"f:versions": {}}}));
+        assert_eq!(entries[3]["operation"], "Apply");
+        // Nothing to take over: no patch.
+        let ours = json!({"metadata": {"resourceVersion": "8", "managedFields": [
+            {"manager": "nexus", "operation": "Apply", "fieldsV1": {"f:spec": {}}}]}});
+        assert!(adoption_patch(&ours, "nexus").is_none());
     }
 
     #[test]

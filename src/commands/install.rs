@@ -153,7 +153,7 @@ async fn install(
     }
 
     // 5. Every CRD as a server-side dry run, before anything is written.
-    let mut planned: Vec<(&str, Value, Action)> = Vec::new();
+    let mut planned: Vec<Planned<'_>> = Vec::new();
     for (name, crd) in &new.crds {
         let live_crd = live.get(name).copied();
         let body = plan::apply_body(&crd.doc, live_crd);
@@ -162,16 +162,19 @@ async fn install(
                 "{e}; nothing was changed (the server-side dry run stops the install before the first write)"
             ))
         })?;
-        planned.push((name.as_str(), body, plan::classify(live_crd, &answer)));
+        let action = plan::classify(live_crd, &answer);
+        // Installers that co-own the spec would keep whatever nexus drops: take their fields
+        // over first (only when the CRD changes at all).
+        let adoption = match (action, live_crd) {
+            (Action::Update, Some(l)) => plan::adoption_patch(l, api::FIELD_MANAGER),
+            _ => None,
+        };
+        planned.push(Planned { name, body, action, adoption });
     }
 
     let mut outcome = Outcome::default();
-    for (name, _, action) in &planned {
-        match action {
-            Action::Create => outcome.created.push(name.to_string()),
-            Action::Update => outcome.updated.push(name.to_string()),
-            Action::Unchanged => outcome.unchanged.push(name.to_string()),
-        }
+    for p in &planned {
+        outcome.record(p);
     }
     let orphan_names: Vec<String> = orphans
         .iter()
@@ -192,18 +195,25 @@ async fn install(
 
     // 7. Write what changes, then wait for it to be served.
     let mut done = Outcome::default();
-    for (name, body, action) in &planned {
-        if *action == Action::Unchanged {
-            done.unchanged.push(name.to_string());
-            continue;
+    for p in &mut planned {
+        if p.action != Action::Unchanged {
+            if let Some((patch, _)) = &p.adoption {
+                let answer = api::merge_patch_crd(&conn, p.name, patch)
+                    .await
+                    .map_err(|e| after_partial(e, &done))?;
+                // The hand-over is a write: the apply's precondition moves with it.
+                if let (Some(rv), Some(meta)) = (
+                    answer.pointer("/metadata/resourceVersion").cloned(),
+                    p.body.get_mut("metadata").and_then(Value::as_object_mut),
+                ) {
+                    meta.insert("resourceVersion".to_string(), rv);
+                }
+            }
+            api::apply_crd(&conn, &p.body, false)
+                .await
+                .map_err(|e| after_partial(e, &done))?;
         }
-        api::apply_crd(&conn, body, false)
-            .await
-            .map_err(|e| after_partial(e, &done))?;
-        match action {
-            Action::Create => done.created.push(name.to_string()),
-            _ => done.updated.push(name.to_string()),
-        }
+        done.record(p);
     }
     for name in done.created.iter().chain(&done.updated) {
         api::wait_established(&conn, name, args.timeout)
@@ -289,6 +299,16 @@ fn after_partial(err: Error, done: &Outcome) -> Error {
     }
 }
 
+/// One CRD of the plan.
+struct Planned<'a> {
+    name: &'a str,
+    /// The apply configuration.
+    body: Value,
+    action: Action,
+    /// The ownership hand-over to send first, and from whom.
+    adoption: Option<(Value, Vec<String>)>,
+}
+
 /// What an install did (or would do).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outcome {
@@ -298,6 +318,24 @@ pub struct Outcome {
     pub pruned: Vec<String>,
     /// CRDs of the datamodel's groups that it no longer has, left in place (no `--prune`).
     pub kept: Vec<String>,
+    /// Updated CRDs whose spec nexus took over, and from which field managers.
+    pub taken_over: BTreeMap<String, Vec<String>>,
+}
+
+impl Outcome {
+    fn record(&mut self, p: &Planned<'_>) {
+        let name = p.name.to_string();
+        match p.action {
+            Action::Create => self.created.push(name),
+            Action::Update => {
+                if let Some((_, from)) = &p.adoption {
+                    self.taken_over.insert(name.clone(), from.clone());
+                }
+                self.updated.push(name);
+            }
+            Action::Unchanged => self.unchanged.push(name),
+        }
+    }
 }
 
 /// The summary install prints: one line per CRD, then a total.
@@ -307,20 +345,19 @@ pub fn render_outcome(outcome: &Outcome, dry_run: bool, cluster: &str) -> String
     } else {
         ("created", "updated", "pruned")
     };
-    let rows: Vec<(&str, &String, &str)> = outcome
+    let taken_over = |name: &String| match outcome.taken_over.get(name) {
+        Some(from) => format!(" (taking over its spec from {})", from.join(", ")),
+        None => String::new(),
+    };
+    let kept_note = " (no longer in the datamodel; --prune deletes it)";
+    let rows: Vec<(&str, &String, String)> = outcome
         .created
         .iter()
-        .map(|n| (create, n, ""))
-        .chain(outcome.updated.iter().map(|n| (update, n, "")))
-        .chain(outcome.unchanged.iter().map(|n| ("unchanged", n, "")))
-        .chain(outcome.pruned.iter().map(|n| (prune, n, "")))
-        .chain(outcome.kept.iter().map(|n| {
-            (
-                "kept",
-                n,
-                " (no longer in the datamodel; --prune deletes it)",
-            )
-        }))
+        .map(|n| (create, n, String::new()))
+        .chain(outcome.updated.iter().map(|n| (update, n, taken_over(n))))
+        .chain(outcome.unchanged.iter().map(|n| ("unchanged", n, String::new())))
+        .chain(outcome.pruned.iter().map(|n| (prune, n, String::new())))
+        .chain(outcome.kept.iter().map(|n| ("kept", n, kept_note.to_string())))
         .collect();
     let width = rows
         .iter()
@@ -492,10 +529,11 @@ mod tests {
             unchanged: vec!["c.g.io".into()],
             pruned: vec![],
             kept: vec!["d.g.io".into()],
+            taken_over: BTreeMap::from([("b.g.io".to_string(), vec!["kubectl".to_string()])]),
         };
         insta::assert_snapshot!(render_outcome(&outcome, false, "the cluster at http://127.0.0.1:1 (context \"dev\")"), @r#"
         created    a.g.io
-        updated    b.g.io
+        updated    b.g.io (taking over its spec from kubectl)
         unchanged  c.g.io
         kept       d.g.io (no longer in the datamodel; --prune deletes it)
         installed into the cluster at http://127.0.0.1:1 (context "dev"): 1 created, 1 updated, 1 unchanged, 0 pruned
@@ -507,7 +545,7 @@ mod tests {
         };
         insta::assert_snapshot!(render_outcome(&plan, true, "the cluster at http://127.0.0.1:1 (context \"dev\")"), @r#"
         would create  a.g.io
-        would update  b.g.io
+        would update  b.g.io (taking over its spec from kubectl)
         unchanged     c.g.io
         would prune   d.g.io
         dry run, nothing was changed in the cluster at http://127.0.0.1:1 (context "dev"): 1 to create, 1 to update, 1 unchanged, 1 to prune

@@ -174,31 +174,35 @@ impl FakeApiServer {
         self.shared.store().object_count(crd_name)
     }
 
-    /// Stores a CRD as if someone had applied it (field manager `seed`) and the cluster had long
+    /// Stores a CRD as if someone had created it (field manager `seed`) and the cluster had long
     /// established it.
     pub fn seed_crd(&self, doc: &Value) -> Result<Value, ApiError> {
+        self.seed_crd_by(doc, "seed")
+    }
+
+    /// Stores a CRD as `manager` would have created it (an update, as `kubectl create` or a
+    /// client-side `kubectl apply` does), established at once.
+    pub fn seed_crd_by(&self, doc: &Value, manager: &str) -> Result<Value, ApiError> {
         let name = doc
             .pointer("/metadata/name")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
-        let path = format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}");
         let query = Query {
-            field_manager: Some("seed".to_string()),
-            force: Some(true),
+            field_manager: Some(manager.to_string()),
             ..Query::default()
         };
         let now = clock::now();
         let mut store = self.shared.store();
-        let route = store.route(&path);
+        let route = store.route("/apis/apiextensions.k8s.io/v1/customresourcedefinitions");
         let body = serde_json::to_vec(doc).map_err(|e| ApiError::bad_request(e.to_string()))?;
         store.handle(&Call {
-            method: "PATCH",
+            method: "POST",
             route: &route,
             query: &query,
-            content_type: "application/apply-patch+yaml",
+            content_type: "application/json",
             body: &body,
-            user_agent: "seed",
+            user_agent: manager,
             identity: &Identity::admin(),
             now: &now,
         })?;

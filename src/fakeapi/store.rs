@@ -814,8 +814,7 @@ impl Store {
                 if rv != meta_str(old, "resourceVersion") {
                     return Err(ApiError::modified(&gr, &name));
                 }
-                fields::record_update(Some(old), &mut new, &manager, &api_version, call.now)
-                    .map_err(too_deep)?;
+                record_or_keep_owners(old, &mut new, &manager, &api_version, call.now)?;
                 new
             }
             Write::MergePatch | Write::JsonPatch => {
@@ -836,8 +835,7 @@ impl Store {
                 if meta_str(&new, "resourceVersion") != meta_str(old, "resourceVersion") {
                     return Err(ApiError::modified(&gr, &name));
                 }
-                fields::record_update(Some(old), &mut new, &manager, &api_version, call.now)
-                    .map_err(too_deep)?;
+                record_or_keep_owners(old, &mut new, &manager, &api_version, call.now)?;
                 new
             }
             Write::Apply => {
@@ -1350,6 +1348,58 @@ impl Store {
     }
 }
 
+/// An update either changes `managedFields` itself (the client writes ownership, as when a tool
+/// takes over fields; `[{}]` clears them), which the server takes as given, or it does not, and
+/// the server records who changed what.
+fn record_or_keep_owners(
+    old: &Value,
+    new: &mut Value,
+    manager: &str,
+    api_version: &str,
+    now: &str,
+) -> Result<(), ApiError> {
+    let given = new.pointer("/metadata/managedFields").cloned();
+    if given.as_ref() == old.pointer("/metadata/managedFields") {
+        return fields::record_update(Some(old), new, manager, api_version, now).map_err(too_deep);
+    }
+    let entries = given.as_ref().and_then(Value::as_array).cloned().unwrap_or_default();
+    let cleared = entries.is_empty()
+        || (entries.len() == 1 && entries[0].as_object().is_some_and(Map::is_empty));
+    let mut errors = Vec::new();
+    if !cleared {
+        for (i, entry) in entries.iter().enumerate() {
+            let operation = entry.get("operation").and_then(Value::as_str).unwrap_or_default();
+            if entry.get("manager").and_then(Value::as_str).is_none() {
+                errors.push(FieldError::required(format!("metadata.managedFields[{i}].manager"), ""));
+            }
+            if operation != "Apply" && operation != "Update" {
+                errors.push(FieldError::unsupported(
+                    format!("metadata.managedFields[{i}].operation"),
+                    json!(operation),
+                    &["Apply", "Update"],
+                ));
+            }
+            if !entry.get("fieldsV1").is_some_and(Value::is_object) {
+                errors.push(FieldError::required(format!("metadata.managedFields[{i}].fieldsV1"), ""));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        let kind = new.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+        let group = new
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .and_then(|v| v.split_once('/'))
+            .map(|(g, _)| g.to_string())
+            .unwrap_or_default();
+        return Err(ApiError::invalid(&kind, &group, meta_str(new, "name"), &errors));
+    }
+    if cleared && let Some(meta) = metadata_mut(new) {
+        meta.remove("managedFields");
+    }
+    Ok(())
+}
+
 fn namespace_of<'a>(target: &'a Target<'_>) -> Option<&'a str> {
     match target {
         Target::Object { namespace, .. } => *namespace,
@@ -1779,6 +1829,41 @@ mod tests {
             "fieldManager=nexus",
         )
         .unwrap();
+    }
+
+    #[test]
+    fn clients_may_rewrite_ownership_with_a_patch() {
+        let mut store = Store::new(0);
+        apply(&mut store, &sample("foos.example.com", "foos", "Foo", &[("v1", true)]), "fieldManager=helm").unwrap();
+        let (_, live) = get(&mut store, "foos.example.com").unwrap();
+        let mut entries = live["metadata"]["managedFields"].clone();
+        entries[0]["manager"] = json!("nexus");
+        let patch = json!({"metadata": {"resourceVersion": live["metadata"]["resourceVersion"], "managedFields": entries}});
+        let path = format!("{CRDS}/foos.example.com");
+        let (_, patched) = call(
+            &mut store,
+            Req { method: "PATCH", path: &path, query: "", content_type: "application/merge-patch+json", body: patch },
+            &Identity::admin(),
+        )
+        .unwrap();
+        assert_eq!(patched["metadata"]["managedFields"][0]["manager"], "nexus");
+        // `[{}]` clears ownership.
+        let clear = json!({"metadata": {"managedFields": [{}]}});
+        let (_, cleared) = call(
+            &mut store,
+            Req { method: "PATCH", path: &path, query: "", content_type: "application/merge-patch+json", body: clear },
+            &Identity::admin(),
+        )
+        .unwrap();
+        assert!(cleared["metadata"].get("managedFields").is_none());
+        let bad = json!({"metadata": {"managedFields": [{"manager": "x", "operation": "Delete", "fieldsV1": {}}]}});
+        let err = call(
+            &mut store,
+            Req { method: "PATCH", path: &path, query: "", content_type: "application/merge-patch+json", body: bad },
+            &Identity::admin(),
+        )
+        .unwrap_err();
+        assert_eq!(err.code, 422);
     }
 
     #[test]

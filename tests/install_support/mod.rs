@@ -63,9 +63,13 @@ impl Cluster {
     }
 }
 
-/// The nexus binary, run in `dir`, with a private HOME and no KUBECONFIG or in-cluster settings.
+/// The nexus binary (`NEXUS_BIN` if set, to test another build), run in `dir`, with a private
+/// HOME and no KUBECONFIG or in-cluster settings.
 pub fn nexus_in(dir: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("nexus").expect("the nexus binary is built");
+    let mut cmd = match std::env::var_os("NEXUS_BIN") {
+        Some(bin) => Command::new(bin),
+        None => Command::cargo_bin("nexus").expect("the nexus binary is built"),
+    };
     cmd.current_dir(dir)
         .env("HOME", dir)
         .env("NO_COLOR", "1")
