@@ -129,7 +129,8 @@ pub struct FakeApiserverArgs {
     /// Also write the kubeconfig to this file (before it is printed).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig_out: Option<PathBuf>,
-    /// Require this bearer token (it goes into the kubeconfig).
+    /// Require this bearer token (it goes into the kubeconfig). kube-rs clients send it over
+    /// plain HTTP; kubectl does not, so leave it out for kubectl.
     #[arg(long)]
     pub token: Option<String>,
     /// How many reads of a new CRD still see it not Established (to exercise waiting).
