@@ -4,17 +4,27 @@
 mod install_support;
 
 use install_support::*;
-use nexus::fakeapi::{Fault, FaultOn, FakeConfig, User};
+use nexus::fakeapi::{FakeConfig, Fault, FaultOn, User};
 use serde_json::json;
 
 const GROUP: &str = "shop.example.com";
 
 fn widgets_v1() -> serde_json::Value {
-    crd("widgets", GROUP, "Widget", &[version("v1", true, &[("size", "integer")])])
+    crd(
+        "widgets",
+        GROUP,
+        "Widget",
+        &[version("v1", true, &[("size", "integer")])],
+    )
 }
 
 fn gadgets_v1() -> serde_json::Value {
-    crd("gadgets", GROUP, "Gadget", &[version("v1", true, &[("color", "string")])])
+    crd(
+        "gadgets",
+        GROUP,
+        "Gadget",
+        &[version("v1", true, &[("color", "string")])],
+    )
 }
 
 #[test]
@@ -31,7 +41,10 @@ fn first_install_creates_every_crd_and_waits_for_it() {
     let text = stdout(&out);
     assert!(text.contains("created  gadgets.shop.example.com"), "{text}");
     assert!(text.contains("created  widgets.shop.example.com"), "{text}");
-    assert!(text.contains("2 created, 0 updated, 0 unchanged, 0 pruned"), "{text}");
+    assert!(
+        text.contains("2 created, 0 updated, 0 unchanged, 0 pruned"),
+        "{text}"
+    );
     for name in ["widgets.shop.example.com", "gadgets.shop.example.com"] {
         let stored = cluster.server.crd(name).expect("the CRD is stored");
         assert_eq!(stored_versions(&stored), vec!["v1"]);
@@ -67,7 +80,11 @@ fn every_crd_is_dry_run_before_the_first_write() {
         .into_iter()
         .find(|r| r.method == "PATCH")
         .expect("an apply");
-    assert!(applied.query.contains("fieldManager=nexus"), "{}", applied.query);
+    assert!(
+        applied.query.contains("fieldManager=nexus"),
+        "{}",
+        applied.query
+    );
     assert!(applied.query.contains("force=true"), "{}", applied.query);
 }
 
@@ -76,32 +93,66 @@ fn running_twice_changes_nothing_the_second_time() {
     let cluster = Cluster::start();
     let dir = cluster.crds("v1", &[widgets_v1(), gadgets_v1()]);
     cluster.install(&dir, &[]).success();
-    let before = cluster.server.crd("widgets.shop.example.com").expect("stored");
+    let before = cluster
+        .server
+        .crd("widgets.shop.example.com")
+        .expect("stored");
     let (writes, requests) = (cluster.writes(), cluster.write_requests());
     let out = cluster.install(&dir, &[]).success();
     let text = stdout(&out);
-    assert!(text.contains("unchanged  gadgets.shop.example.com"), "{text}");
-    assert!(text.contains("unchanged  widgets.shop.example.com"), "{text}");
+    assert!(
+        text.contains("unchanged  gadgets.shop.example.com"),
+        "{text}"
+    );
+    assert!(
+        text.contains("unchanged  widgets.shop.example.com"),
+        "{text}"
+    );
     assert!(text.contains("0 created, 0 updated, 2 unchanged"), "{text}");
     assert_eq!(cluster.writes(), writes, "no stored change");
-    assert_eq!(cluster.write_requests(), requests, "not even a write request");
-    let after = cluster.server.crd("widgets.shop.example.com").expect("stored");
-    assert_eq!(before["metadata"]["resourceVersion"], after["metadata"]["resourceVersion"]);
+    assert_eq!(
+        cluster.write_requests(),
+        requests,
+        "not even a write request"
+    );
+    let after = cluster
+        .server
+        .crd("widgets.shop.example.com")
+        .expect("stored");
+    assert_eq!(
+        before["metadata"]["resourceVersion"],
+        after["metadata"]["resourceVersion"]
+    );
 }
 
 #[test]
 fn a_compatible_upgrade_updates_in_place() {
     let cluster = Cluster::start();
-    cluster.install(&cluster.crds("v1", &[widgets_v1()]), &[]).success();
+    cluster
+        .install(&cluster.crds("v1", &[widgets_v1()]), &[])
+        .success();
     let upgraded = crd(
         "widgets",
         GROUP,
         "Widget",
-        &[version("v1", true, &[("size", "integer"), ("label", "string")])],
+        &[version(
+            "v1",
+            true,
+            &[("size", "integer"), ("label", "string")],
+        )],
     );
-    let out = cluster.install(&cluster.crds("v2", &[upgraded]), &[]).success();
-    assert!(stdout(&out).contains("updated  widgets.shop.example.com"), "{}", stdout(&out));
-    let stored = cluster.server.crd("widgets.shop.example.com").expect("stored");
+    let out = cluster
+        .install(&cluster.crds("v2", &[upgraded]), &[])
+        .success();
+    assert!(
+        stdout(&out).contains("updated  widgets.shop.example.com"),
+        "{}",
+        stdout(&out)
+    );
+    let stored = cluster
+        .server
+        .crd("widgets.shop.example.com")
+        .expect("stored");
     let props = &stored["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"];
     assert_eq!(props["label"], json!({"type": "string"}));
     assert_eq!(stored["metadata"]["generation"], 2);
@@ -124,38 +175,68 @@ fn widgets_two_versions() -> serde_json::Value {
 #[test]
 fn a_breaking_upgrade_is_refused_and_changes_nothing() {
     let cluster = Cluster::start();
-    cluster.install(&cluster.crds("v1", &[widgets_two_versions()]), &[]).success();
+    cluster
+        .install(&cluster.crds("v1", &[widgets_two_versions()]), &[])
+        .success();
     let requests = cluster.write_requests();
-    let out = cluster.install(&cluster.crds("v2", &[widgets_v1()]), &[]).code(1);
+    let out = cluster
+        .install(&cluster.crds("v2", &[widgets_v1()]), &[])
+        .code(1);
     let text = stdout(&out);
     assert!(text.contains("crd-version-removed"), "{text}");
     assert!(text.contains("install refused"), "{text}");
     assert_eq!(cluster.write_requests(), requests);
-    let stored = cluster.server.crd("widgets.shop.example.com").expect("stored");
+    let stored = cluster
+        .server
+        .crd("widgets.shop.example.com")
+        .expect("stored");
     assert_eq!(version_names(&stored), vec!["v1alpha1", "v1"]);
 }
 
 #[test]
 fn force_installs_a_breaking_upgrade() {
     let cluster = Cluster::start();
-    cluster.install(&cluster.crds("v1", &[widgets_two_versions()]), &[]).success();
-    let out = cluster.install(&cluster.crds("v2", &[widgets_v1()]), &["--force"]).success();
-    assert!(stdout(&out).contains("updated  widgets.shop.example.com"), "{}", stdout(&out));
-    let stored = cluster.server.crd("widgets.shop.example.com").expect("stored");
+    cluster
+        .install(&cluster.crds("v1", &[widgets_two_versions()]), &[])
+        .success();
+    let out = cluster
+        .install(&cluster.crds("v2", &[widgets_v1()]), &["--force"])
+        .success();
+    assert!(
+        stdout(&out).contains("updated  widgets.shop.example.com"),
+        "{}",
+        stdout(&out)
+    );
+    let stored = cluster
+        .server
+        .crd("widgets.shop.example.com")
+        .expect("stored");
     // Server-side apply removed the version nexus no longer applies.
     assert_eq!(version_names(&stored), vec!["v1"]);
     // The boolean also takes a value.
-    cluster.install(&cluster.crds("v2", &[widgets_v1()]), &["--force=true"]).success();
+    cluster
+        .install(&cluster.crds("v2", &[widgets_v1()]), &["--force=true"])
+        .success();
 }
 
 #[test]
 fn a_stored_version_is_never_dropped_even_with_force() {
     let cluster = Cluster::start();
-    let alpha = crd("widgets", GROUP, "Widget", &[version("v1alpha1", true, &[("size", "integer")])]);
+    let alpha = crd(
+        "widgets",
+        GROUP,
+        "Widget",
+        &[version("v1alpha1", true, &[("size", "integer")])],
+    );
     cluster.install(&cluster.crds("a", &[alpha]), &[]).success();
     // v1 becomes the storage version; v1alpha1 stays listed as stored.
-    cluster.install(&cluster.crds("b", &[widgets_two_versions()]), &["--force"]).success();
-    let stored = cluster.server.crd("widgets.shop.example.com").expect("stored");
+    cluster
+        .install(&cluster.crds("b", &[widgets_two_versions()]), &["--force"])
+        .success();
+    let stored = cluster
+        .server
+        .crd("widgets.shop.example.com")
+        .expect("stored");
     assert_eq!(stored_versions(&stored), vec!["v1alpha1", "v1"]);
 
     let requests = cluster.write_requests();
@@ -173,9 +254,16 @@ fn a_stored_version_is_never_dropped_even_with_force() {
     assert_eq!(cluster.write_requests(), requests, "nothing was sent");
 
     // After the migration removed v1alpha1 from the stored versions, the install goes through.
-    assert!(cluster.server.set_stored_versions("widgets.shop.example.com", &["v1"]));
+    assert!(
+        cluster
+            .server
+            .set_stored_versions("widgets.shop.example.com", &["v1"])
+    );
     cluster.install(&only_v1, &["--force"]).success();
-    let stored = cluster.server.crd("widgets.shop.example.com").expect("stored");
+    let stored = cluster
+        .server
+        .crd("widgets.shop.example.com")
+        .expect("stored");
     assert_eq!(version_names(&stored), vec!["v1"]);
 }
 
@@ -183,16 +271,26 @@ fn a_stored_version_is_never_dropped_even_with_force() {
 fn real_crds_upgrade_across_flux_releases_and_keep_their_stored_versions() {
     let cluster = Cluster::start();
     let name = "gitrepositories.source.toolkit.fluxcd.io";
-    cluster.install(&testdata("install/flux/v0.36.1"), &[]).success();
+    cluster
+        .install(&testdata("install/flux/v0.36.1"), &[])
+        .success();
     // Flux 2.0 tightened v1beta2 (breaking), and made v1 the storage version.
-    cluster.install(&testdata("install/flux/v1.0.0"), &["--force"]).success();
+    cluster
+        .install(&testdata("install/flux/v1.0.0"), &["--force"])
+        .success();
     let stored = cluster.server.crd(name).expect("stored");
     assert_eq!(stored_versions(&stored), vec!["v1beta2", "v1"]);
     // 1.7 drops v1beta1, which never stored an object: allowed with --force.
-    cluster.install(&testdata("install/flux/v1.7.0"), &["--force"]).success();
+    cluster
+        .install(&testdata("install/flux/v1.7.0"), &["--force"])
+        .success();
     // 1.8 drops v1beta2, which did.
-    let out = cluster.install(&testdata("install/flux/v1.8.0"), &["--force"]).code(2);
-    assert!(stderr(&out).contains("cannot remove version v1beta2 from CRD gitrepositories.source.toolkit.fluxcd.io"));
+    let out = cluster
+        .install(&testdata("install/flux/v1.8.0"), &["--force"])
+        .code(2);
+    assert!(stderr(&out).contains(
+        "cannot remove version v1beta2 from CRD gitrepositories.source.toolkit.fluxcd.io"
+    ));
     let stored = cluster.server.crd(name).expect("stored");
     assert_eq!(version_names(&stored), vec!["v1", "v1beta2"]);
 }
@@ -204,33 +302,59 @@ fn nexus_takes_over_crds_that_kubectl_installed_so_removals_happen() {
         .server
         .seed_crd_by(&widgets_two_versions(), "kubectl-client-side-apply")
         .expect("seeded");
-    let out = cluster.install(&cluster.crds("v2", &[widgets_v1()]), &["--force"]).success();
+    let out = cluster
+        .install(&cluster.crds("v2", &[widgets_v1()]), &["--force"])
+        .success();
     let text = stdout(&out);
     assert!(
         text.contains("updated  widgets.shop.example.com (taking over its spec from kubectl-client-side-apply)"),
         "{text}"
     );
-    let stored = cluster.server.crd("widgets.shop.example.com").expect("stored");
+    let stored = cluster
+        .server
+        .crd("widgets.shop.example.com")
+        .expect("stored");
     // Without the hand-over, server-side apply would have kept v1alpha1 for its other owner.
     assert_eq!(version_names(&stored), vec!["v1"]);
     let owners: Vec<(&str, bool)> = stored["metadata"]["managedFields"]
         .as_array()
         .expect("managed fields")
         .iter()
-        .map(|e| (e["manager"].as_str().unwrap_or_default(), e["fieldsV1"].get("f:spec").is_some()))
+        .map(|e| {
+            (
+                e["manager"].as_str().unwrap_or_default(),
+                e["fieldsV1"].get("f:spec").is_some(),
+            )
+        })
         .collect();
     assert!(owners.contains(&("nexus", true)), "{owners:?}");
-    assert!(!owners.contains(&("kubectl-client-side-apply", true)), "{owners:?}");
+    assert!(
+        !owners.contains(&("kubectl-client-side-apply", true)),
+        "{owners:?}"
+    );
     // From now on nexus alone owns the spec: a second run has nothing to do.
-    let out = cluster.install(&cluster.crds("v2", &[widgets_v1()]), &[]).success();
-    assert!(stdout(&out).contains("unchanged  widgets.shop.example.com"), "{}", stdout(&out));
+    let out = cluster
+        .install(&cluster.crds("v2", &[widgets_v1()]), &[])
+        .success();
+    assert!(
+        stdout(&out).contains("unchanged  widgets.shop.example.com"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 fn shop_with_orphan() -> Cluster {
     let cluster = Cluster::start();
-    cluster.install(&cluster.crds("v1", &[widgets_v1(), gadgets_v1()]), &[]).success();
+    cluster
+        .install(&cluster.crds("v1", &[widgets_v1(), gadgets_v1()]), &[])
+        .success();
     // Someone else's CRD in another group is never ours to prune.
-    let foreign = crd("things", "other.example.org", "Thing", &[version("v1", true, &[])]);
+    let foreign = crd(
+        "things",
+        "other.example.org",
+        "Thing",
+        &[version("v1", true, &[])],
+    );
     cluster.server.seed_crd(&foreign).expect("seeded");
     cluster
 }
@@ -238,10 +362,14 @@ fn shop_with_orphan() -> Cluster {
 #[test]
 fn crds_no_longer_in_the_datamodel_are_reported_and_kept() {
     let cluster = shop_with_orphan();
-    let out = cluster.install(&cluster.crds("v2", &[widgets_v1()]), &[]).success();
+    let out = cluster
+        .install(&cluster.crds("v2", &[widgets_v1()]), &[])
+        .success();
     let text = stdout(&out);
     assert!(
-        text.contains("kept       gadgets.shop.example.com (no longer in the datamodel; --prune deletes it)"),
+        text.contains(
+            "kept       gadgets.shop.example.com (no longer in the datamodel; --prune deletes it)"
+        ),
         "{text}"
     );
     assert!(!text.contains("things.other.example.org"), "{text}");
@@ -251,9 +379,14 @@ fn crds_no_longer_in_the_datamodel_are_reported_and_kept() {
 #[test]
 fn prune_deletes_crds_without_objects() {
     let cluster = shop_with_orphan();
-    let out = cluster.install(&cluster.crds("v2", &[widgets_v1()]), &["--prune"]).success();
+    let out = cluster
+        .install(&cluster.crds("v2", &[widgets_v1()]), &["--prune"])
+        .success();
     let text = stdout(&out);
-    assert!(text.contains("pruned     gadgets.shop.example.com"), "{text}");
+    assert!(
+        text.contains("pruned     gadgets.shop.example.com"),
+        "{text}"
+    );
     assert!(text.contains("1 pruned"), "{text}");
     assert!(cluster.server.crd("gadgets.shop.example.com").is_none());
     assert!(cluster.server.crd("things.other.example.org").is_some());
@@ -264,7 +397,10 @@ fn prune_deletes_crds_without_objects() {
         .into_iter()
         .find(|r| r.method == "DELETE")
         .expect("a delete");
-    assert_eq!(delete.path, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.shop.example.com");
+    assert_eq!(
+        delete.path,
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.shop.example.com"
+    );
 }
 
 #[test]
@@ -280,9 +416,14 @@ fn prune_refuses_while_objects_exist() {
         }))
         .expect("an object");
     let requests = cluster.write_requests();
-    let out = cluster.install(&cluster.crds("v2", &[widgets_v1()]), &["--prune"]).code(2);
+    let out = cluster
+        .install(&cluster.crds("v2", &[widgets_v1()]), &["--prune"])
+        .code(2);
     let err = stderr(&out);
-    assert!(err.contains("cannot prune gadgets.shop.example.com (objects: team-a/blue)"), "{err}");
+    assert!(
+        err.contains("cannot prune gadgets.shop.example.com (objects: team-a/blue)"),
+        "{err}"
+    );
     assert_eq!(cluster.write_requests(), requests, "nothing was written");
     assert_eq!(cluster.server.object_count("gadgets.shop.example.com"), 1);
 }
@@ -294,16 +435,29 @@ fn dry_run_prints_the_plan_and_touches_nothing() {
         "widgets",
         GROUP,
         "Widget",
-        &[version("v1", true, &[("size", "integer"), ("label", "string")])],
+        &[version(
+            "v1",
+            true,
+            &[("size", "integer"), ("label", "string")],
+        )],
     );
     let sprockets = crd("sprockets", GROUP, "Sprocket", &[version("v1", true, &[])]);
     let dir = cluster.crds("v2", &[upgraded, sprockets]);
     let requests = cluster.write_requests();
     let out = cluster.install(&dir, &["--dry-run", "--prune"]).success();
     let text = stdout(&out);
-    assert!(text.contains("would create  sprockets.shop.example.com"), "{text}");
-    assert!(text.contains("would update  widgets.shop.example.com"), "{text}");
-    assert!(text.contains("would prune   gadgets.shop.example.com"), "{text}");
+    assert!(
+        text.contains("would create  sprockets.shop.example.com"),
+        "{text}"
+    );
+    assert!(
+        text.contains("would update  widgets.shop.example.com"),
+        "{text}"
+    );
+    assert!(
+        text.contains("would prune   gadgets.shop.example.com"),
+        "{text}"
+    );
     assert!(text.contains("dry run, nothing was changed"), "{text}");
     assert_eq!(cluster.write_requests(), requests);
     assert!(cluster.server.crd("sprockets.shop.example.com").is_none());
@@ -334,7 +488,9 @@ fn names_the_server_does_not_accept_are_an_error_with_its_reason() {
     cluster.server.seed_crd(&widgets_v1()).expect("seeded");
     // Another CRD of the group claims the kind Widget.
     let clash = crd("widgetries", GROUP, "Widget", &[version("v1", true, &[])]);
-    let out = cluster.install(&cluster.crds("clash", &[widgets_v1(), clash]), &[]).code(2);
+    let out = cluster
+        .install(&cluster.crds("clash", &[widgets_v1(), clash]), &[])
+        .code(2);
     let err = stderr(&out);
     assert!(err.contains(r#"did not accept the names of CRD "widgetries.shop.example.com" (NamesAccepted is False, ListKindConflict): "WidgetList" is already in use"#), "{err}");
 }
@@ -349,14 +505,20 @@ fn waiting_for_established_times_out() {
         None,
     );
     let out = cluster
-        .install(&cluster.crds("v1", &[widgets_v1()]), &["--timeout", "300ms"])
+        .install(
+            &cluster.crds("v1", &[widgets_v1()]),
+            &["--timeout", "300ms"],
+        )
         .code(2);
     let err = stderr(&out);
     assert!(
         err.contains(r#"CRD "widgets.shop.example.com" did not become Established within 300ms (Established is False: Installing the initial names have been accepted)"#),
         "{err}"
     );
-    assert!(err.contains("(already done before this failure: created widgets.shop.example.com)"), "{err}");
+    assert!(
+        err.contains("(already done before this failure: created widgets.shop.example.com)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -374,8 +536,16 @@ fn an_unreachable_cluster_is_one_line() {
         .assert()
         .code(2);
     let err = stderr(&out);
-    assert!(err.starts_with(&format!("error: cannot reach the cluster at {server} (context \"nexus-fake\"): ")), "{err}");
-    assert!(err.contains("check that the API server is running"), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "error: cannot reach the cluster at {server} (context \"nexus-fake\"): "
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("check that the API server is running"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
 }
 
@@ -384,10 +554,19 @@ fn a_tls_failure_is_named_as_such() {
     let cluster = Cluster::start();
     // The fake speaks plain HTTP; a client that expects TLS fails the handshake.
     let https = cluster.server.url().replace("http://", "https://");
-    std::fs::write(&cluster.kubeconfig, nexus::fakeapi::kubeconfig(&https, None)).expect("written");
-    let out = cluster.install(&cluster.crds("v1", &[widgets_v1()]), &[]).code(2);
+    std::fs::write(
+        &cluster.kubeconfig,
+        nexus::fakeapi::kubeconfig(&https, None),
+    )
+    .expect("written");
+    let out = cluster
+        .install(&cluster.crds("v1", &[widgets_v1()]), &[])
+        .code(2);
     let err = stderr(&out);
-    assert!(err.starts_with(&format!("error: TLS handshake with the cluster at {https}")), "{err}");
+    assert!(
+        err.starts_with(&format!("error: TLS handshake with the cluster at {https}")),
+        "{err}"
+    );
 }
 
 const TOKEN: &str = "tok-9f3c1e7a-do-not-print";
@@ -405,7 +584,9 @@ fn wrong_credentials_are_401_and_never_printed() {
         },
         Some(TOKEN),
     );
-    let out = cluster.install(&cluster.crds("v1", &[widgets_v1()]), &[]).code(2);
+    let out = cluster
+        .install(&cluster.crds("v1", &[widgets_v1()]), &[])
+        .code(2);
     let err = stderr(&out);
     assert!(
         err.contains("rejected the credentials (401 Unauthorized) when nexus tried to list customresourcedefinitions.apiextensions.k8s.io"),
@@ -427,7 +608,9 @@ fn missing_rights_are_403_with_the_verb_and_resource() {
         },
         Some(TOKEN),
     );
-    let out = cluster.install(&cluster.crds("v1", &[widgets_v1()]), &[]).code(2);
+    let out = cluster
+        .install(&cluster.crds("v1", &[widgets_v1()]), &[])
+        .code(2);
     let err = stderr(&out);
     assert!(
         err.contains(r#"refused to let nexus patch customresourcedefinitions.apiextensions.k8s.io "widgets.shop.example.com" (403 Forbidden): customresourcedefinitions.apiextensions.k8s.io "widgets.shop.example.com" is forbidden: User "reader" cannot patch resource "customresourcedefinitions" in API group "apiextensions.k8s.io" at the cluster scope"#),
@@ -453,7 +636,10 @@ fn a_conflict_on_write_is_reported_with_what_was_already_done() {
     let err = stderr(&out);
     assert!(err.contains("conflict when nexus tried to patch customresourcedefinitions.apiextensions.k8s.io \"widgets.shop.example.com\""), "{err}");
     assert!(err.contains("the object has been modified"), "{err}");
-    assert!(err.contains("(already done before this failure: created gadgets.shop.example.com)"), "{err}");
+    assert!(
+        err.contains("(already done before this failure: created gadgets.shop.example.com)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -465,7 +651,9 @@ fn a_server_error_names_the_request() {
         code: 500,
         message: "etcdserver: request timed out".into(),
     });
-    let out = cluster.install(&cluster.crds("v1", &[widgets_v1()]), &[]).code(2);
+    let out = cluster
+        .install(&cluster.crds("v1", &[widgets_v1()]), &[])
+        .code(2);
     let err = stderr(&out);
     assert!(err.contains("failed to patch customresourcedefinitions.apiextensions.k8s.io \"widgets.shop.example.com\" (500 InternalError): etcdserver: request timed out"), "{err}");
     assert_eq!(cluster.write_requests(), 0);
@@ -483,11 +671,23 @@ fn contexts_and_kubeconfig_sources() {
     );
     std::fs::write(&cluster.kubeconfig, text).expect("written");
     let out = cluster.install(&crds, &[]).code(2);
-    assert!(stderr(&out).contains(r#"(context "broken")"#), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(r#"(context "broken")"#),
+        "{}",
+        stderr(&out)
+    );
     cluster.install(&crds, &["--context", "fake"]).success();
     let out = cluster.install(&crds, &["--context", "missing"]).code(2);
-    assert!(stderr(&out).contains(r#"context "missing" is not in kubeconfig"#), "{}", stderr(&out));
-    assert!(stderr(&out).contains("it has fake, broken"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(r#"context "missing" is not in kubeconfig"#),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("it has fake, broken"),
+        "{}",
+        stderr(&out)
+    );
 
     // KUBECONFIG is used when --kubeconfig is not given.
     let out = nexus_in(cluster.dir.path())
@@ -504,38 +704,63 @@ fn contexts_and_kubeconfig_sources() {
         .arg(&crds)
         .assert()
         .code(2);
-    assert!(stderr(&out).contains("no kubeconfig found"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no kubeconfig found"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn bad_input_is_exit_2() {
     let cluster = Cluster::start();
-    let out = cluster.install(&cluster.dir.path().join("missing"), &[]).code(2);
+    let out = cluster
+        .install(&cluster.dir.path().join("missing"), &[])
+        .code(2);
     assert!(stderr(&out).contains("missing"), "{}", stderr(&out));
     let empty = cluster.dir.path().join("empty");
     std::fs::create_dir_all(&empty).expect("dir");
     let out = cluster.install(&empty, &[]).code(2);
     assert!(stderr(&out).contains("holds no CRD"), "{}", stderr(&out));
     let out = cluster.install(&empty, &["--timeout", "soon"]).code(2);
-    assert!(stderr(&out).contains("invalid duration"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("invalid duration"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn the_cluster_source_reads_live_crds() {
     let cluster = Cluster::start();
-    cluster.install(&cluster.crds("v1", &[widgets_v1(), gadgets_v1()]), &[]).success();
-    let all = nexus::cluster::load_cluster(None, Some(&cluster.kubeconfig), None).expect("all CRDs");
+    cluster
+        .install(&cluster.crds("v1", &[widgets_v1(), gadgets_v1()]), &[])
+        .success();
+    let all =
+        nexus::cluster::load_cluster(None, Some(&cluster.kubeconfig), None).expect("all CRDs");
     assert_eq!(all.label, "cluster:");
     assert_eq!(
         all.crds.keys().collect::<Vec<_>>(),
         vec!["gadgets.shop.example.com", "widgets.shop.example.com"]
     );
-    let one = nexus::cluster::load_cluster(Some("widgets.shop.example.com"), Some(&cluster.kubeconfig), Some("nexus-fake"))
-        .expect("one CRD");
+    let one = nexus::cluster::load_cluster(
+        Some("widgets.shop.example.com"),
+        Some(&cluster.kubeconfig),
+        Some("nexus-fake"),
+    )
+    .expect("one CRD");
     let doc = &one.crds["widgets.shop.example.com"].doc;
     assert_eq!(doc["status"]["storedVersions"], json!(["v1"]));
     assert!(doc["metadata"].get("managedFields").is_none());
-    let err = nexus::cluster::load_cluster(Some("nope.shop.example.com"), Some(&cluster.kubeconfig), None)
-        .expect_err("missing CRD");
-    assert!(err.to_string().contains(r#"CRD "nope.shop.example.com" does not exist"#), "{err}");
+    let err = nexus::cluster::load_cluster(
+        Some("nope.shop.example.com"),
+        Some(&cluster.kubeconfig),
+        None,
+    )
+    .expect_err("missing CRD");
+    assert!(
+        err.to_string()
+            .contains(r#"CRD "nope.shop.example.com" does not exist"#),
+        "{err}"
+    );
 }

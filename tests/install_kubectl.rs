@@ -36,7 +36,12 @@ fn start_standalone(dir: &Path) -> Standalone {
     let kubeconfig = dir.join("kubeconfig");
     let mut child = Command::new(nexus_binary())
         // No --token: kubectl sends no bearer token over plain HTTP.
-        .args(["fake-apiserver", "--established-after-reads", "1", "--kubeconfig-out"])
+        .args([
+            "fake-apiserver",
+            "--established-after-reads",
+            "1",
+            "--kubeconfig-out",
+        ])
         .arg(&kubeconfig)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -48,7 +53,10 @@ fn start_standalone(dir: &Path) -> Standalone {
     BufReader::new(stdout)
         .read_line(&mut first)
         .expect("the server prints its kubeconfig");
-    assert!(first.starts_with("# nexus fake API server at http://127.0.0.1:"), "{first}");
+    assert!(
+        first.starts_with("# nexus fake API server at http://127.0.0.1:"),
+        "{first}"
+    );
     Standalone { child, kubeconfig }
 }
 
@@ -118,7 +126,9 @@ fn strings(v: &Value) -> Vec<String> {
 #[test]
 fn kubectl_drives_the_standalone_fake_api_server() {
     if !kubectl_available() {
-        eprintln!("skipping kubectl_drives_the_standalone_fake_api_server: kubectl is not installed");
+        eprintln!(
+            "skipping kubectl_drives_the_standalone_fake_api_server: kubectl is not installed"
+        );
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -130,8 +140,16 @@ fn kubectl_drives_the_standalone_fake_api_server() {
 
     // Server-side apply, then wait: the server holds Established back for one read.
     let applied = kubectl.ok(&["apply", "--server-side", "-f", &flux_file("v0.36.1")]);
-    assert_eq!(applied.trim(), format!("customresourcedefinition.apiextensions.k8s.io/{CRD} serverside-applied"));
-    let waited = kubectl.ok(&["wait", "--for=condition=Established", &format!("crd/{CRD}"), "--timeout=30s"]);
+    assert_eq!(
+        applied.trim(),
+        format!("customresourcedefinition.apiextensions.k8s.io/{CRD} serverside-applied")
+    );
+    let waited = kubectl.ok(&[
+        "wait",
+        "--for=condition=Established",
+        &format!("crd/{CRD}"),
+        "--timeout=30s",
+    ]);
     assert!(waited.contains("condition met"), "{waited}");
 
     let crd = kubectl.crd();
@@ -145,13 +163,22 @@ fn kubectl_drives_the_standalone_fake_api_server() {
     assert_eq!(versions, vec!["v1beta1", "v1beta2"]);
     assert_eq!(crd["metadata"]["managedFields"][0]["manager"], "kubectl");
     assert_eq!(crd["metadata"]["managedFields"][0]["operation"], "Apply");
-    assert_eq!(crd["spec"]["conversion"]["strategy"], "None", "defaulted by the server");
+    assert_eq!(
+        crd["spec"]["conversion"]["strategy"], "None",
+        "defaulted by the server"
+    );
     let table = kubectl.ok(&["get", "crd"]);
-    assert!(table.starts_with("NAME") && table.contains("CREATED AT") && table.contains(CRD), "{table}");
+    assert!(
+        table.starts_with("NAME") && table.contains("CREATED AT") && table.contains(CRD),
+        "{table}"
+    );
 
     // Flux 2.0 makes v1 the storage version; the server adds it to the stored versions.
     kubectl.ok(&["apply", "--server-side", "-f", &flux_file("v1.0.0")]);
-    assert_eq!(strings(&kubectl.crd()["status"]["storedVersions"]), vec!["v1beta2", "v1"]);
+    assert_eq!(
+        strings(&kubectl.crd()["status"]["storedVersions"]),
+        vec!["v1beta2", "v1"]
+    );
 
     // nexus refuses to drop v1beta2 while it is a stored version...
     let refused = nexus_in(dir.path())
@@ -183,7 +210,12 @@ fn kubectl_drives_the_standalone_fake_api_server() {
         .assert()
         .success();
     let out = String::from_utf8_lossy(&installed.get_output().stdout).into_owned();
-    assert!(out.contains(&format!("updated  {CRD} (taking over its spec from kubectl)")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "updated  {CRD} (taking over its spec from kubectl)"
+        )),
+        "{out}"
+    );
     let names = kubectl.ok(&["get", "crd", CRD, "-o", "jsonpath={.spec.versions[*].name}"]);
     assert_eq!(names.trim(), "v1");
 
@@ -200,7 +232,15 @@ fn kubectl_drives_the_standalone_fake_api_server() {
         "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: podinfo\n  namespace: flux-system\nspec:\n  interval: 1m\n  url: https://github.com/stefanprodan/podinfo\n",
     )
     .expect("written");
-    kubectl.ok(&["apply", "--server-side", "-f", &object.display().to_string()]);
+    kubectl.ok(&[
+        "apply",
+        "--server-side",
+        "-f",
+        &object.display().to_string(),
+    ]);
     let listed = kubectl.ok(&["get", "gitrepositories", "-A", "-o", "name"]);
-    assert_eq!(listed.trim(), "gitrepository.source.toolkit.fluxcd.io/podinfo");
+    assert_eq!(
+        listed.trim(),
+        "gitrepository.source.toolkit.fluxcd.io/podinfo"
+    );
 }

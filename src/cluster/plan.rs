@@ -144,9 +144,15 @@ pub fn adoption_patch(live: &Value, manager: &str) -> Option<(Value, Vec<String>
     let mut kept = Vec::new();
     let mut first_time = None;
     for entry in entries {
-        let name = entry.get("manager").and_then(Value::as_str).unwrap_or_default();
+        let name = entry
+            .get("manager")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let spec = entry.pointer("/fieldsV1/f:spec");
-        let subresource = entry.get("subresource").and_then(Value::as_str).unwrap_or_default();
+        let subresource = entry
+            .get("subresource")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         match spec {
             Some(spec) if subresource.is_empty() && INSTALLERS.contains(&name) => {
                 if !merge_fields(&mut adopted, spec, 0) {
@@ -181,13 +187,19 @@ pub fn adoption_patch(live: &Value, manager: &str) -> Option<(Value, Vec<String>
                 .as_object_mut()?
                 .entry("fieldsV1")
                 .or_insert_with(|| json!({}));
-            let spec = fields.as_object_mut()?.entry("f:spec").or_insert_with(|| json!({}));
+            let spec = fields
+                .as_object_mut()?
+                .entry("f:spec")
+                .or_insert_with(|| json!({}));
             if !merge_fields(spec, &adopted, 0) {
                 return None;
             }
         }
         None => {
-            let api_version = live.get("apiVersion").cloned().unwrap_or(json!("apiextensions.k8s.io/v1"));
+            let api_version = live
+                .get("apiVersion")
+                .cloned()
+                .unwrap_or(json!("apiextensions.k8s.io/v1"));
             kept.push(json!({
                 "manager": manager,
                 "operation": "Apply",
@@ -462,10 +474,27 @@ mod tests {
         assert_eq!(from, vec!["kubectl-client-side-apply"]);
         assert_eq!(patch["metadata"]["resourceVersion"], "7");
         let entries = patch["metadata"]["managedFields"].as_array().unwrap();
-        let managers: Vec<&str> = entries.iter().map(|e| e["manager"].as_str().unwrap()).collect();
-        assert_eq!(managers, vec!["kubectl-client-side-apply", "cainjector", "kube-apiserver", "nexus"]);
-        assert_eq!(entries[0]["fieldsV1"], json!({"f:metadata": {"f:annotations": {}}}));
-        assert_eq!(entries[3]["fieldsV1"], json!({"f:spec": {"f:versions": {}}}));
+        let managers: Vec<&str> = entries
+            .iter()
+            .map(|e| e["manager"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            managers,
+            vec![
+                "kubectl-client-side-apply",
+                "cainjector",
+                "kube-apiserver",
+                "nexus"
+            ]
+        );
+        assert_eq!(
+            entries[0]["fieldsV1"],
+            json!({"f:metadata": {"f:annotations": {}}})
+        );
+        assert_eq!(
+            entries[3]["fieldsV1"],
+            json!({"f:spec": {"f:versions": {}}})
+        );
         assert_eq!(entries[3]["operation"], "Apply");
         // Nothing to take over: no patch.
         let ours = json!({"metadata": {"resourceVersion": "8", "managedFields": [

@@ -169,7 +169,12 @@ async fn install(
             (Action::Update, Some(l)) => plan::adoption_patch(l, api::FIELD_MANAGER),
             _ => None,
         };
-        planned.push(Planned { name, body, action, adoption });
+        planned.push(Planned {
+            name,
+            body,
+            action,
+            adoption,
+        });
     }
 
     let mut outcome = Outcome::default();
@@ -355,9 +360,19 @@ pub fn render_outcome(outcome: &Outcome, dry_run: bool, cluster: &str) -> String
         .iter()
         .map(|n| (create, n, String::new()))
         .chain(outcome.updated.iter().map(|n| (update, n, taken_over(n))))
-        .chain(outcome.unchanged.iter().map(|n| ("unchanged", n, String::new())))
+        .chain(
+            outcome
+                .unchanged
+                .iter()
+                .map(|n| ("unchanged", n, String::new())),
+        )
         .chain(outcome.pruned.iter().map(|n| (prune, n, String::new())))
-        .chain(outcome.kept.iter().map(|n| ("kept", n, kept_note.to_string())))
+        .chain(
+            outcome
+                .kept
+                .iter()
+                .map(|n| ("kept", n, kept_note.to_string())),
+        )
         .collect();
     let width = rows
         .iter()

@@ -409,7 +409,7 @@ mod tests {
             "CustomResourceDefinition",
             "apiextensions.k8s.io",
             "x",
-            &[one.clone()],
+            std::slice::from_ref(&one),
         );
         assert_eq!(
             err.message,

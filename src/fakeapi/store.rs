@@ -1362,15 +1362,25 @@ fn record_or_keep_owners(
     if given.as_ref() == old.pointer("/metadata/managedFields") {
         return fields::record_update(Some(old), new, manager, api_version, now).map_err(too_deep);
     }
-    let entries = given.as_ref().and_then(Value::as_array).cloned().unwrap_or_default();
+    let entries = given
+        .as_ref()
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let cleared = entries.is_empty()
         || (entries.len() == 1 && entries[0].as_object().is_some_and(Map::is_empty));
     let mut errors = Vec::new();
     if !cleared {
         for (i, entry) in entries.iter().enumerate() {
-            let operation = entry.get("operation").and_then(Value::as_str).unwrap_or_default();
+            let operation = entry
+                .get("operation")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             if entry.get("manager").and_then(Value::as_str).is_none() {
-                errors.push(FieldError::required(format!("metadata.managedFields[{i}].manager"), ""));
+                errors.push(FieldError::required(
+                    format!("metadata.managedFields[{i}].manager"),
+                    "",
+                ));
             }
             if operation != "Apply" && operation != "Update" {
                 errors.push(FieldError::unsupported(
@@ -1380,19 +1390,31 @@ fn record_or_keep_owners(
                 ));
             }
             if !entry.get("fieldsV1").is_some_and(Value::is_object) {
-                errors.push(FieldError::required(format!("metadata.managedFields[{i}].fieldsV1"), ""));
+                errors.push(FieldError::required(
+                    format!("metadata.managedFields[{i}].fieldsV1"),
+                    "",
+                ));
             }
         }
     }
     if !errors.is_empty() {
-        let kind = new.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+        let kind = new
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let group = new
             .get("apiVersion")
             .and_then(Value::as_str)
             .and_then(|v| v.split_once('/'))
             .map(|(g, _)| g.to_string())
             .unwrap_or_default();
-        return Err(ApiError::invalid(&kind, &group, meta_str(new, "name"), &errors));
+        return Err(ApiError::invalid(
+            &kind,
+            &group,
+            meta_str(new, "name"),
+            &errors,
+        ));
     }
     if cleared && let Some(meta) = metadata_mut(new) {
         meta.remove("managedFields");
@@ -1834,7 +1856,12 @@ mod tests {
     #[test]
     fn clients_may_rewrite_ownership_with_a_patch() {
         let mut store = Store::new(0);
-        apply(&mut store, &sample("foos.example.com", "foos", "Foo", &[("v1", true)]), "fieldManager=helm").unwrap();
+        apply(
+            &mut store,
+            &sample("foos.example.com", "foos", "Foo", &[("v1", true)]),
+            "fieldManager=helm",
+        )
+        .unwrap();
         let (_, live) = get(&mut store, "foos.example.com").unwrap();
         let mut entries = live["metadata"]["managedFields"].clone();
         entries[0]["manager"] = json!("nexus");
@@ -1842,7 +1869,13 @@ mod tests {
         let path = format!("{CRDS}/foos.example.com");
         let (_, patched) = call(
             &mut store,
-            Req { method: "PATCH", path: &path, query: "", content_type: "application/merge-patch+json", body: patch },
+            Req {
+                method: "PATCH",
+                path: &path,
+                query: "",
+                content_type: "application/merge-patch+json",
+                body: patch,
+            },
             &Identity::admin(),
         )
         .unwrap();
@@ -1851,7 +1884,13 @@ mod tests {
         let clear = json!({"metadata": {"managedFields": [{}]}});
         let (_, cleared) = call(
             &mut store,
-            Req { method: "PATCH", path: &path, query: "", content_type: "application/merge-patch+json", body: clear },
+            Req {
+                method: "PATCH",
+                path: &path,
+                query: "",
+                content_type: "application/merge-patch+json",
+                body: clear,
+            },
             &Identity::admin(),
         )
         .unwrap();
@@ -1859,7 +1898,13 @@ mod tests {
         let bad = json!({"metadata": {"managedFields": [{"manager": "x", "operation": "Delete", "fieldsV1": {}}]}});
         let err = call(
             &mut store,
-            Req { method: "PATCH", path: &path, query: "", content_type: "application/merge-patch+json", body: bad },
+            Req {
+                method: "PATCH",
+                path: &path,
+                query: "",
+                content_type: "application/merge-patch+json",
+                body: bad,
+            },
             &Identity::admin(),
         )
         .unwrap_err();

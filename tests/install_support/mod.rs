@@ -164,7 +164,9 @@ pub fn stored_versions(doc: &Value) -> Vec<String> {
 
 /// The repository's testdata directory.
 pub fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(rel)
 }
 
 /// A port on 127.0.0.1 that nothing listens on.
