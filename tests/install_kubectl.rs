@@ -223,7 +223,10 @@ fn kubectl_drives_the_standalone_fake_api_server() {
     let conflict = kubectl.run(&["apply", "--server-side", "-f", &flux_file("v1.0.0")]);
     assert!(!conflict.status.success());
     let text = String::from_utf8_lossy(&conflict.stderr);
-    assert!(text.contains(r#"conflict with "nexus""#), "{text}");
+    assert!(
+        text.contains(r#"with "nexus" using apiextensions.k8s.io/v1"#),
+        "{text}"
+    );
 
     // Custom resources of the established CRD.
     let object = dir.path().join("repo.yaml");

@@ -251,11 +251,10 @@ pub fn stored_version_message(name: &str, dropped: &[String], new: &Value) -> St
         "versions"
     };
     let listed = dropped.join(", ");
-    let resource = name;
     format!(
         "cannot remove {plural_versions} {listed} from CRD {name}: the cluster still lists {listed} in status.storedVersions, so objects may be stored in {}; migrate them first: \
          (1) install a CRD that keeps {listed} in spec.versions and stores {target}, \
-         (2) rewrite every object so that it is stored in {target} (for example `kubectl get {resource} --all-namespaces -o json | kubectl replace -f -`), \
+         (2) rewrite every object so that it is stored in {target} (for example `kubectl get {name} --all-namespaces -o json | kubectl replace -f -`), \
          (3) remove {listed} from the stored versions (`kubectl patch crd {name} --subresource=status --type=merge -p '{{\"status\":{{\"storedVersions\":[\"{target}\"]}}}}'`), \
          then run install again; --force does not skip this, because the API server would refuse the CRD anyway",
         if dropped.len() == 1 { "it" } else { "them" },

@@ -22,7 +22,7 @@ use crate::cluster::{self, ClusterTarget, Connection};
 use crate::compare;
 use crate::crd::{Crd, CrdSet, Origin, is_crd};
 use crate::error::{Error, Result};
-use crate::report::{FailOn, Report, SideInfo};
+use crate::report::{FailOn, Report, Severity, SideInfo};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -64,11 +64,14 @@ fn say(args: &InstallArgs, text: &str) {
 
 /// Prints the engine's report of the upgrade.
 ///
-/// Interim form, one line per change (`<severity> <rule> <crd> <path>: <message>`), until the
-/// report renderers (`report::text::render`, `report::json::render`, ...) take its place.
+/// Interim form, one line per change (`<severity> <rule> <crd> <path>: <message>`), compatible
+/// changes only with `--verbose` as in the text report, until the report renderers
+/// (`report::text::render`, `report::json::render`, ...) take its place.
 fn print_check_report(report: &Report, args: &InstallArgs) {
-    let _ = args;
     for change in &report.changes {
+        if change.severity == Severity::Compatible && !args.report.verbose {
+            continue;
+        }
         println!(
             "{} {} {} {}: {}",
             change.severity, change.rule, change.crd, change.path, change.message

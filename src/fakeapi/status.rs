@@ -200,21 +200,27 @@ impl ApiError {
         api_version: &str,
         conflicts: &[(String, String)],
     ) -> ApiError {
-        let plural = if conflicts.len() == 1 { "" } else { "s" };
-        let listed: Vec<String> = conflicts
-            .iter()
-            .map(|(manager, field)| {
-                format!("conflict with {manager:?} using {api_version}: {field}")
-            })
-            .collect();
-        let message = if listed.len() == 1 {
-            format!("Apply failed with 1 conflict: {}", listed.join(""))
-        } else {
-            format!(
-                "Apply failed with {} conflict{plural}: {}",
-                listed.len(),
-                listed.join("\n")
-            )
+        // The apiserver's wording: one conflict inline, several grouped by manager.
+        let message = match conflicts {
+            [(manager, field)] => format!(
+                "Apply failed with 1 conflict: conflict with {manager:?} using {api_version}: {field}"
+            ),
+            _ => {
+                let managers: std::collections::BTreeSet<&String> =
+                    conflicts.iter().map(|(m, _)| m).collect();
+                let mut lines = Vec::new();
+                for manager in managers {
+                    lines.push(format!("conflicts with {manager:?} using {api_version}:"));
+                    for (_, field) in conflicts.iter().filter(|(m, _)| m == manager) {
+                        lines.push(format!("- {field}"));
+                    }
+                }
+                format!(
+                    "Apply failed with {} conflicts: {}",
+                    conflicts.len(),
+                    lines.join("\n")
+                )
+            }
         };
         let causes: Vec<Value> = conflicts
             .iter()
