@@ -764,3 +764,20 @@ fn the_cluster_source_reads_live_crds() {
         "{err}"
     );
 }
+
+#[test]
+fn a_broken_kubeconfig_is_reported_without_its_contents() {
+    let cluster = Cluster::start();
+    std::fs::write(
+        &cluster.kubeconfig,
+        format!("apiVersion: v1\nusers:\n- name: u\n  user:\n    token: {TOKEN}\n  - [unclosed\n"),
+    )
+    .expect("written");
+    let out = cluster
+        .install(&cluster.crds("v1", &[widgets_v1()]), &[])
+        .code(2);
+    let err = stderr(&out);
+    assert!(err.contains("cannot parse kubeconfig"), "{err}");
+    assert!(err.contains("at line"), "{err}");
+    assert!(!err.contains(TOKEN), "{err}");
+}

@@ -116,7 +116,9 @@ pub fn set_condition(
         "reason": reason,
         "message": message,
     });
-    let status_obj = ensure_object(crd, "status");
+    let Some(status_obj) = ensure_object(crd, "status") else {
+        return;
+    };
     let conditions = status_obj
         .entry("conditions")
         .or_insert_with(|| Value::Array(Vec::new()));
@@ -134,16 +136,20 @@ pub fn set_condition(
     }
 }
 
-fn ensure_object<'a>(v: &'a mut Value, key: &str) -> &'a mut serde_json::Map<String, Value> {
-    if !v.is_object() {
-        *v = json!({});
-    }
-    let map = v.as_object_mut().expect("just made an object");
-    let entry = map.entry(key.to_string()).or_insert_with(|| json!({}));
+/// The object under `key` of an object, made so if it is missing or not an object. `None` only
+/// when `v` itself is not an object (a CRD always is).
+fn ensure_object<'a>(
+    v: &'a mut Value,
+    key: &str,
+) -> Option<&'a mut serde_json::Map<String, Value>> {
+    let entry = v
+        .as_object_mut()?
+        .entry(key.to_string())
+        .or_insert_with(|| json!({}));
     if !entry.is_object() {
         *entry = json!({});
     }
-    entry.as_object_mut().expect("just made an object")
+    entry.as_object_mut()
 }
 
 /// The defaults of `SetDefaults_CustomResourceDefinition`: conversion strategy `None`, singular
@@ -451,7 +457,9 @@ pub fn record_storage_version(crd: &mut Value) {
     let Some(storage) = storage_version(crd).map(str::to_string) else {
         return;
     };
-    let status = ensure_object(crd, "status");
+    let Some(status) = ensure_object(crd, "status") else {
+        return;
+    };
     let stored = status
         .entry("storedVersions")
         .or_insert_with(|| Value::Array(Vec::new()));
@@ -614,7 +622,9 @@ pub fn accept_names(crd: &mut Value, group_crds: &[&Value], now: &str) -> bool {
         new_names["categories"] = categories.clone();
     }
 
-    ensure_object(crd, "status").insert("acceptedNames".to_string(), new_names);
+    if let Some(status) = ensure_object(crd, "status") {
+        status.insert("acceptedNames".to_string(), new_names);
+    }
     let accepted_all = failure.is_none();
     match failure {
         None => set_condition(
