@@ -777,4 +777,50 @@ mod tests {
         }
         assert_eq!(field_set(&json!({ "spec": deep })), Err(TooDeep));
     }
+
+    use proptest::prelude::*;
+
+    /// Small JSON trees: maps with a few keys, scalars, atomic lists, and `spec.versions`
+    /// list-maps keyed by name.
+    fn tree() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            any::<bool>().prop_map(Value::from),
+            (0i64..5).prop_map(Value::from),
+            "[a-c]{1,2}".prop_map(Value::from),
+            prop::collection::vec((0i64..3).prop_map(Value::from), 0..3).prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop::collection::btree_map("[a-d]", inner, 1..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect()))
+        })
+    }
+
+    fn config() -> impl Strategy<Value = Value> {
+        let version =
+            ("v[1-3]", tree()).prop_map(|(name, extra)| json!({"name": name, "extra": extra}));
+        (tree(), prop::collection::vec(version, 0..3)).prop_map(|(extra, versions)| {
+            // Keys of a list-map are unique.
+            let mut seen = std::collections::BTreeSet::new();
+            let versions: Vec<Value> = versions
+                .into_iter()
+                .filter(|v| seen.insert(v["name"].to_string()))
+                .collect();
+            json!({"metadata": {"name": "x"}, "spec": {"extra": extra, "versions": versions}})
+        })
+    }
+
+    proptest! {
+        /// A sole applier's object is exactly its last configuration: whatever it applied before
+        /// and left out now is gone.
+        #[test]
+        fn a_sole_appliers_object_is_its_last_configuration(first in config(), second in config()) {
+            let r = req("nexus", false);
+            let live = applied(apply(None, &first, &r).unwrap());
+            let result = applied(apply(Some(&live), &second, &r).unwrap());
+            prop_assert_eq!(&result["spec"], &second["spec"]);
+            // And applying it again changes nothing.
+            let again = applied(apply(Some(&result), &second, &r).unwrap());
+            prop_assert_eq!(&again, &result);
+        }
+    }
 }
