@@ -21,6 +21,6 @@ pub fn run(args: &FakeApiserverArgs) -> Result<i32> {
         verbose: args.verbose,
     };
     run_standalone(config, args.kubeconfig_out.as_deref())
-        .map_err(|e| Error::Cluster(format!("the fake API server stopped: {e}")))?;
+        .map_err(|e| Error::Cluster(format!("fake API server on 127.0.0.1:{}: {e}", args.port)))?;
     Ok(0)
 }
