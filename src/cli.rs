@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -19,6 +20,10 @@ pub enum Command {
     /// Build, compare and install datamodels and their CRDs.
     #[command(subcommand)]
     Datamodel(Datamodel),
+    /// Serve a fake Kubernetes API server for CRDs on 127.0.0.1 and print a kubeconfig that
+    /// reaches it (for demos and tests; stops on Ctrl-C).
+    #[command(hide = true)]
+    FakeApiserver(FakeApiserverArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -31,6 +36,8 @@ pub enum Datamodel {
     Build(BuildArgs),
     /// Print the rule catalogue: id, default severity, description.
     Rules,
+    /// Apply the built CRDs to the cluster, after checking the upgrade against the CRDs there.
+    Install(InstallArgs),
 }
 
 /// Report formats of CLI.md.
@@ -105,6 +112,43 @@ pub struct BuildArgs {
     pub report: ReportArgs,
 }
 
+/// Which cluster: the kubeconfig and context.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod's service
+    /// account).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Directory of the built CRDs.
+    #[arg(long, value_name = "DIR", default_value = "build/crds")]
+    pub crds: PathBuf,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Install even if the change is breaking (also --force=true|false). Never drops a stored
+    /// version.
+    #[arg(short, long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
+    pub force: bool,
+    /// Show what would change and touch nothing (also --dry-run=true|false).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
+    pub dry_run: bool,
+    /// Delete CRDs of the datamodel's groups that are no longer in it, unless objects of them
+    /// exist (also --prune=true|false).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
+    pub prune: bool,
+    /// How long to wait for each CRD to become Established (30s, 2m, 1m30s, 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::cluster::parse_duration)]
+    pub timeout: Duration,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Datamodel name: the Go module path in go.mod and `datamodelName` in nexus.yaml.
@@ -116,4 +160,24 @@ pub struct InitArgs {
     /// Directory for the workspace (created when missing; must not hold a datamodel yet).
     #[arg(default_value = ".")]
     pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct FakeApiserverArgs {
+    /// Port on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Also write the kubeconfig to this file (before it is printed).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Require this bearer token (it goes into the kubeconfig). kube-rs clients send it over
+    /// plain HTTP; kubectl does not, so leave it out for kubectl.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// How many reads of a new CRD still see it not Established (to exercise waiting).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub established_after_reads: u32,
+    /// Print one line per request to stderr.
+    #[arg(short, long)]
+    pub verbose: bool,
 }

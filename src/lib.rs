@@ -5,6 +5,7 @@
 //! [`report`] prints the result. Only the ends touch the world.
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod compare;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod datamodel;
 pub mod error;
 pub mod generate;
 pub mod output;
+pub mod fakeapi;
 pub mod report;
 pub mod rules;
 pub mod source;

@@ -3,6 +3,8 @@
 pub mod build;
 pub mod diff;
 pub mod init;
+pub mod fake_apiserver;
+pub mod install;
 pub mod rules;
 
 use crate::cli::{Command, Datamodel};
@@ -15,5 +17,7 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Datamodel(Datamodel::Build(args)) => build::run(&args),
         Command::Datamodel(Datamodel::Init(args)) => init::run(&args),
         Command::Datamodel(Datamodel::Rules) => rules::run(),
+        Command::Datamodel(Datamodel::Install(args)) => install::run(&args),
+        Command::FakeApiserver(args) => fake_apiserver::run(&args),
     }
 }

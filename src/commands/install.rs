@@ -1,0 +1,610 @@
+//! `nexus datamodel install`: apply the built CRDs to a cluster without breaking what it stores.
+//!
+//! The order is the safety argument, step by step:
+//! 1. read the built CRDs, then list the live CRDs (nothing written);
+//! 2. check the upgrade with the engine against the live CRDs of the same names; breaking changes
+//!    refuse (exit 1) unless `--force`;
+//! 3. whatever the flags, refuse a CRD that drops a version still in the live CRD's
+//!    `status.storedVersions` (the API server would refuse it too, with a less helpful message);
+//! 4. find the CRDs of the datamodel's groups that are no longer in it; with `--prune`, refuse
+//!    while objects of them exist;
+//! 5. send every CRD as a server-side dry run (`dryRun=All`): a CRD the server rejects stops the
+//!    install before the first write, and the answers tell created / updated / unchanged apart;
+//! 6. `--dry-run` stops here and prints the plan;
+//! 7. server-side apply (field manager `nexus`) of the created and updated CRDs only, so a second
+//!    run writes nothing; wait for each to become Established;
+//! 8. prune, with uid and resourceVersion preconditions.
+
+use crate::cli::{FailOnArg, Format, InstallArgs};
+use crate::cluster::api;
+use crate::cluster::plan::{self, Action, GroupScope};
+use crate::cluster::{self, ClusterTarget, Connection};
+use crate::compare;
+use crate::crd::{Crd, CrdSet, Origin, is_crd};
+use crate::error::{Error, Result};
+use crate::report::{FailOn, Report, Severity, SideInfo};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Runs the command; exit code 0 (installed or planned) or 1 (refused: breaking changes).
+pub fn run(args: &InstallArgs) -> Result<i32> {
+    let new = read_crd_dir(&args.crds)?;
+    if new.is_empty() {
+        return Err(Error::input(format!(
+            "{} holds no CRD, so there is nothing to install; build the datamodel first (`nexus datamodel build`) or point --crds at the CRDs",
+            args.crds.display()
+        )));
+    }
+    let scope = datamodel_scope(Path::new("nexus.yaml"), &new)?;
+    let target = ClusterTarget {
+        kubeconfig: args.cluster.kubeconfig.clone(),
+        context: args.cluster.context.clone(),
+    };
+    cluster::runtime()?.block_on(install(args, &target, &new, &scope))
+}
+
+fn fail_on(arg: FailOnArg) -> FailOn {
+    match arg {
+        FailOnArg::Breaking => FailOn::Breaking,
+        FailOnArg::Warning => FailOn::Warning,
+        FailOnArg::Never => FailOn::Never,
+    }
+}
+
+/// Where install's own lines go: stdout with the text report, stderr when stdout carries a
+/// machine-readable report.
+fn say(args: &InstallArgs, text: &str) {
+    if args.report.format == Format::Text {
+        println!("{text}");
+    } else {
+        eprintln!("{text}");
+    }
+}
+
+/// Prints the engine's report of the upgrade.
+///
+/// Interim form, one line per change (`<severity> <rule> <crd> <path>: <message>`), compatible
+/// changes only with `--verbose` as in the text report, until the report renderers
+/// (`report::text::render`, `report::json::render`, ...) take its place.
+fn print_check_report(report: &Report, args: &InstallArgs) {
+    for change in &report.changes {
+        if change.severity == Severity::Compatible && !args.report.verbose {
+            continue;
+        }
+        println!(
+            "{} {} {} {}: {}",
+            change.severity, change.rule, change.crd, change.path, change.message
+        );
+    }
+}
+
+async fn install(
+    args: &InstallArgs,
+    target: &ClusterTarget,
+    new: &CrdSet,
+    scope: &GroupScope,
+) -> Result<i32> {
+    let conn = cluster::connect(target).await?;
+    let live_all = api::list_crds(&conn).await?;
+    let live: BTreeMap<String, &Value> = live_all
+        .iter()
+        .filter_map(|c| {
+            let name = c.pointer("/metadata/name").and_then(Value::as_str)?;
+            Some((name.to_string(), c))
+        })
+        .collect();
+
+    // 2. The engine's verdict on the CRDs that already exist.
+    let old = cluster::set_of(
+        &format!("cluster (context {})", conn.context),
+        new.crds
+            .keys()
+            .filter_map(|name| live.get(name).map(|doc| (*doc).clone()))
+            .collect(),
+    );
+    let changes = compare::compare_sets(&old, new, &compare::Options::default());
+    let names: BTreeSet<&String> = old.crds.keys().chain(new.crds.keys()).collect();
+    let mut report = Report::new(
+        SideInfo {
+            label: old.label.clone(),
+            crds: old.crds.len(),
+            skipped_documents: 0,
+        },
+        SideInfo {
+            label: new.label.clone(),
+            crds: new.crds.len(),
+            skipped_documents: new.skipped_documents,
+        },
+        changes,
+        names.len(),
+    );
+    report.fail_on = fail_on(args.report.fail_on);
+    report.forced = args.force;
+    print_check_report(&report, args);
+
+    // 3. Stored versions are never dropped.
+    for (name, crd) in &new.crds {
+        if let Some(live_crd) = live.get(name) {
+            let dropped = plan::dropped_stored_versions(live_crd, &crd.doc);
+            if !dropped.is_empty() {
+                return Err(Error::Cluster(plan::stored_version_message(
+                    name, &dropped, &crd.doc,
+                )));
+            }
+        }
+    }
+    if report.failing() && !args.force {
+        let s = report.summary();
+        say(
+            args,
+            &format!(
+                "install refused: {} breaking, {} warnings in {} CRDs; nothing was changed in {}; use --force=true to install anyway",
+                s.breaking,
+                s.warning,
+                s.crds,
+                conn.describe()
+            ),
+        );
+        return Ok(1);
+    }
+
+    // 4. CRDs of the datamodel that it no longer has.
+    let orphans = plan::orphans(&live_all, new, scope);
+    if args.prune {
+        check_prunable(&conn, &orphans).await?;
+    }
+
+    // 5. Every CRD as a server-side dry run, before anything is written.
+    let mut planned: Vec<Planned<'_>> = Vec::new();
+    for (name, crd) in &new.crds {
+        let live_crd = live.get(name).copied();
+        let body = plan::apply_body(&crd.doc, live_crd);
+        let answer = api::apply_crd(&conn, &body, true).await.map_err(|e| {
+            Error::Cluster(format!(
+                "{e}; nothing was changed (the server-side dry run stops the install before the first write)"
+            ))
+        })?;
+        let action = plan::classify(live_crd, &answer);
+        // Installers that co-own the spec would keep whatever nexus drops: take their fields
+        // over first (only when the CRD changes at all).
+        let adoption = match (action, live_crd) {
+            (Action::Update, Some(l)) => plan::adoption_patch(l, api::FIELD_MANAGER),
+            _ => None,
+        };
+        planned.push(Planned {
+            name,
+            body,
+            action,
+            adoption,
+        });
+    }
+
+    let mut outcome = Outcome::default();
+    for p in &planned {
+        outcome.record(p);
+    }
+    let orphan_names: Vec<String> = orphans
+        .iter()
+        .filter_map(|c| c.pointer("/metadata/name").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect();
+    if args.prune {
+        outcome.pruned = orphan_names.clone();
+    } else {
+        outcome.kept = orphan_names;
+    }
+
+    // 6. The plan only.
+    if args.dry_run {
+        say(args, &render_outcome(&outcome, true, &conn.describe()));
+        return Ok(report.exit_code());
+    }
+
+    // 7. Write what changes, then wait for it to be served.
+    let mut done = Outcome::default();
+    for p in &mut planned {
+        if p.action != Action::Unchanged {
+            if let Some((patch, _)) = &p.adoption {
+                let answer = api::merge_patch_crd(&conn, p.name, patch)
+                    .await
+                    .map_err(|e| after_partial(e, &done))?;
+                // The hand-over is a write: the apply's precondition moves with it.
+                if let (Some(rv), Some(meta)) = (
+                    answer.pointer("/metadata/resourceVersion").cloned(),
+                    p.body.get_mut("metadata").and_then(Value::as_object_mut),
+                ) {
+                    meta.insert("resourceVersion".to_string(), rv);
+                }
+            }
+            api::apply_crd(&conn, &p.body, false)
+                .await
+                .map_err(|e| after_partial(e, &done))?;
+        }
+        done.record(p);
+    }
+    for name in done.created.iter().chain(&done.updated) {
+        api::wait_established(&conn, name, args.timeout)
+            .await
+            .map_err(|e| after_partial(e, &done))?;
+    }
+
+    // 8. Prune, provided nothing changed since the check.
+    if args.prune {
+        check_prunable(&conn, &orphans)
+            .await
+            .map_err(|e| after_partial(e, &done))?;
+        for crd in &orphans {
+            let field = |p: &str| crd.pointer(p).and_then(Value::as_str).unwrap_or_default();
+            let name = field("/metadata/name");
+            api::delete_crd(
+                &conn,
+                name,
+                field("/metadata/uid"),
+                field("/metadata/resourceVersion"),
+            )
+            .await
+            .map_err(|e| after_partial(e, &done))?;
+            done.pruned.push(name.to_string());
+        }
+    } else {
+        done.kept = outcome.kept.clone();
+    }
+    say(args, &render_outcome(&done, false, &conn.describe()));
+    Ok(report.exit_code())
+}
+
+/// `--prune` never deletes a CRD while objects of it exist (deleting a CRD deletes them all).
+async fn check_prunable(conn: &Connection, orphans: &[&Value]) -> Result<()> {
+    let mut blocked = Vec::new();
+    for crd in orphans {
+        let name = crd
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        match api::sample_objects(conn, crd, 4).await? {
+            Some(objects) if objects.is_empty() => {}
+            Some(objects) => {
+                let mut shown: Vec<&str> = objects.iter().take(3).map(String::as_str).collect();
+                if objects.len() > 3 {
+                    shown.push("...");
+                }
+                blocked.push(format!("{name} (objects: {})", shown.join(", ")));
+            }
+            None => blocked.push(format!(
+                "{name} (it serves no version, so nexus cannot tell whether objects of it exist)"
+            )),
+        }
+    }
+    if blocked.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Cluster(format!(
+        "cannot prune {}: deleting a CRD deletes every object of it; delete or move the objects first, or run install without --prune; nothing was changed by the prune",
+        blocked.join(" and ")
+    )))
+}
+
+/// An error after some CRDs were already written: say which.
+fn after_partial(err: Error, done: &Outcome) -> Error {
+    let mut parts = Vec::new();
+    for (verb, names) in [
+        ("created", &done.created),
+        ("updated", &done.updated),
+        ("pruned", &done.pruned),
+    ] {
+        if !names.is_empty() {
+            parts.push(format!("{verb} {}", names.join(", ")));
+        }
+    }
+    if parts.is_empty() {
+        err
+    } else {
+        Error::Cluster(format!(
+            "{err} (already done before this failure: {})",
+            parts.join("; ")
+        ))
+    }
+}
+
+/// One CRD of the plan.
+struct Planned<'a> {
+    name: &'a str,
+    /// The apply configuration.
+    body: Value,
+    action: Action,
+    /// The ownership hand-over to send first, and from whom.
+    adoption: Option<(Value, Vec<String>)>,
+}
+
+/// What an install did (or would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: Vec<String>,
+    pub pruned: Vec<String>,
+    /// CRDs of the datamodel's groups that it no longer has, left in place (no `--prune`).
+    pub kept: Vec<String>,
+    /// Updated CRDs whose spec nexus took over, and from which field managers.
+    pub taken_over: BTreeMap<String, Vec<String>>,
+}
+
+impl Outcome {
+    fn record(&mut self, p: &Planned<'_>) {
+        let name = p.name.to_string();
+        match p.action {
+            Action::Create => self.created.push(name),
+            Action::Update => {
+                if let Some((_, from)) = &p.adoption {
+                    self.taken_over.insert(name.clone(), from.clone());
+                }
+                self.updated.push(name);
+            }
+            Action::Unchanged => self.unchanged.push(name),
+        }
+    }
+}
+
+/// The summary install prints: one line per CRD, then a total.
+pub fn render_outcome(outcome: &Outcome, dry_run: bool, cluster: &str) -> String {
+    let (create, update, prune) = if dry_run {
+        ("would create", "would update", "would prune")
+    } else {
+        ("created", "updated", "pruned")
+    };
+    let taken_over = |name: &String| match outcome.taken_over.get(name) {
+        Some(from) => format!(" (taking over its spec from {})", from.join(", ")),
+        None => String::new(),
+    };
+    let kept_note = " (no longer in the datamodel; --prune deletes it)";
+    let rows: Vec<(&str, &String, String)> = outcome
+        .created
+        .iter()
+        .map(|n| (create, n, String::new()))
+        .chain(outcome.updated.iter().map(|n| (update, n, taken_over(n))))
+        .chain(
+            outcome
+                .unchanged
+                .iter()
+                .map(|n| ("unchanged", n, String::new())),
+        )
+        .chain(outcome.pruned.iter().map(|n| (prune, n, String::new())))
+        .chain(
+            outcome
+                .kept
+                .iter()
+                .map(|n| ("kept", n, kept_note.to_string())),
+        )
+        .collect();
+    let width = rows
+        .iter()
+        .map(|(label, _, _)| label.len())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (label, name, note) in rows {
+        out.push_str(&format!("{label:<width$}  {name}{note}\n"));
+    }
+    let counts = if dry_run {
+        format!(
+            "{} to create, {} to update, {} unchanged, {} to prune",
+            outcome.created.len(),
+            outcome.updated.len(),
+            outcome.unchanged.len(),
+            outcome.pruned.len()
+        )
+    } else {
+        format!(
+            "{} created, {} updated, {} unchanged, {} pruned",
+            outcome.created.len(),
+            outcome.updated.len(),
+            outcome.unchanged.len(),
+            outcome.pruned.len()
+        )
+    };
+    if dry_run {
+        out.push_str(&format!(
+            "dry run, nothing was changed in {cluster}: {counts}"
+        ));
+    } else {
+        out.push_str(&format!("installed into {cluster}: {counts}"));
+    }
+    out
+}
+
+/// The datamodel's groups: `groupName` of `nexus.yaml` (and its package groups) when there is
+/// one in the current directory, the datamodel root; else the groups of the built CRDs.
+fn datamodel_scope(nexus_yaml: &Path, new: &CrdSet) -> Result<GroupScope> {
+    let text = match std::fs::read_to_string(nexus_yaml) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(GroupScope::of_set(new)),
+        Err(e) => return Err(Error::read(nexus_yaml, &e)),
+    };
+    let doc: Value = serde_saphyr::from_str(&text).map_err(|e| Error::Parse {
+        location: nexus_yaml.display().to_string(),
+        message: e.to_string(),
+    })?;
+    match doc
+        .get("groupName")
+        .and_then(Value::as_str)
+        .filter(|g| !g.is_empty())
+    {
+        Some(group) => Ok(GroupScope::Datamodel(group.to_string())),
+        None => Ok(GroupScope::of_set(new)),
+    }
+}
+
+/// The YAML budget for CRD files: valid CRDs nest deeper and hold more nodes than the parser's
+/// defaults allow.
+fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = 1_000;
+    budget.max_nodes = 5_000_000;
+    budget.max_events = 20_000_000;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options
+}
+
+/// Reads the built CRDs: every `*.yaml`, `*.yml` and `*.json` below a directory (or one file),
+/// multi-document, non-CRD documents counted and skipped.
+///
+/// Interim reader for this command, until the shared source loader (`source::load_path`) takes
+/// its place.
+fn read_crd_dir(path: &Path) -> Result<CrdSet> {
+    let mut files = Vec::new();
+    let meta = std::fs::metadata(path).map_err(|e| Error::read(path, &e))?;
+    if meta.is_dir() {
+        collect_files(path, &mut files, 0)?;
+    } else {
+        files.push(path.to_path_buf());
+    }
+    files.sort();
+    let mut set = CrdSet::new(path.display().to_string());
+    for file in files {
+        let text = std::fs::read_to_string(&file).map_err(|e| Error::read(&file, &e))?;
+        let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(&text, yaml_options())
+            .map_err(|e| {
+                let location = match e.location() {
+                    Some(l) => format!("{}:{}:{}", file.display(), l.line(), l.column()),
+                    None => file.display().to_string(),
+                };
+                Error::Parse {
+                    location,
+                    message: e.to_string(),
+                }
+            })?;
+        for doc in docs.into_iter().filter(|d| !d.is_null()) {
+            if !is_crd(&doc) {
+                set.skipped_documents += 1;
+                continue;
+            }
+            let name = doc
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            if name.is_empty() {
+                return Err(Error::Parse {
+                    location: file.display().to_string(),
+                    message: "a CustomResourceDefinition has no metadata.name".to_string(),
+                });
+            }
+            let origin = Origin {
+                file: file.display().to_string(),
+                line: None,
+            };
+            if let Some(first) = set.crds.get(&name) {
+                return Err(Error::input(format!(
+                    "CRD {name} is defined twice, in {} and in {}; keep one",
+                    first.origin, origin
+                )));
+            }
+            set.crds.insert(name.clone(), Crd { name, doc, origin });
+        }
+    }
+    Ok(set)
+}
+
+/// Directory nesting nexus follows before it assumes a loop.
+const MAX_DIR_DEPTH: usize = 32;
+
+fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>, depth: usize) -> Result<()> {
+    if depth > MAX_DIR_DEPTH {
+        return Err(Error::input(format!(
+            "{} is nested more than {MAX_DIR_DEPTH} directories deep; point --crds at the CRDs",
+            dir.display()
+        )));
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::read(dir, &e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::read(dir, &e))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(|e| Error::read(&path, &e))?;
+        if kind.is_dir() {
+            collect_files(&path, out, depth + 1)?;
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_lists_every_crd_and_totals() {
+        let outcome = Outcome {
+            created: vec!["a.g.io".into()],
+            updated: vec!["b.g.io".into()],
+            unchanged: vec!["c.g.io".into()],
+            pruned: vec![],
+            kept: vec!["d.g.io".into()],
+            taken_over: BTreeMap::from([("b.g.io".to_string(), vec!["kubectl".to_string()])]),
+        };
+        insta::assert_snapshot!(render_outcome(&outcome, false, "the cluster at http://127.0.0.1:1 (context \"dev\")"), @r#"
+        created    a.g.io
+        updated    b.g.io (taking over its spec from kubectl)
+        unchanged  c.g.io
+        kept       d.g.io (no longer in the datamodel; --prune deletes it)
+        installed into the cluster at http://127.0.0.1:1 (context "dev"): 1 created, 1 updated, 1 unchanged, 0 pruned
+        "#);
+        let plan = Outcome {
+            pruned: vec!["d.g.io".into()],
+            kept: vec![],
+            ..outcome
+        };
+        insta::assert_snapshot!(render_outcome(&plan, true, "the cluster at http://127.0.0.1:1 (context \"dev\")"), @r#"
+        would create  a.g.io
+        would update  b.g.io (taking over its spec from kubectl)
+        unchanged     c.g.io
+        would prune   d.g.io
+        dry run, nothing was changed in the cluster at http://127.0.0.1:1 (context "dev"): 1 to create, 1 to update, 1 unchanged, 1 to prune
+        "#);
+    }
+
+    #[test]
+    fn reads_multi_document_files_and_skips_other_kinds() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("a.yaml"),
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: foos.g.io\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "not yaml: [").unwrap();
+        let set = read_crd_dir(dir.path()).unwrap();
+        assert_eq!(set.crds.keys().collect::<Vec<_>>(), vec!["foos.g.io"]);
+        assert_eq!(set.skipped_documents, 1);
+        std::fs::write(
+            dir.path().join("b.yaml"),
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: foos.g.io\n",
+        )
+        .unwrap();
+        let err = read_crd_dir(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("CRD foos.g.io is defined twice"), "{err}");
+        assert!(read_crd_dir(&dir.path().join("missing")).is_err());
+    }
+
+    #[test]
+    fn nexus_yaml_sets_the_datamodel_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nexus.yaml");
+        let empty = CrdSet::new("x");
+        assert_eq!(
+            datamodel_scope(&path, &empty).unwrap(),
+            GroupScope::Groups(BTreeSet::new())
+        );
+        std::fs::write(&path, "groupName: orgchart.org\ndatamodelName: org\n").unwrap();
+        assert_eq!(
+            datamodel_scope(&path, &empty).unwrap(),
+            GroupScope::Datamodel("orgchart.org".into())
+        );
+    }
+}
