@@ -63,7 +63,9 @@ pub(super) fn compare(
 /// Webhook → None: harmless only when every served version has the same schema (apart from
 /// documentation), because the API server then converts by rewriting `apiVersion` alone.
 fn webhook_removed(out: &mut Findings<'_>, new_spec: &Map<String, Value>, path: String) {
-    let differing = VersionList::read(new_spec.get("versions"))
+    let list = VersionList::read(new_spec.get("versions"));
+    let served = list.as_ref().map_or(0, |l| l.served().len());
+    let differing = list
         .map(|list| differing_served_pairs(&list))
         .unwrap_or_default();
     let (old, new) = (
@@ -81,14 +83,21 @@ fn webhook_removed(out: &mut Findings<'_>, new_spec: &Map<String, Value>, path: 
             old,
             new,
         ),
-        None => out.add(
-            RuleId::CrdConversionChanged,
-            None,
-            path,
-            "conversion webhook removed (strategy Webhook -> None); the served versions' schemas are identical apart from documentation, so rewriting apiVersion is enough".into(),
-            old,
-            new,
-        ),
+        None => {
+            let why = if served < 2 {
+                "at most one version is served, so there is nothing to convert between"
+            } else {
+                "the served versions' schemas are identical apart from documentation, so rewriting apiVersion is enough"
+            };
+            out.add(
+                RuleId::CrdConversionChanged,
+                None,
+                path,
+                format!("conversion webhook removed (strategy Webhook -> None); {why}"),
+                old,
+                new,
+            );
+        }
     }
 }
 
