@@ -81,6 +81,9 @@ pub struct DiffArgs {
     pub old: String,
     /// The new CRD set, in the same forms.
     pub new: String,
+    /// The cluster of `cluster:` sources.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     #[command(flatten)]
     pub report: ReportArgs,
     /// Report, but exit 0 (also --force=true|false).

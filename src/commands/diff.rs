@@ -1,6 +1,6 @@
 //! `nexus datamodel diff OLD NEW`: load two sets, compare, apply the config, print the report.
 
-use crate::cli::{DiffArgs, FailOnArg, Format, ReportArgs};
+use crate::cli::{ClusterArgs, DiffArgs, FailOnArg, Format, ReportArgs};
 use crate::compare;
 use crate::config::Config;
 use crate::crd::CrdSet;
@@ -11,11 +11,23 @@ use std::io::Write;
 
 pub fn run(args: &DiffArgs) -> Result<i32> {
     let config = Config::discover(args.report.config.as_deref())?;
-    let old = source::load(&SourceSpec::parse(&args.old), &args.old)?;
-    let new = source::load(&SourceSpec::parse(&args.new), &args.new)?;
+    let old = load(&args.old, &args.cluster)?;
+    let new = load(&args.new, &args.cluster)?;
     let report = check(&old, &new, &config, &args.report, args.force);
     print_report(&report, &args.report, report::text::Mode::Diff)?;
     Ok(report.exit_code())
+}
+
+/// Loads one source; `cluster:` sources use the `--kubeconfig` / `--context` flags.
+fn load(spec: &str, cluster: &ClusterArgs) -> Result<CrdSet> {
+    match SourceSpec::parse(spec) {
+        SourceSpec::Cluster { name } => crate::cluster::load_cluster(
+            name.as_deref(),
+            cluster.kubeconfig.as_deref(),
+            cluster.context.as_deref(),
+        ),
+        parsed => source::load(&parsed, spec),
+    }
 }
 
 /// Compares two loaded sets and builds the report: the one checker that `diff`, `build` and

@@ -15,21 +15,24 @@
 //!    run writes nothing; wait for each to become Established;
 //! 8. prune, with uid and resourceVersion preconditions.
 
-use crate::cli::{FailOnArg, Format, InstallArgs};
+use crate::cli::{Format, InstallArgs};
 use crate::cluster::api;
 use crate::cluster::plan::{self, Action, GroupScope};
 use crate::cluster::{self, ClusterTarget, Connection};
-use crate::compare;
-use crate::crd::{Crd, CrdSet, Origin, is_crd};
+use crate::commands::diff::{check, print_report};
+use crate::config::Config;
+use crate::crd::CrdSet;
 use crate::error::{Error, Result};
-use crate::report::{FailOn, Report, Severity, SideInfo};
+use crate::report::text::Mode;
+use crate::source;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Runs the command; exit code 0 (installed or planned) or 1 (refused: breaking changes).
 pub fn run(args: &InstallArgs) -> Result<i32> {
-    let new = read_crd_dir(&args.crds)?;
+    let config = Config::discover(args.report.config.as_deref())?;
+    let new = source::load_path(&args.crds, &args.crds.display().to_string())?;
     if new.is_empty() {
         return Err(Error::input(format!(
             "{} holds no CRD, so there is nothing to install; build the datamodel first (`nexus datamodel build`) or point --crds at the CRDs",
@@ -41,15 +44,7 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
         kubeconfig: args.cluster.kubeconfig.clone(),
         context: args.cluster.context.clone(),
     };
-    cluster::runtime()?.block_on(install(args, &target, &new, &scope))
-}
-
-fn fail_on(arg: FailOnArg) -> FailOn {
-    match arg {
-        FailOnArg::Breaking => FailOn::Breaking,
-        FailOnArg::Warning => FailOn::Warning,
-        FailOnArg::Never => FailOn::Never,
-    }
+    cluster::runtime()?.block_on(install(args, &config, &target, &new, &scope))
 }
 
 /// Where install's own lines go: stdout with the text report, stderr when stdout carries a
@@ -62,25 +57,9 @@ fn say(args: &InstallArgs, text: &str) {
     }
 }
 
-/// Prints the engine's report of the upgrade.
-///
-/// Interim form, one line per change (`<severity> <rule> <crd> <path>: <message>`), compatible
-/// changes only with `--verbose` as in the text report, until the report renderers
-/// (`report::text::render`, `report::json::render`, ...) take its place.
-fn print_check_report(report: &Report, args: &InstallArgs) {
-    for change in &report.changes {
-        if change.severity == Severity::Compatible && !args.report.verbose {
-            continue;
-        }
-        println!(
-            "{} {} {} {}: {}",
-            change.severity, change.rule, change.crd, change.path, change.message
-        );
-    }
-}
-
 async fn install(
     args: &InstallArgs,
+    config: &Config,
     target: &ClusterTarget,
     new: &CrdSet,
     scope: &GroupScope,
@@ -103,25 +82,14 @@ async fn install(
             .filter_map(|name| live.get(name).map(|doc| (*doc).clone()))
             .collect(),
     );
-    let changes = compare::compare_sets(&old, new, &compare::Options::default());
-    let names: BTreeSet<&String> = old.crds.keys().chain(new.crds.keys()).collect();
-    let mut report = Report::new(
-        SideInfo {
-            label: old.label.clone(),
-            crds: old.crds.len(),
-            skipped_documents: 0,
+    let report = check(&old, new, config, &args.report, args.force);
+    print_report(
+        &report,
+        &args.report,
+        Mode::Install {
+            cluster: format!("context {}", conn.context),
         },
-        SideInfo {
-            label: new.label.clone(),
-            crds: new.crds.len(),
-            skipped_documents: new.skipped_documents,
-        },
-        changes,
-        names.len(),
-    );
-    report.fail_on = fail_on(args.report.fail_on);
-    report.forced = args.force;
-    print_check_report(&report, args);
+    )?;
 
     // 3. Stored versions are never dropped.
     for (name, crd) in &new.crds {
@@ -435,106 +403,6 @@ fn datamodel_scope(nexus_yaml: &Path, new: &CrdSet) -> Result<GroupScope> {
     }
 }
 
-/// The YAML budget for CRD files: valid CRDs nest deeper and hold more nodes than the parser's
-/// defaults allow.
-fn yaml_options() -> serde_saphyr::Options {
-    let mut budget = serde_saphyr::Budget::default();
-    budget.max_depth = 1_000;
-    budget.max_nodes = 5_000_000;
-    budget.max_events = 20_000_000;
-    let mut options = serde_saphyr::Options::default();
-    options.budget = Some(budget);
-    options
-}
-
-/// Reads the built CRDs: every `*.yaml`, `*.yml` and `*.json` below a directory (or one file),
-/// multi-document, non-CRD documents counted and skipped.
-///
-/// Interim reader for this command, until the shared source loader (`source::load_path`) takes
-/// its place.
-fn read_crd_dir(path: &Path) -> Result<CrdSet> {
-    let mut files = Vec::new();
-    let meta = std::fs::metadata(path).map_err(|e| Error::read(path, &e))?;
-    if meta.is_dir() {
-        collect_files(path, &mut files, 0)?;
-    } else {
-        files.push(path.to_path_buf());
-    }
-    files.sort();
-    let mut set = CrdSet::new(path.display().to_string());
-    for file in files {
-        let text = std::fs::read_to_string(&file).map_err(|e| Error::read(&file, &e))?;
-        let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(&text, yaml_options())
-            .map_err(|e| {
-                let location = match e.location() {
-                    Some(l) => format!("{}:{}:{}", file.display(), l.line(), l.column()),
-                    None => file.display().to_string(),
-                };
-                Error::Parse {
-                    location,
-                    message: e.to_string(),
-                }
-            })?;
-        for doc in docs.into_iter().filter(|d| !d.is_null()) {
-            if !is_crd(&doc) {
-                set.skipped_documents += 1;
-                continue;
-            }
-            let name = doc
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            if name.is_empty() {
-                return Err(Error::Parse {
-                    location: file.display().to_string(),
-                    message: "a CustomResourceDefinition has no metadata.name".to_string(),
-                });
-            }
-            let origin = Origin {
-                file: file.display().to_string(),
-                line: None,
-            };
-            if let Some(first) = set.crds.get(&name) {
-                return Err(Error::input(format!(
-                    "CRD {name} is defined twice, in {} and in {}; keep one",
-                    first.origin, origin
-                )));
-            }
-            set.crds.insert(name.clone(), Crd { name, doc, origin });
-        }
-    }
-    Ok(set)
-}
-
-/// Directory nesting nexus follows before it assumes a loop.
-const MAX_DIR_DEPTH: usize = 32;
-
-fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>, depth: usize) -> Result<()> {
-    if depth > MAX_DIR_DEPTH {
-        return Err(Error::input(format!(
-            "{} is nested more than {MAX_DIR_DEPTH} directories deep; point --crds at the CRDs",
-            dir.display()
-        )));
-    }
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::read(dir, &e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| Error::read(dir, &e))?;
-        let path = entry.path();
-        let kind = entry.file_type().map_err(|e| Error::read(&path, &e))?;
-        if kind.is_dir() {
-            collect_files(&path, out, depth + 1)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
-        {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -568,28 +436,6 @@ mod tests {
         would prune   d.g.io
         dry run, nothing was changed in the cluster at http://127.0.0.1:1 (context "dev"): 1 to create, 1 to update, 1 unchanged, 1 to prune
         "#);
-    }
-
-    #[test]
-    fn reads_multi_document_files_and_skips_other_kinds() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("a.yaml"),
-            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: foos.g.io\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
-        )
-        .unwrap();
-        std::fs::write(dir.path().join("notes.txt"), "not yaml: [").unwrap();
-        let set = read_crd_dir(dir.path()).unwrap();
-        assert_eq!(set.crds.keys().collect::<Vec<_>>(), vec!["foos.g.io"]);
-        assert_eq!(set.skipped_documents, 1);
-        std::fs::write(
-            dir.path().join("b.yaml"),
-            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: foos.g.io\n",
-        )
-        .unwrap();
-        let err = read_crd_dir(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("CRD foos.g.io is defined twice"), "{err}");
-        assert!(read_crd_dir(&dir.path().join("missing")).is_err());
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 pub mod build;
 pub mod diff;
-pub mod init;
 pub mod fake_apiserver;
+pub mod init;
 pub mod install;
 pub mod rules;
 

@@ -18,6 +18,8 @@ pub enum Mode {
     /// `nexus datamodel build`; `baseline` says where the previous CRDs came from
     /// (`build/crds at main (3f2a1c9)`).
     Build { baseline: String },
+    /// `nexus datamodel install`; `cluster` names the cluster whose live CRDs are the baseline.
+    Install { cluster: String },
 }
 
 /// How to render.
@@ -81,11 +83,10 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
     }
     if hidden > 0 {
         let what = plural(hidden, "compatible change", "compatible changes");
-        let hint = match opts.mode {
-            Mode::Diff => " (--verbose lists them)",
-            Mode::Build { .. } => "",
-        };
-        w.line(Style::Dim, &format!("{what} not shown{hint}"));
+        w.line(
+            Style::Dim,
+            &format!("{what} not shown (--verbose lists them)"),
+        );
         w.blank();
     }
     footer(&mut w, report, &opts.mode);
@@ -94,8 +95,13 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
 
 /// Which sides were compared, empty sides, skipped documents, ignored changes.
 fn header(w: &mut Writer, report: &Report, mode: &Mode) {
-    if let Mode::Build { baseline } = mode {
-        w.plain(&format!("baseline: {}", printable(baseline)));
+    match mode {
+        Mode::Build { baseline } => w.plain(&format!("baseline: {}", printable(baseline))),
+        Mode::Install { cluster } => w.plain(&format!(
+            "baseline: the live CRDs in {}",
+            printable(cluster)
+        )),
+        Mode::Diff => {}
     }
     let (old, new) = (&report.old, &report.new);
     let (old_label, new_label) = (printable(&old.label), printable(&new.label));
@@ -162,32 +168,44 @@ fn crd_block(w: &mut Writer, crd: &str, changes: &[&Change]) {
     }
 }
 
-/// The closing verdict: what `build` says (CLI.md) or its `diff` counterpart, and what to do.
+/// The closing verdict: what `build` says (CLI.md), its `install` and `diff` counterparts, and what
+/// to do.
 fn footer(w: &mut Writer, report: &Report, mode: &Mode) {
-    let build = matches!(mode, Mode::Build { .. });
-    let (style, verdict, advice) = match (report.failing(), report.forced, build) {
-        (true, false, true) => (
+    let (style, verdict, advice) = match (report.failing(), report.forced, mode) {
+        (true, false, Mode::Build { .. }) => (
             Style::Breaking,
             "datamodel upgrade failed due to incompatible datamodel changes",
             Some("use --force=true to build anyway"),
         ),
-        (true, false, false) => (
+        (true, false, Mode::Install { .. }) => (
+            Style::Breaking,
+            "datamodel upgrade refused due to incompatible datamodel changes",
+            Some("use --force=true to install anyway"),
+        ),
+        (true, false, Mode::Diff) => (
             Style::Breaking,
             "found incompatible changes",
             Some("use --force=true to report them without failing"),
         ),
-        (true, true, true) => (
+        (true, true, Mode::Build { .. }) => (
             Style::Warning,
             "datamodel upgrade forced despite incompatible datamodel changes",
             Some("the CRDs were written anyway because --force=true was given"),
         ),
-        (true, true, false) => (
+        (true, true, Mode::Install { .. }) => (
+            Style::Warning,
+            "datamodel upgrade forced despite incompatible datamodel changes",
+            Some("the CRDs are installed anyway because --force=true was given"),
+        ),
+        (true, true, Mode::Diff) => (
             Style::Warning,
             "found incompatible changes",
             Some("exiting 0 anyway because --force=true was given"),
         ),
-        (false, _, true) => (Style::Ok, "datamodel upgrade is compatible", None),
-        (false, _, false) => (Style::Ok, "no incompatible changes", None),
+        (false, _, Mode::Build { .. } | Mode::Install { .. }) => {
+            (Style::Ok, "datamodel upgrade is compatible", None)
+        }
+        (false, _, Mode::Diff) => (Style::Ok, "no incompatible changes", None),
     };
     w.line(style, &format!("{verdict}: {}", report.summary().counts()));
     if let Some(advice) = advice {

@@ -71,10 +71,7 @@ pub fn load(spec: &SourceSpec, label: &str) -> Result<CrdSet> {
         }
         SourceSpec::Git { rev, path } => load_git(Path::new("."), rev, path, label),
         SourceSpec::Stdin => load_files(vec![stdin::file()?], label),
-        SourceSpec::Cluster { .. } => Err(Error::input(
-            "cluster: sources need the cluster support of nexus datamodel install, which this build lacks; \
-             save the CRDs with kubectl get crd -o yaml and compare the file",
-        )),
+        SourceSpec::Cluster { name } => crate::cluster::load_cluster(name.as_deref(), None, None),
     }
 }
 
