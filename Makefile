@@ -11,7 +11,7 @@ demo: build
 	@scripts/demo.sh $(NEXUS)
 
 test:
-	$(CARGO) test --locked --all-targets
+	$(CARGO) test --locked --lib --bins --tests --examples
 	$(CARGO) test --locked --doc
 
 lint:

@@ -445,7 +445,7 @@ mod tests {
         let empty = CrdSet::new("x");
         assert_eq!(
             datamodel_scope(&path, &empty).unwrap(),
-            GroupScope::Groups(BTreeSet::new())
+            GroupScope::Groups(std::collections::BTreeSet::new())
         );
         std::fs::write(&path, "groupName: orgchart.org\ndatamodelName: org\n").unwrap();
         assert_eq!(
