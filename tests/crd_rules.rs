@@ -887,13 +887,17 @@ fn served_versions_new_incompatibility_is_reported() {
     assert_eq!(found.len(), 1, "{found:?}");
     let c = &found[0];
     assert_eq!(c.version.as_deref(), Some("v1"));
+    assert_eq!(c.path, "/spec/versions/name=v1/schema/openAPIV3Schema");
+    assert_eq!(c.field.as_deref(), Some(".spec.color"));
     assert_eq!(
-        c.path,
+        c.new[0]["path"],
         "/spec/versions/name=v1/schema/openAPIV3Schema/properties/spec/properties/color"
     );
+    assert_eq!(c.new[0]["rule"], "field-removed");
     assert!(
-        c.message
-            .starts_with("between served versions v1beta1 and v1: "),
+        c.message.starts_with(
+            "served versions v1beta1 and v1 are incompatible (1 breaking difference): "
+        ),
         "{}",
         c.message
     );

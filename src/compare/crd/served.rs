@@ -84,27 +84,63 @@ fn check_with(
                     .collect(),
                 _ => HashSet::new(),
             };
-            for finding in found {
-                let k = key(&ctx, &finding);
-                if before.contains(&k) || !reported.insert((newer, k)) {
-                    continue;
-                }
-                let mut change = Change::new(
-                    RuleId::CrdServedVersionsIncompatible,
-                    crd,
-                    Some(newer),
-                    finding.path,
-                )
-                .message(format!(
-                    "between served versions {older} and {newer}: {}",
-                    finding.message
-                ))
-                .values(finding.old, finding.new);
-                change.field = finding.field;
-                out.extend([change]);
+            let fresh: Vec<Change> = found
+                .into_iter()
+                .filter(|f| {
+                    let k = key(&ctx, f);
+                    !before.contains(&k) && reported.insert((newer, k))
+                })
+                .collect();
+            if !fresh.is_empty() {
+                out.extend([pair_change(&ctx, older, fresh)]);
             }
         }
     }
+}
+
+/// One finding per pair of versions (one edit — serving a version whose schema differs — is one
+/// finding); the differences themselves are listed in `new`, the first few in the message.
+fn pair_change(ctx: &SchemaCtx<'_>, older: &str, fresh: Vec<Change>) -> Change {
+    const SHOWN: usize = 3;
+    let newer = ctx.version;
+    let mut examples: Vec<String> = fresh
+        .iter()
+        .take(SHOWN)
+        .map(|f| format!("{} ({})", f.message, f.rule))
+        .collect();
+    if fresh.len() > SHOWN {
+        examples.push(format!("and {} more", fresh.len() - SHOWN));
+    }
+    let count = fresh.len();
+    let field = match fresh.as_slice() {
+        [only] => only.field.clone(),
+        _ => None,
+    };
+    let details: Vec<Value> = fresh
+        .into_iter()
+        .map(|f| {
+            serde_json::json!({
+                "rule": f.rule.as_str(),
+                "path": f.path,
+                "field": f.field,
+                "message": f.message,
+            })
+        })
+        .collect();
+    let mut change = Change::new(
+        RuleId::CrdServedVersionsIncompatible,
+        ctx.crd,
+        Some(newer),
+        ctx.base_path.clone(),
+    )
+    .message(format!(
+        "served versions {older} and {newer} are incompatible ({count} breaking {}): {}; objects written through one version can be rejected or lose data through the other, so add a conversion webhook or align the schemas",
+        if count == 1 { "difference" } else { "differences" },
+        examples.join("; ")
+    ))
+    .values(Value::Null, Value::Array(details));
+    change.field = field;
+    change
 }
 
 /// Served versions that have a schema.
@@ -205,11 +241,25 @@ mod tests {
             .iter()
             .map(|c| {
                 assert_eq!(c.rule, RuleId::CrdServedVersionsIncompatible);
-                (
-                    c.version.clone().unwrap_or_default(),
-                    c.path.clone(),
-                    c.message.clone(),
-                )
+                // The pair ("v1beta1 and v1") and the inner findings' paths.
+                let pair = c
+                    .message
+                    .strip_prefix("served versions ")
+                    .and_then(|m| m.split(" are incompatible").next())
+                    .unwrap_or_default()
+                    .to_string();
+                let inner: Vec<String> = c
+                    .new
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f["path"].as_str().map(str::to_string))
+                    .collect();
+                assert_eq!(
+                    c.path,
+                    pointer::schema_root(c.version.as_deref().unwrap_or_default())
+                );
+                (c.version.clone().unwrap_or_default(), inner.join(","), pair)
             })
             .collect()
     }
@@ -232,9 +282,10 @@ mod tests {
             [(
                 "v1".to_string(),
                 format!("{ROOT_V1}/properties/b"),
-                "between served versions v1beta1 and v1: field b removed".to_string()
+                "v1beta1 and v1".to_string()
             )]
         );
+        // A single difference also names its field.
         assert_eq!(found[0].field.as_deref(), Some(".b"));
     }
 
@@ -255,7 +306,7 @@ mod tests {
             [(
                 "v1".to_string(),
                 format!("{ROOT_V1}/properties/c"),
-                "between served versions v1beta1 and v1: field c removed".to_string()
+                "v1beta1 and v1".to_string()
             )]
         );
     }
@@ -360,17 +411,17 @@ mod tests {
                 (
                     "v1".to_string(),
                     format!("{ROOT_V1}/properties/b"),
-                    "between served versions v1beta1 and v1: field b removed".to_string()
+                    "v1beta1 and v1".to_string()
                 ),
                 (
                     "v1".to_string(),
                     format!("{ROOT_V1}/properties/c"),
-                    "between served versions v1alpha1 and v1: field c removed".to_string()
+                    "v1alpha1 and v1".to_string()
                 ),
                 (
                     "v1beta1".to_string(),
                     format!("{root_beta}/properties/c"),
-                    "between served versions v1alpha1 and v1beta1: field c removed".to_string()
+                    "v1alpha1 and v1beta1".to_string()
                 ),
             ]
         );
