@@ -6,7 +6,8 @@ set -uo pipefail
 nexus=$(realpath "${1:-target/debug/nexus}")
 example=$(realpath testdata/datamodels/orgchart)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
 
 bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
@@ -25,19 +26,34 @@ expect 0 "$nexus" datamodel build
 ls build/crds
 git add -A && git -c user.name=demo -c user.email=demo@example.com commit -qm "first build"
 
-bold "2. A compatible edit: Leader gets an optional field (json:\"phone,omitempty\")"
+bold "2. Install it into a cluster: nexus's own fake API server on 127.0.0.1"
+"$nexus" fake-apiserver --established-after-reads 1 --kubeconfig-out "$work/kubeconfig" >"$work/server.out" 2>&1 &
+server=$!
+for _ in $(seq 100); do [ -s "$work/kubeconfig" ] && break; sleep 0.1; done
+head -n 1 "$work/server.out"
+expect 0 "$nexus" datamodel install --kubeconfig "$work/kubeconfig"
+
+bold "3. A compatible edit: Leader gets an optional field (json:\"phone,omitempty\"); build, then upgrade the cluster"
 sed -i 's|\tLocation      string  `json:"location,omitempty"`|&\n\tPhone string `json:"phone,omitempty"`|' root.go
 expect 0 "$nexus" datamodel build --verbose
 git add -A && git -c user.name=demo -c user.email=demo@example.com commit -qm "optional phone"
+expect 0 "$nexus" datamodel install --kubeconfig "$work/kubeconfig"
+bold "   Installing again changes nothing"
+expect 0 "$nexus" datamodel install --kubeconfig "$work/kubeconfig"
 
-bold "3. A breaking edit: Leader gets a required field (no omitempty); nothing is written"
+bold "4. A breaking edit: Leader gets a required field (no omitempty); nothing is written"
 sed -i 's|\tDesignation   string\n\tDirectReports Manager|&|; /^type Leader struct/,/^}/ s|\tDesignation   string|&\n\tAdditionalField string `json:"additionalField"`|' root.go
 expect 1 "$nexus" datamodel build
 git status --short build/crds
 
-bold "4. The same edit as JSON, the way CI reads it"
+bold "5. The same edit as JSON, the way CI reads it"
 expect 1 "$nexus" datamodel build --format json
 
-bold "5. Forced on purpose: the report is a warning and the CRDs are written"
+bold "6. Forced on purpose: the report is a warning and the CRDs are written"
 expect 0 "$nexus" datamodel build --force=true
 git status --short build/crds
+
+bold "7. The cluster still holds the old CRDs: install checks against them and refuses too"
+expect 1 "$nexus" datamodel install --kubeconfig "$work/kubeconfig"
+bold "   --force --dry-run shows what a forced install would do, and touches nothing"
+expect 0 "$nexus" datamodel install --kubeconfig "$work/kubeconfig" --force --dry-run

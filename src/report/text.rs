@@ -195,7 +195,7 @@ fn footer(w: &mut Writer, report: &Report, mode: &Mode) {
         (true, true, Mode::Install { .. }) => (
             Style::Warning,
             "datamodel upgrade forced despite incompatible datamodel changes",
-            Some("the CRDs are installed anyway because --force=true was given"),
+            Some("--force=true was given: the breaking changes do not stop the install"),
         ),
         (true, true, Mode::Diff) => (
             Style::Warning,
