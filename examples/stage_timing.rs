@@ -12,7 +12,10 @@ fn main() {
         let t1 = t.elapsed();
         let crds = nexus::generate::generate(&dm).unwrap();
         let t2 = t.elapsed();
-        let files: Vec<(String, String)> = crds.iter().map(|c| (c.file_name.clone(), c.yaml.clone())).collect();
+        let files: Vec<(String, String)> = crds
+            .iter()
+            .map(|c| (c.file_name.clone(), c.yaml.clone()))
+            .collect();
         let out = temp.path().join("out");
         nexus::output::replace_dir(&out, &files).unwrap();
         let t3 = t.elapsed();
@@ -20,6 +23,9 @@ fn main() {
         let t4 = t.elapsed();
         let changes = nexus::compare::compare_sets(&old, &old, &Default::default());
         let t5 = t.elapsed();
-        println!("load {t1:?} gen {t2:?} write {t3:?} parse-prev {t4:?} compare {t5:?} ({})", changes.len());
+        println!(
+            "load {t1:?} gen {t2:?} write {t3:?} parse-prev {t4:?} compare {t5:?} ({})",
+            changes.len()
+        );
     }
 }

@@ -888,7 +888,7 @@ fn served_versions_new_incompatibility_is_reported() {
     let c = &found[0];
     assert_eq!(c.version.as_deref(), Some("v1"));
     assert_eq!(c.path, "/spec/versions/name=v1/schema/openAPIV3Schema");
-    assert_eq!(c.field.as_deref(), Some(".spec.color"));
+    assert_eq!(c.old, "v1beta1");
     assert_eq!(
         c.new[0]["path"],
         "/spec/versions/name=v1/schema/openAPIV3Schema/properties/spec/properties/color"

@@ -112,10 +112,6 @@ fn pair_change(ctx: &SchemaCtx<'_>, older: &str, fresh: Vec<Change>) -> Change {
         examples.push(format!("and {} more", fresh.len() - SHOWN));
     }
     let count = fresh.len();
-    let field = match fresh.as_slice() {
-        [only] => only.field.clone(),
-        _ => None,
-    };
     let details: Vec<Value> = fresh
         .into_iter()
         .map(|f| {
@@ -127,7 +123,7 @@ fn pair_change(ctx: &SchemaCtx<'_>, older: &str, fresh: Vec<Change>) -> Change {
             })
         })
         .collect();
-    let mut change = Change::new(
+    Change::new(
         RuleId::CrdServedVersionsIncompatible,
         ctx.crd,
         Some(newer),
@@ -138,9 +134,9 @@ fn pair_change(ctx: &SchemaCtx<'_>, older: &str, fresh: Vec<Change>) -> Change {
         if count == 1 { "difference" } else { "differences" },
         examples.join("; ")
     ))
-    .values(Value::Null, Value::Array(details));
-    change.field = field;
-    change
+    // `old` names the older version of the pair, so pairs that share the newer version stay
+    // distinct (and can be told apart in an ignore); `new` lists the differences.
+    .values(Value::String(older.to_string()), Value::Array(details))
 }
 
 /// Served versions that have a schema.
@@ -285,8 +281,7 @@ mod tests {
                 "v1beta1 and v1".to_string()
             )]
         );
-        // A single difference also names its field.
-        assert_eq!(found[0].field.as_deref(), Some(".b"));
+        assert_eq!(found[0].old, json!("v1beta1"));
     }
 
     #[test]
