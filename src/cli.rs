@@ -105,7 +105,7 @@ pub struct BuildArgs {
     /// Write the new CRDs even if the change is breaking (also --force=true|false).
     #[arg(short, long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
     pub force: bool,
-    /// Directory holding the previous CRDs (default: --output).
+    /// Directory holding the previous CRDs (default: build/crds, relative to the datamodel root).
     #[arg(long)]
     pub prev_spec_dir: Option<PathBuf>,
     /// Read --prev-spec-dir from this git revision (branch, remote branch, tag, commit), without a checkout.

@@ -337,3 +337,41 @@ fn datamodel_errors_exit_2_with_file_and_line() {
     assert!(err.contains("root.go:"), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
 }
+
+#[test]
+fn absolute_paths_name_the_same_baseline_as_relative_ones() {
+    let ws = Workspace::first_build_committed(true);
+    ws.edit(
+        "\tLocation      string  `json:\"location,omitempty\"`\n",
+        "",
+    );
+    let abs = ws.root.join("build/crds");
+    let abs = abs.to_str().unwrap();
+    let (code, json) = ws.build_json(&["--output", abs]);
+    assert_eq!((code, rules(&json)), (1, vec!["field-removed".to_string()]));
+    let out = ws.build(&["--output", abs, "--prev-spec-dir", abs]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("baseline: ") && text.contains(" at "),
+        "read from git, not disk: {text}"
+    );
+    let (code, _) = ws.build_json(&["--prev-spec-branch", "HEAD", "--prev-spec-dir", abs]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn the_baseline_is_build_crds_whatever_the_output() {
+    // CLI.md: --prev-spec-dir defaults to build/crds, not to --output.
+    let ws = Workspace::first_build_committed(true);
+    ws.edit(
+        "\tLocation      string  `json:\"location,omitempty\"`\n",
+        "",
+    );
+    let (code, json) = ws.build_json(&["--output", "elsewhere"]);
+    assert_eq!((code, rules(&json)), (1, vec!["field-removed".to_string()]));
+    assert!(
+        !ws.root.join("elsewhere").exists(),
+        "nothing written on a breaking change"
+    );
+}

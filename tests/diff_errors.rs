@@ -202,3 +202,36 @@ fn an_empty_side_is_not_an_error() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["changes"][0]["rule"], "crd-added");
 }
+
+#[test]
+fn stdin_on_both_sides_is_refused() {
+    let err = fails(root(), &["-", "-"]);
+    assert!(err.contains("standard input"), "{err}");
+}
+
+#[test]
+fn a_report_that_cannot_be_written_is_an_error_not_a_pass() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipped: this system has no /dev/full");
+        return;
+    }
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("nexus"))
+        .current_dir(root())
+        .args([
+            "datamodel",
+            "diff",
+            BASE,
+            "testdata/diff/orgchart/compatible",
+            "--format",
+            "json",
+        ])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write the report"));
+}

@@ -15,10 +15,12 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
     let dm = datamodel::load(&root)?;
     let crds = generate::generate(&dm)?;
 
+    // CLI.md: the previous CRDs are in build/crds unless --prev-spec-dir says otherwise, whatever
+    // --output is.
     let prev_dir = args
         .prev_spec_dir
         .clone()
-        .unwrap_or_else(|| args.output.clone());
+        .unwrap_or_else(|| PathBuf::from("build/crds"));
     let baseline = Baseline::find(&root, &prev_dir, args.prev_spec_branch.as_deref())?;
     let old = baseline.load()?;
     let name = args
@@ -28,7 +30,7 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
         .unwrap_or_else(|| dm.group.clone());
     let new = generated_set(&crds, &format!("datamodel {name}"), &args.output);
 
-    let config = Config::discover(args.report.config.as_deref())?;
+    let config = discover_config(&root, args.report.config.as_deref())?;
     let report = check(&old, &new, &config, &args.report, args.force);
     print_report(
         &report,
@@ -43,6 +45,14 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
     let output = resolve(&root, &args.output);
     let files: Vec<(String, String)> = crds.into_iter().map(|c| (c.file_name, c.yaml)).collect();
     output::replace_dir(&output, &files)?;
+    if args.report.format == crate::cli::Format::Text {
+        let count = files.len();
+        let noun = if count == 1 { "CRD" } else { "CRDs" };
+        crate::commands::diff::write_stdout(&format!(
+            "wrote {count} {noun} to {}\n",
+            output.display()
+        ))?;
+    }
     Ok(0)
 }
 
@@ -68,7 +78,7 @@ enum BaselineSource {
 impl Baseline {
     fn find(root: &Path, prev_dir: &Path, branch: Option<&str>) -> Result<Baseline> {
         let shown = prev_dir.display().to_string();
-        let git_path = git_relative(prev_dir);
+        let git_path = git_relative(root, prev_dir)?;
         if let Some(rev) = branch {
             if !source::in_git_repository(root) {
                 return Err(Error::Git(format!(
@@ -112,7 +122,7 @@ impl Baseline {
             });
         }
         Ok(Baseline {
-            label: "no previous CRDs (first build)".to_string(),
+            label: "nothing (first build)".to_string(),
             source: BaselineSource::None,
         })
     }
@@ -150,13 +160,37 @@ fn has_commits(root: &Path) -> bool {
         .is_some_and(|repo| repo.head().is_ok())
 }
 
-/// The git path of `dir`: relative paths are relative to the datamodel root (`./` tells the git
-/// source so), absolute ones are used as they are.
-fn git_relative(dir: &Path) -> String {
-    if dir.is_absolute() {
-        dir.display().to_string()
-    } else {
-        format!("./{}", dir.display())
+/// The git path of `dir`: a relative path is relative to the datamodel root (`./` tells the git
+/// source so); an absolute one is made relative to the repository's work tree.
+fn git_relative(root: &Path, dir: &Path) -> Result<String> {
+    if !dir.is_absolute() {
+        return Ok(format!("./{}", dir.display()));
+    }
+    let workdir = git2::Repository::discover(root)
+        .ok()
+        .and_then(|repo| repo.workdir().map(Path::to_path_buf));
+    let Some(workdir) = workdir else {
+        // Not in a repository (or a bare one): git is not asked, the path is used on disk.
+        return Ok(dir.display().to_string());
+    };
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let (workdir, dir_c) = (canonical(&workdir), canonical(dir));
+    match dir_c.strip_prefix(&workdir) {
+        Ok(rel) => Ok(rel.display().to_string()),
+        Err(_) => Err(Error::input(format!(
+            "{} is outside the git repository at {}; give a directory inside it, or build outside git",
+            dir.display(),
+            workdir.display()
+        ))),
+    }
+}
+
+/// `--config`, else `.nexus-compat.yaml` in the datamodel root, else in the current directory.
+fn discover_config(root: &Path, explicit: Option<&Path>) -> Result<Config> {
+    let in_root = root.join(crate::config::DEFAULT_FILE);
+    match explicit {
+        None if in_root.is_file() => Config::load(&in_root),
+        _ => Config::discover(explicit),
     }
 }
 

@@ -10,6 +10,11 @@ use crate::source::{self, SourceSpec};
 use std::io::Write;
 
 pub fn run(args: &DiffArgs) -> Result<i32> {
+    if args.old == "-" && args.new == "-" {
+        return Err(crate::error::Error::input(
+            "both sides read standard input (-); give one side as a file, directory or git:REV:PATH",
+        ));
+    }
     let config = Config::discover(args.report.config.as_deref())?;
     let old = load(&args.old, &args.cluster)?;
     let new = load(&args.new, &args.cluster)?;
@@ -43,6 +48,12 @@ pub fn check(
     let (changes, ignored) = config.apply(changes);
     let names = old.crds.keys().chain(new.crds.keys()).cloned();
     let mut report = Report::new(side(old), side(new), changes, 0).with_crd_names(names);
+    report.files = old
+        .crds
+        .iter()
+        .chain(new.crds.iter())
+        .map(|(name, crd)| (name.clone(), crd.origin.clone()))
+        .collect();
     report.ignored = ignored;
     report.fail_on = fail_on(args.fail_on);
     report.forced = forced;
@@ -81,7 +92,20 @@ pub fn print_report(report: &Report, args: &ReportArgs, mode: report::text::Mode
         Format::Github => report::github::render(report),
         Format::Junit => report::junit::render(report),
     };
-    // A closed pipe (`| head`) is not worth an error; the exit code still tells the verdict.
-    let _ = std::io::stdout().lock().write_all(out.as_bytes());
-    Ok(())
+    write_stdout(&out)
+}
+
+/// Writes to stdout. A closed pipe (`| head`) is not worth an error (the exit code still tells the
+/// verdict), but any other failure is: CI must not read a report that was never written as a pass.
+pub fn write_stdout(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(crate::error::Error::input(
+            format!("cannot write the report to standard output: {e}"),
+        )),
+        _ => Ok(()),
+    }
 }

@@ -2,7 +2,6 @@
 
 use crate::error::Result;
 use crate::rules::CATALOGUE;
-use std::io::Write;
 
 pub fn run() -> Result<i32> {
     let width = CATALOGUE
@@ -19,7 +18,6 @@ pub fn run() -> Result<i32> {
             rule.summary
         ));
     }
-    // A closed pipe (`nexus datamodel rules | head`) is not an error worth reporting.
-    let _ = std::io::stdout().write_all(out.as_bytes());
+    crate::commands::diff::write_stdout(&out)?;
     Ok(0)
 }

@@ -5,6 +5,16 @@
 
 use super::{Report, Severity, plural};
 
+/// The path GitHub knows a file by: `git:REV:path` sources name the file at `path`, and a leading
+/// `./` is dropped.
+fn workspace_path(file: &str) -> &str {
+    let file = match file.strip_prefix("git:") {
+        Some(rest) => rest.split_once(':').map_or(rest, |(_, path)| path),
+        None => file,
+    };
+    file.strip_prefix("./").unwrap_or(file)
+}
+
 /// Renders the report as workflow commands, one per line.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
@@ -20,8 +30,20 @@ pub fn render(report: &Report) -> String {
                 Some(place) => format!("{crd} {place}: {message}"),
                 None => format!("{crd}: {message}"),
             };
+            // With the CRD's file and line, GitHub shows the annotation on the pull request's diff.
+            let file = match report.files.get(crd) {
+                Some(origin) => {
+                    let path = workspace_path(&origin.file);
+                    let line = origin
+                        .line
+                        .map(|l| format!(",line={l}"))
+                        .unwrap_or_default();
+                    format!("file={}{line},", escape_property(path))
+                }
+                None => String::new(),
+            };
             out.push_str(&format!(
-                "::{command} title={}::{}\n",
+                "::{command} {file}title={}::{}\n",
                 escape_property(change.rule.as_str()),
                 escape_data(&data)
             ));

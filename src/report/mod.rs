@@ -11,6 +11,7 @@ pub mod text;
 use crate::rules::{Family, RuleId};
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// How much a change can hurt. Ordered: `Compatible < Warning < Breaking`.
@@ -208,6 +209,9 @@ pub struct Report {
     /// The distinct CRD names across both sets, sorted; empty when the caller did not supply them
     /// (see [`Report::with_crd_names`]). The JUnit report needs them to list unchanged CRDs.
     pub crd_names: Vec<String>,
+    /// Where each CRD is defined (the new side's file, else the old side's), for annotations that
+    /// point at a file; empty when the caller did not supply them.
+    pub files: BTreeMap<String, crate::crd::Origin>,
 }
 
 /// `1 thing` / `2 things`.
@@ -254,6 +258,7 @@ impl Report {
             forced: false,
             crds,
             crd_names: Vec::new(),
+            files: BTreeMap::new(),
         }
     }
 

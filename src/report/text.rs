@@ -114,6 +114,8 @@ fn header(w: &mut Writer, report: &Report, mode: &Mode) {
     ));
     match (old.crds, new.crds) {
         (0, 0) => w.plain(&format!("neither {old_label} nor {new_label} holds a CRD")),
+        // A first build already says so in its baseline line.
+        (0, _) if matches!(mode, Mode::Build { .. }) => {}
         (0, _) => w.plain(&format!("{old_label} holds no CRD: every CRD is added")),
         (_, 0) => w.plain(&format!("{new_label} holds no CRD: every CRD is removed")),
         _ => {}
