@@ -61,6 +61,16 @@ pub fn verdict(report: &Report) -> &'static str {
 /// Renders the report as pretty-printed JSON with a trailing newline. Every change is listed,
 /// compatible ones included, in the stable order of CLI.md.
 pub fn render(report: &Report) -> String {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail, and a document of plain structs and `serde_json::Value`s
+    // always serializes (a `Value` map has string keys and never holds a non-finite number).
+    write(report, &mut out).expect("writing JSON to memory cannot fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// Writes the report as [`render`] does, straight to `out`: a report of tens of thousands of
+/// changes is never held as one string.
+pub fn write(report: &Report, out: &mut impl std::io::Write) -> std::io::Result<()> {
     let document = Document {
         version: VERSION,
         verdict: verdict(report),
@@ -73,10 +83,6 @@ pub fn render(report: &Report) -> String {
             .map(JsonChange::from)
             .collect(),
     };
-    // Serializing structs of strings, numbers and `serde_json::Value`s cannot fail: a `Value`
-    // map always has string keys and never holds a non-finite number.
-    let mut out = serde_json::to_string_pretty(&document)
-        .expect("a document of plain structs and JSON values always serializes");
-    out.push('\n');
-    out
+    serde_json::to_writer_pretty(&mut *out, &document).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
 }

@@ -80,11 +80,7 @@ fn add(set: &mut CrdSet, doc: Value, origin: &Origin) -> Result<()> {
         }
     };
     match set.crds.entry(name) {
-        Entry::Occupied(first) => Err(Error::input(format!(
-            "two CRDs named {} in one set: {} and {origin}; keep one",
-            printable(first.key()),
-            first.get().origin
-        ))),
+        Entry::Occupied(first) => Err(duplicate_error(first.key(), &first.get().origin, origin)),
         Entry::Vacant(slot) => {
             let name = slot.key().clone();
             slot.insert(Crd {
@@ -95,6 +91,14 @@ fn add(set: &mut CrdSet, doc: Value, origin: &Origin) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Two CRDs with one name in one set: which one would be compared?
+pub fn duplicate_error(name: &str, first: &Origin, second: &Origin) -> Error {
+    Error::input(format!(
+        "two CRDs named {} in one set: {first} and {second}; keep one",
+        printable(name)
+    ))
 }
 
 #[cfg(test)]

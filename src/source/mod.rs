@@ -105,6 +105,40 @@ pub fn in_git_repository(dir: &Path) -> bool {
     git::in_repository(dir)
 }
 
+/// Loads a file, directory, git or stdin source file by file: each file's CRDs, as a set of
+/// their own, go to `visit` on the loader's threads as soon as they are parsed and are dropped
+/// after it. `diff` compares this way, so it never holds the whole new set in memory. The caller
+/// checks names across files (see [`duplicate_error`]).
+pub fn visit_files<T: Send>(
+    spec: &SourceSpec,
+    label: &str,
+    visit: impl Fn(CrdSet) -> Result<T> + Sync + Send,
+) -> Result<Vec<T>> {
+    let files = match spec {
+        SourceSpec::Path(path) => fs::files(path)?,
+        SourceSpec::Git { rev, path } => git::files(Path::new("."), rev, path)?,
+        SourceSpec::Stdin => vec![stdin::file()?],
+        SourceSpec::Cluster { name } => {
+            return Ok(vec![visit(crate::cluster::load_cluster(
+                name.as_deref(),
+                None,
+                None,
+            )?)?]);
+        }
+    };
+    workers::parse_each(files, |file| visit(assemble::assemble(label, vec![file])?))
+}
+
+/// The error for two CRDs with one name in one set (the same words whether the set was loaded
+/// whole or file by file).
+pub fn duplicate_error(
+    name: &str,
+    first: &crate::crd::Origin,
+    second: &crate::crd::Origin,
+) -> Error {
+    assemble::duplicate_error(name, first, second)
+}
+
 fn load_files(files: Vec<workers::SourceFile>, label: &str) -> Result<CrdSet> {
     assemble::assemble(label, workers::parse_all(files)?)
 }

@@ -47,6 +47,22 @@ pub fn parse_all(files: Vec<SourceFile>) -> Result<Vec<ParsedFile>> {
     results.into_iter().collect()
 }
 
+/// Reads and parses every file in parallel and hands each parsed file to `visit` on the same
+/// worker, so a caller that can consume files one by one never holds all of them. Results keep
+/// the order of `files`.
+pub fn parse_each<T: Send>(
+    files: Vec<SourceFile>,
+    visit: impl Fn(ParsedFile) -> Result<T> + Sync + Send,
+) -> Result<Vec<T>> {
+    let results: Vec<Result<T>> = pool()?.install(|| {
+        files
+            .into_par_iter()
+            .map(|file| parse_one(file).and_then(&visit))
+            .collect()
+    });
+    results.into_iter().collect()
+}
+
 fn parse_one(file: SourceFile) -> Result<ParsedFile> {
     let bytes = match file.content {
         Content::Path(path) => std::fs::read(&path).map_err(|e| Error::read(path, &e))?,
