@@ -11,6 +11,7 @@
 //! `status` (the server replaces it on create), and anything that depends on the CRD already
 //! in the cluster (that is what the other rules compare).
 
+use crate::compare::path;
 use crate::report::Change;
 use crate::rules::RuleId;
 use crate::validate::structural::{SchemaContext, check_schema};
@@ -64,16 +65,14 @@ impl Findings<'_> {
     }
 }
 
-/// JSON-pointer token escaping (RFC 6901).
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
-}
-
-/// `/spec/versions/name=v1`, or `/spec/versions/3` for a version without a name.
-fn version_path(name: Option<&str>, index: usize) -> String {
-    match name {
-        Some(n) => format!("/spec/versions/name={}", escape(n)),
-        None => format!("/spec/versions/{index}"),
+/// The value that names a list entry in a CRD path (`name=<it>`): the key's string, the raw
+/// JSON of a value that is not a string, empty when the key is missing. Paths never fall back to
+/// the entry's index: the message says which entry is meant.
+fn entry_name(entry: &Value, key: &str) -> String {
+    match get(entry, key) {
+        None => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
     }
 }
 
@@ -314,7 +313,7 @@ fn check_api_approval(f: &mut Findings<'_>, crd: &Value, group: &str) {
     if annotation.starts_with("unapproved") || approved_url {
         return;
     }
-    let path = format!("/metadata/annotations/{}", escape(KEY));
+    let path = path::child("/metadata/annotations", KEY);
     let message = if annotation.is_empty() {
         format!(
             "group {group} is protected: the CRD needs the annotation {KEY} with the URL of the \
@@ -344,7 +343,7 @@ fn check_versions(f: &mut Findings<'_>, spec: &Value) {
     let mut names: Vec<&str> = Vec::new();
     let mut duplicates: Vec<&str> = Vec::new();
     let mut storage: Vec<&str> = Vec::new();
-    for (i, version) in versions.iter().enumerate() {
+    for version in versions {
         let name = get_str(version, "name").filter(|n| !n.is_empty());
         match name {
             Some(n) if names.contains(&n) => {
@@ -354,7 +353,7 @@ fn check_versions(f: &mut Findings<'_>, spec: &Value) {
             }
             Some(n) => names.push(n),
             None => f.crd(
-                &format!("/spec/versions/{i}/name"),
+                &path::child(&path::version_path(&entry_name(version, "name")), "name"),
                 "every version needs a name".to_string(),
                 Value::Null,
             ),
@@ -394,19 +393,19 @@ fn check_versions(f: &mut Findings<'_>, spec: &Value) {
     }
     // A duplicated name cannot be addressed by name: check each name once.
     let mut checked: HashSet<&str> = HashSet::new();
-    for (i, version) in versions.iter().enumerate() {
+    for version in versions {
         let name = get_str(version, "name").filter(|n| !n.is_empty());
         if let Some(n) = name
             && !checked.insert(n)
         {
             continue;
         }
-        check_version(f, version, name, i);
+        check_version(f, version, name);
     }
 }
 
-fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>, index: usize) {
-    let base = version_path(name, index);
+fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
+    let base = path::version_path(&entry_name(version, "name"));
     let v = name;
     if let Some(n) = name
         && !is_dns1035_label(n)
@@ -549,10 +548,11 @@ fn check_printer_columns(f: &mut Findings<'_>, version: &Value, v: Option<&str>,
     };
     for (i, column) in columns.iter().enumerate() {
         let name = get_str(column, "name").filter(|n| !n.is_empty());
-        let path = match name {
-            Some(n) => format!("{base}/additionalPrinterColumns/name={}", escape(n)),
-            None => format!("{base}/additionalPrinterColumns/{i}"),
-        };
+        let path = path::entry(
+            &format!("{base}/additionalPrinterColumns"),
+            "name",
+            &entry_name(column, "name"),
+        );
         let label = name.map_or_else(|| format!("#{}", i + 1), |n| format!("{n:?}"));
         let mut problems: Vec<String> = Vec::new();
         if name.is_none() {
@@ -605,12 +605,13 @@ fn check_selectable_fields(
         return;
     };
     let mut seen: Vec<&str> = Vec::new();
-    for (i, entry) in fields.iter().enumerate() {
+    for entry in fields {
         let json_path = get_str(entry, "jsonPath").filter(|p| !p.is_empty());
-        let path = match json_path {
-            Some(p) => format!("{base}/selectableFields/jsonPath={}", escape(p)),
-            None => format!("{base}/selectableFields/{i}"),
-        };
+        let path = path::entry(
+            &format!("{base}/selectableFields"),
+            "jsonPath",
+            &entry_name(entry, "jsonPath"),
+        );
         let Some(json_path) = json_path else {
             f.add(
                 v,
@@ -835,5 +836,74 @@ fn webhook_url_problem(url: &str) -> Option<&'static str> {
         Some("is not a valid URL")
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn crd_with_versions(versions: Value) -> Value {
+        json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "widgets.example.com"},
+            "spec": {
+                "group": "example.com",
+                "names": {"plural": "widgets", "singular": "widget", "kind": "Widget",
+                          "listKind": "WidgetList"},
+                "scope": "Namespaced",
+                "versions": versions
+            }
+        })
+    }
+
+    fn paths(crd: &Value) -> Vec<String> {
+        check_invalid("widgets.example.com", crd)
+            .into_iter()
+            .map(|c| c.path)
+            .collect()
+    }
+
+    #[test]
+    fn entries_without_a_name_are_addressed_by_an_empty_name_not_an_index() {
+        let schema = json!({"openAPIV3Schema": {"type": "object"}});
+        let crd = crd_with_versions(json!([
+            {"name": "v1", "served": true, "storage": true, "schema": schema,
+             "additionalPrinterColumns": [{"type": "string"}],
+             "selectableFields": [{}]},
+            {"served": true, "storage": false},
+        ]));
+        let found = paths(&crd);
+        for expected in [
+            "/spec/versions/name=/name",
+            "/spec/versions/name=/schema/openAPIV3Schema",
+            "/spec/versions/name=v1/additionalPrinterColumns/name=",
+            "/spec/versions/name=v1/selectableFields/jsonPath=",
+        ] {
+            assert!(
+                found.iter().any(|p| p == expected),
+                "{expected} in {found:?}"
+            );
+        }
+        assert!(
+            !found
+                .iter()
+                .any(|p| p.split('/').any(|t| t.parse::<usize>().is_ok())),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_name_that_is_not_a_string_is_shown_raw() {
+        let crd = crd_with_versions(json!([{"name": 3, "served": true, "storage": true}]));
+        let found = paths(&crd);
+        assert!(
+            found
+                .iter()
+                .any(|p| p == "/spec/versions/name=3/schema/openAPIV3Schema"),
+            "{found:?}"
+        );
     }
 }

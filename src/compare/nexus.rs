@@ -4,8 +4,8 @@
 //! only is compared against an empty object.
 
 use super::crd::findings::Findings;
-use super::crd::pointer;
 use super::crd::value::{flag, non_empty, object_of, present, show, to_value};
+use crate::compare::path;
 use crate::report::Change;
 use crate::rules::RuleId;
 use serde_json::{Map, Value};
@@ -87,7 +87,7 @@ fn compare_parsed(out: &mut Findings<'_>, o: &Map<String, Value>, n: &Map<String
         out.add(
             RuleId::NexusDescriptionChanged,
             None,
-            pointer::child(PATH, key),
+            path::child(PATH, key),
             format!("description changed from {} to {}", show(was), show(is)),
             to_value(was),
             to_value(is),
@@ -98,14 +98,14 @@ fn compare_parsed(out: &mut Findings<'_>, o: &Map<String, Value>, n: &Map<String
 
 /// `children` (keyed by child CRD name) or `links` (keyed by Go field name).
 fn edges(out: &mut Findings<'_>, old: Option<&Value>, new: Option<&Value>, key: &str, noun: &str) {
-    let path = pointer::child(PATH, key);
+    let path = path::child(PATH, key);
     let (Some(o), Some(n)) = (object_of(old), object_of(new)) else {
         out.unhandled_if_different(None, path, old, new, "not an object");
         return;
     };
     let names: BTreeSet<&String> = o.keys().chain(n.keys()).collect();
     for name in names {
-        let entry_path = pointer::child(&path, name);
+        let entry_path = path::child(&path, name);
         match (present(o.get(name)), present(n.get(name))) {
             (None, None) => {}
             (Some(was), None) => out.add(
@@ -209,7 +209,7 @@ fn hierarchy(out: &mut Findings<'_>, old: Option<&Value>, new: Option<&Value>) {
     out.add(
         RuleId::NexusHierarchyChanged,
         None,
-        pointer::child(PATH, "hierarchy"),
+        path::child(PATH, "hierarchy"),
         format!(
             "parent chain changed from {} to {}: objects are addressed through their parents",
             chain(was),
@@ -221,7 +221,7 @@ fn hierarchy(out: &mut Findings<'_>, old: Option<&Value>, new: Option<&Value>) {
 }
 
 fn singleton(out: &mut Findings<'_>, old: Option<&Value>, new: Option<&Value>) {
-    let path = pointer::child(PATH, "is_singleton");
+    let path = path::child(PATH, "is_singleton");
     match (flag(old), flag(new)) {
         (Some(false), Some(true)) => out.add(
             RuleId::NexusSingletonEnabled,
@@ -284,7 +284,7 @@ fn rest_api(out: &mut Findings<'_>, old: Option<&Value>, new: Option<&Value>) {
     out.add(
         RuleId::NexusRestApiChanged,
         None,
-        pointer::child(PATH, "nexus-rest-api-gen"),
+        path::child(PATH, "nexus-rest-api-gen"),
         format!("REST API spec changed{detail}"),
         was.unwrap_or(Value::Null),
         is.unwrap_or(Value::Null),

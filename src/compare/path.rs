@@ -1,15 +1,21 @@
-//! Paths of findings: the CRD path in named-key form (`/spec/versions/name=v1/...`) and the dotted
-//! field path of the object (`.spec.ports[*].name`).
+//! The one home of path helpers. Every finding (compare rules, `crd-invalid`, schema and object
+//! validation) builds its paths here, so a key prints the same way in every report.
 //!
-//! Both are built by appending to a `String`, so a walker can keep one buffer, push a segment
+//! Three kinds of path:
+//! - the CRD path, in named-key form (`/spec/versions/name=v1/schema/openAPIV3Schema/...`):
+//!   a JSON pointer (RFC 6901) with one extension, a list entry is named by its key
+//!   (`name=v1`), never by its index, so a path stays valid when entries are reordered;
+//! - the field path of the custom object a schema node describes (`.spec.ports[*].name`);
+//! - the value path inside one concrete object (`.spec.ports[0].name`), for findings about a
+//!   value (a `default`, an `example`, an object checked against a schema).
+//!
+//! All are built by appending to a `String`, so a walker can keep one buffer, push a segment
 //! when it enters a node and truncate when it leaves: no allocation per visited node.
-//!
-//! CRD paths are JSON pointers (RFC 6901) with one extension: a list entry is named by its key,
-//! `name=v1`, never by its index, so a path stays valid when entries are reordered.
 
 use std::borrow::Cow;
 
-/// The CRD path of one version: `/spec/versions/name=v1`.
+/// The CRD path of one version: `/spec/versions/name=v1`. A version without a usable name is
+/// still addressed by name, with the name empty (`/spec/versions/name=`), never by its index.
 pub fn version_path(version: &str) -> String {
     let mut p = String::from("/spec/versions");
     push_named(&mut p, "name", version);
@@ -35,26 +41,32 @@ pub fn escape_token(token: &str) -> Cow<'_, str> {
 /// Appends `/token` to a CRD path, escaping the token.
 pub fn push_token(path: &mut String, token: &str) {
     path.push('/');
-    push_escaped(path, token);
+    path.push_str(&escape_token(token));
+}
+
+/// `base/token`, the token escaped: [`push_token`] for a path that is built once.
+pub fn child(base: &str, token: &str) -> String {
+    let mut p = String::with_capacity(base.len() + token.len() + 1);
+    p.push_str(base);
+    push_token(&mut p, token);
+    p
+}
+
+/// `base/key=value`, a list entry named by its key: [`push_named`] for a path that is built once.
+pub fn entry(base: &str, key: &str, value: &str) -> String {
+    let mut p = String::with_capacity(base.len() + key.len() + value.len() + 2);
+    p.push_str(base);
+    push_named(&mut p, key, value);
+    p
 }
 
 /// Appends a list entry named by its key, `/key=value` (e.g. `/name=v1`); the value is escaped
 /// like a token so that a `/` inside a name cannot split the path.
 pub fn push_named(path: &mut String, key: &str, value: &str) {
     path.push('/');
-    push_escaped(path, key);
+    path.push_str(&escape_token(key));
     path.push('=');
-    push_escaped(path, value);
-}
-
-fn push_escaped(path: &mut String, token: &str) {
-    for c in token.chars() {
-        match c {
-            '~' => path.push_str("~0"),
-            '/' => path.push_str("~1"),
-            c => path.push(c),
-        }
-    }
+    path.push_str(&escape_token(value));
 }
 
 /// Whether a property key can be written `.key` in a field path: an ASCII letter, `_` or `$`
@@ -65,8 +77,8 @@ pub fn is_identifier(key: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-'))
 }
 
-/// Appends a property to a field path: `.key`, or `["a.b"]` (JSON string escaping) for a key
-/// that is not an identifier.
+/// Appends a property to a field or value path: `.key`, or `["a.b"]` (JSON string escaping, the
+/// one escaper for keys in every report) for a key that is not an identifier.
 pub fn push_field(field: &mut String, key: &str) {
     if is_identifier(key) {
         field.push('.');
@@ -80,6 +92,14 @@ pub fn push_field(field: &mut String, key: &str) {
         }
         field.push(']');
     }
+}
+
+/// Appends a list index to a value path: `[3]`. Only for values inside one object; CRD paths
+/// name list entries by key ([`push_named`]).
+pub fn push_index(path: &mut String, index: usize) {
+    path.push('[');
+    path.push_str(&index.to_string());
+    path.push(']');
 }
 
 /// The field-path segment for "every item of a list".
@@ -117,6 +137,24 @@ mod tests {
         let mut p = String::new();
         push_named(&mut p, "name", "a/b");
         assert_eq!(p, "/name=a~1b");
+        assert_eq!(version_path(""), "/spec/versions/name=");
+    }
+
+    #[test]
+    fn paths_built_once() {
+        assert_eq!(child("/spec", "group"), "/spec/group");
+        assert_eq!(child("/a", "x/y~z"), "/a/x~1y~0z");
+        assert_eq!(entry("/a", "jsonPath", ".spec/x"), "/a/jsonPath=.spec~1x");
+    }
+
+    #[test]
+    fn value_paths() {
+        let mut p = String::new();
+        push_field(&mut p, "spec");
+        push_field(&mut p, "ports");
+        push_index(&mut p, 0);
+        push_field(&mut p, "app.kubernetes.io/name");
+        assert_eq!(p, r#".spec.ports[0]["app.kubernetes.io/name"]"#);
     }
 
     #[test]
@@ -143,6 +181,16 @@ mod tests {
         );
         assert_eq!(display_field(""), ".");
         assert_eq!(display_field(".spec"), ".spec");
+    }
+
+    #[test]
+    fn odd_keys_use_json_string_escaping() {
+        let mut f = String::new();
+        push_field(&mut f, "a\nb\tc\\d\u{1}");
+        assert_eq!(f, r#"["a\nb\tc\\d\u0001"]"#);
+        let mut f = String::new();
+        push_field(&mut f, "");
+        assert_eq!(f, r#"[""]"#);
     }
 
     #[test]

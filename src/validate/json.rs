@@ -218,30 +218,6 @@ pub(crate) fn kind(v: &Value) -> &'static str {
     }
 }
 
-/// Whether a key can be written `.key` in a path; other keys are written `["key"]`.
-fn is_identifier(key: &str) -> bool {
-    let mut chars = key.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-'))
-}
-
-/// Appends an object key to a value path: `.key`, or `["a.b"]` for other keys.
-pub(crate) fn push_key(path: &mut String, key: &str) {
-    if is_identifier(key) {
-        path.push('.');
-        path.push_str(key);
-    } else {
-        path.push('[');
-        write_string(key, path);
-        path.push(']');
-    }
-}
-
-/// Appends a list index to a value path: `[3]`.
-pub(crate) fn push_index(path: &mut String, index: usize) {
-    let _ = write!(path, "[{index}]");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,15 +270,5 @@ mod tests {
             assert_eq!(json_eq(&a, &b), equal, "{a} vs {b}");
             assert_eq!(canonical(&a) == canonical(&b), equal, "{a} vs {b}");
         }
-    }
-
-    #[test]
-    fn paths() {
-        let mut p = String::new();
-        push_key(&mut p, "spec");
-        push_key(&mut p, "ports");
-        push_index(&mut p, 0);
-        push_key(&mut p, "app.kubernetes.io/name");
-        assert_eq!(p, r#".spec.ports[0]["app.kubernetes.io/name"]"#);
     }
 }

@@ -20,6 +20,7 @@
 
 use super::pattern::compile_go;
 use super::{MAX_DEPTH, Validator, ViolationKind, needs_deep_stack, on_deep_stack};
+use crate::compare::path::{FIELD_ITEMS, FIELD_MAP_VALUES, push_field, push_token};
 use serde_json::{Map, Value};
 use std::fmt::Write;
 
@@ -85,9 +86,9 @@ impl At {
         let (path_len, field_len) = (self.path.len(), self.field.len());
         push_token(&mut self.path, token);
         match field {
-            Some(FieldStep::Key(k)) => push_field_key(&mut self.field, k),
-            Some(FieldStep::Items) => self.field.push_str("[*]"),
-            Some(FieldStep::MapValues) => self.field.push_str(".*"),
+            Some(FieldStep::Key(k)) => push_field(&mut self.field, k),
+            Some(FieldStep::Items) => self.field.push_str(FIELD_ITEMS),
+            Some(FieldStep::MapValues) => self.field.push_str(FIELD_MAP_VALUES),
             None => {}
         }
         let r = f(self);
@@ -111,34 +112,6 @@ enum FieldStep<'a> {
     Key(&'a str),
     Items,
     MapValues,
-}
-
-/// JSON-pointer token escaping (RFC 6901).
-fn push_token(path: &mut String, token: &str) {
-    path.push('/');
-    for c in token.chars() {
-        match c {
-            '~' => path.push_str("~0"),
-            '/' => path.push_str("~1"),
-            c => path.push(c),
-        }
-    }
-}
-
-/// `.key`, or `["key"]` for keys that are not identifiers.
-fn push_field_key(field: &mut String, key: &str) {
-    let mut chars = key.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$');
-    let identifier =
-        first_ok && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '$' | '-'));
-    if identifier {
-        field.push('.');
-        field.push_str(key);
-    } else {
-        let _ = write!(field, "[{}]", Value::String(key.to_string()));
-    }
 }
 
 /// Which kind of node a structural schema node is, for the "type must not be empty" rule.
@@ -943,7 +916,7 @@ impl Checker {
                 push_token(&mut vp, "properties");
                 push_token(&mut vp, k);
                 let mut f = field.clone();
-                push_field_key(&mut f, k);
+                push_field(&mut f, k);
                 match get_object(s, "properties")
                     .and_then(|p| p.get(k))
                     .and_then(Value::as_object)
@@ -1153,8 +1126,8 @@ impl Checker {
                 continue;
             };
             let mut field = at.field.clone();
-            field.push_str("[*]");
-            push_field_key(&mut field, key);
+            field.push_str(FIELD_ITEMS);
+            push_field(&mut field, key);
             let prop_type = type_of(prop);
             if prop_type == "array" || prop_type == "object" {
                 at_owned(at, &["items", "properties", key, "type"], |path| {

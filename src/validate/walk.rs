@@ -11,6 +11,7 @@
 use super::json::{self, Num};
 use super::schema::{Additional, ListType, Node, Ty};
 use super::{MAX_DEPTH, Violation, ViolationKind, needs_deep_stack, on_deep_stack};
+use crate::compare::path;
 use crate::validate::format::Format;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
@@ -91,7 +92,7 @@ impl Walker {
 
     fn with_key<R>(&mut self, key: &str, f: impl FnOnce(&mut Self) -> R) -> R {
         let len = self.path.len();
-        json::push_key(&mut self.path, key);
+        path::push_field(&mut self.path, key);
         let r = f(self);
         self.path.truncate(len);
         r
@@ -99,7 +100,7 @@ impl Walker {
 
     fn with_index<R>(&mut self, index: usize, f: impl FnOnce(&mut Self) -> R) -> R {
         let len = self.path.len();
-        json::push_index(&mut self.path, index);
+        path::push_index(&mut self.path, index);
         let r = f(self);
         self.path.truncate(len);
         r

@@ -2,8 +2,8 @@
 //! ignored) and `selectableFields` (a set keyed by `jsonPath`).
 
 use super::findings::Findings;
-use super::pointer;
 use super::value::{list_of, present, same_multiset, to_value};
+use crate::compare::path;
 use crate::rules::RuleId;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -16,7 +16,7 @@ pub(super) fn printer_columns(
     old: Option<&Value>,
     new: Option<&Value>,
 ) {
-    let path = pointer::child(base, "additionalPrinterColumns");
+    let path = path::child(base, "additionalPrinterColumns");
     let (Some(o), Some(n)) = (list_of(old), list_of(new)) else {
         out.unhandled_if_different(Some(version), path, old, new, "not a list");
         return;
@@ -100,7 +100,7 @@ pub(super) fn selectable_fields(
     old: Option<&Value>,
     new: Option<&Value>,
 ) {
-    let path = pointer::child(base, "selectableFields");
+    let path = path::child(base, "selectableFields");
     let (Some(o), Some(n)) = (list_of(old), list_of(new)) else {
         out.unhandled_if_different(Some(version), path, old, new, "not a list");
         return;
@@ -108,7 +108,7 @@ pub(super) fn selectable_fields(
     let (o_keyed, o_rest) = keyed_by_json_path(&o);
     let (n_keyed, n_rest) = keyed_by_json_path(&n);
     for (json_path, entry) in &o_keyed {
-        let entry_path = pointer::entry(&path, "jsonPath", json_path);
+        let entry_path = path::entry(&path, "jsonPath", json_path);
         match n_keyed.get(json_path) {
             None => out.add(
                 RuleId::CrdSelectableFieldRemoved,
@@ -136,7 +136,7 @@ pub(super) fn selectable_fields(
         out.add(
             RuleId::CrdSelectableFieldAdded,
             Some(version),
-            pointer::entry(&path, "jsonPath", json_path),
+            path::entry(&path, "jsonPath", json_path),
             format!("selectable field {json_path} added to version {version}"),
             Value::Null,
             Value::String((*json_path).to_string()),

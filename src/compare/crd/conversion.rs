@@ -1,11 +1,11 @@
 //! `spec.conversion`: the strategy (absent means `None`) and the webhook's settings.
 
 use super::findings::Findings;
-use super::pointer;
 use super::schema_equiv::same_schema;
 use super::value::{non_empty, object_of, present, show, to_value};
 use super::version_order::sort_oldest_first;
 use super::versions::VersionList;
+use crate::compare::path;
 use crate::rules::RuleId;
 use serde_json::{Map, Value};
 
@@ -33,7 +33,7 @@ pub(super) fn compare(
         out.unhandled_if_different(None, PATH.into(), old, new, "conversion is not an object");
         return;
     };
-    let strategy_path = pointer::child(PATH, "strategy");
+    let strategy_path = path::child(PATH, "strategy");
     match (strategy(old_spec), strategy(new_spec)) {
         (Some("Webhook"), Some("None")) => webhook_removed(out, new_spec, strategy_path),
         (Some("None"), Some("Webhook")) => out.add(
@@ -129,7 +129,7 @@ fn differing_served_pairs(list: &VersionList<'_>) -> Vec<(String, String)> {
 
 /// The webhook's client config and review versions, when the strategy did not change.
 fn webhook(out: &mut Findings<'_>, old: Option<&Value>, new: Option<&Value>) {
-    let path = pointer::child(PATH, "webhook");
+    let path = path::child(PATH, "webhook");
     let (Some(o), Some(n)) = (object_of(old), object_of(new)) else {
         out.unhandled_if_different(None, path, old, new, "webhook is not an object");
         return;
@@ -142,7 +142,7 @@ fn webhook(out: &mut Findings<'_>, old: Option<&Value>, new: Option<&Value>) {
         out.add(
             RuleId::CrdConversionChanged,
             None,
-            pointer::child(&path, "clientConfig"),
+            path::child(&path, "clientConfig"),
             format!(
                 "conversion webhook client config changed from {} to {}",
                 describe_client(was),
@@ -159,7 +159,7 @@ fn webhook(out: &mut Findings<'_>, old: Option<&Value>, new: Option<&Value>) {
         out.add(
             RuleId::CrdConversionChanged,
             None,
-            pointer::child(&path, key),
+            path::child(&path, key),
             format!(
                 "conversion webhook review versions changed from {} to {}",
                 show(was),

@@ -1,8 +1,8 @@
 //! The collector the whole-CRD and nexus rules write into, with the `unhandled-change` fallback
 //! that keeps the checker's first invariant: a difference no rule judged is never dropped.
 
-use super::pointer;
 use super::value::{present, to_value};
+use crate::compare::path;
 use crate::report::Change;
 use crate::rules::RuleId;
 use serde_json::{Map, Value};
@@ -105,7 +105,7 @@ impl<'a> Findings<'a> {
             }
             self.unhandled_if_different(
                 version,
-                pointer::child(base, key),
+                path::child(base, key),
                 old.get(key),
                 new.get(key),
                 "the key is not one the checker knows",

@@ -9,7 +9,6 @@ mod columns;
 mod conversion;
 pub(in crate::compare) mod findings;
 mod names;
-pub(in crate::compare) mod pointer;
 mod schema_equiv;
 mod served;
 mod subresources;
@@ -17,7 +16,7 @@ pub(in crate::compare) mod value;
 pub mod version_order;
 mod versions;
 
-use super::{Options, invalid, nexus};
+use super::{Options, invalid, nexus, path};
 use crate::report::Change;
 use crate::rules::RuleId;
 use findings::Findings;
@@ -149,7 +148,7 @@ fn identity(
     out.add(
         rule,
         None,
-        pointer::child("/spec", key),
+        path::child("/spec", key),
         format!(
             "{key} changed from {} to {}: {consequence}",
             show(old),
@@ -172,7 +171,7 @@ fn preserve_unknown_fields(out: &mut Findings<'_>, o: &Map<String, Value>, n: &M
     if !same {
         out.unhandled(
             None,
-            pointer::child("/spec", key),
+            path::child("/spec", key),
             old,
             new,
             "pruning of unknown fields is switched for the whole CRD",

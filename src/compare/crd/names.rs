@@ -2,8 +2,8 @@
 //! categories (sets: an entry removed is a warning, an entry added is compatible).
 
 use super::findings::Findings;
-use super::pointer;
 use super::value::{object_of, present, show, string_set, to_value};
+use crate::compare::path;
 use crate::rules::RuleId;
 use serde_json::{Map, Value};
 
@@ -48,7 +48,7 @@ fn identity(
     out.add(
         rule,
         None,
-        pointer::child(PATH, key),
+        path::child(PATH, key),
         format!(
             "{what} changed from {} to {}: clients and stored objects that use the old {what} break",
             show(old),
@@ -88,7 +88,7 @@ fn defaulted(
     out.add(
         RuleId::CrdNamesChanged,
         None,
-        pointer::child(PATH, key),
+        path::child(PATH, key),
         format!(
             "{key} changed from {} to {}",
             show(old_eff.as_ref()),
@@ -107,7 +107,7 @@ fn entries(
     key: &str,
     what: &str,
 ) {
-    let path = pointer::child(PATH, key);
+    let path = path::child(PATH, key);
     let (Some(old), Some(new)) = (string_set(o.get(key)), string_set(n.get(key))) else {
         out.unhandled_if_different(None, path, o.get(key), n.get(key), "not a list of strings");
         return;

@@ -5,10 +5,10 @@
 
 use super::conversion::strategy;
 use super::findings::Findings;
-use super::pointer;
 use super::version_order::sort_oldest_first;
 use super::versions::VersionList;
 use crate::compare::Options;
+use crate::compare::path;
 use crate::compare::schema::{SchemaCtx, compare_schemas};
 use crate::report::{Change, Severity};
 use crate::rules::RuleId;
@@ -71,7 +71,7 @@ fn check_with(
             let ctx = SchemaCtx {
                 crd,
                 version: newer,
-                base_path: pointer::schema_root(newer),
+                base_path: path::schema_root_path(newer),
             };
             let found = breaking(compare(&ctx, older_schema, newer_schema));
             if found.is_empty() {
@@ -253,7 +253,7 @@ mod tests {
                     .collect();
                 assert_eq!(
                     c.path,
-                    pointer::schema_root(c.version.as_deref().unwrap_or_default())
+                    path::schema_root_path(c.version.as_deref().unwrap_or_default())
                 );
                 (c.version.clone().unwrap_or_default(), inner.join(","), pair)
             })

@@ -1,8 +1,8 @@
 //! `subresources` of a version: the status subresource and the scale subresource.
 
 use super::findings::Findings;
-use super::pointer;
 use super::value::{non_empty, object_of, present, to_value};
+use crate::compare::path;
 use crate::rules::RuleId;
 use serde_json::Value;
 
@@ -21,7 +21,7 @@ pub(super) fn compare(
     old: Option<&Value>,
     new: Option<&Value>,
 ) {
-    let path = pointer::child(base, "subresources");
+    let path = path::child(base, "subresources");
     let (Some(o), Some(n)) = (object_of(old), object_of(new)) else {
         out.unhandled_if_different(
             Some(version),
@@ -44,7 +44,7 @@ fn status(
     old: Option<&Value>,
     new: Option<&Value>,
 ) {
-    let path = pointer::child(base, "status");
+    let path = path::child(base, "status");
     match (present(old), present(new)) {
         (Some(_), None) => out.add(
             RuleId::CrdStatusSubresourceRemoved,
@@ -85,7 +85,7 @@ fn scale(
     old: Option<&Value>,
     new: Option<&Value>,
 ) {
-    let path = pointer::child(base, "scale");
+    let path = path::child(base, "scale");
     match (non_empty(old), non_empty(new)) {
         (None, None) => {}
         (Some(_), None) => out.add(
@@ -119,7 +119,7 @@ fn scale(
                 out.add(
                     RuleId::CrdScaleSubresourceChanged,
                     Some(version),
-                    pointer::child(&path, key),
+                    path::child(&path, key),
                     format!(
                         "scale subresource {key} of version {version} changed from {} to {}",
                         super::value::show(was),

@@ -3,7 +3,8 @@
 
 use super::findings::Findings;
 use super::value::{flag, non_empty, present, same_multiset, show, to_value};
-use super::{columns, pointer, subresources};
+use super::{columns, subresources};
+use crate::compare::path;
 use crate::compare::schema::{SchemaCtx, compare_schemas};
 use crate::rules::RuleId;
 use serde_json::{Map, Value};
@@ -118,7 +119,7 @@ pub(super) fn compare(
             out.add(
                 RuleId::CrdVersionAdded,
                 Some(name),
-                pointer::version(name),
+                path::version_path(name),
                 format!("version {name} added{unserved}"),
                 Value::Null,
                 Value::String((*name).to_string()),
@@ -157,7 +158,7 @@ fn removed(
     out.add(
         rule,
         Some(name),
-        pointer::version(name),
+        path::version_path(name),
         message,
         Value::String(name.to_string()),
         Value::Null,
@@ -188,7 +189,7 @@ fn storage_moved(out: &mut Findings<'_>, o: &VersionList<'_>, n: &VersionList<'_
     let (old, new) = (one_or_many(&was), one_or_many(&is));
     let version = is.iter().next().copied();
     let path = match version {
-        Some(v) => pointer::child(&pointer::version(v), "storage"),
+        Some(v) => path::child(&path::version_path(v), "storage"),
         None => PATH.to_string(),
     };
     out.add(
@@ -213,14 +214,14 @@ fn compare_version(
     o: &Map<String, Value>,
     n: &Map<String, Value>,
 ) {
-    let base = pointer::version(name);
+    let base = path::version_path(name);
     served(out, name, &base, o.get("served"), n.get("served"));
     // storage: true moving between versions is judged once per CRD (`storage_moved`); only
     // values that are not booleans are left to report here.
     if flag(o.get("storage")).is_none() || flag(n.get("storage")).is_none() {
         out.unhandled_if_different(
             Some(name),
-            pointer::child(&base, "storage"),
+            path::child(&base, "storage"),
             o.get("storage"),
             n.get("storage"),
             "storage is not a boolean",
@@ -259,7 +260,7 @@ fn served(
     old: Option<&Value>,
     new: Option<&Value>,
 ) {
-    let path = pointer::child(base, "served");
+    let path = path::child(base, "served");
     match (flag(old), flag(new)) {
         (Some(true), Some(false)) => out.add(
             RuleId::CrdVersionUnserved,
@@ -305,7 +306,7 @@ fn deprecation(
         (Some(false), Some(true)) => out.add(
             RuleId::CrdVersionDeprecated,
             Some(name),
-            pointer::child(base, "deprecated"),
+            path::child(base, "deprecated"),
             format!("version {name} deprecated{warning_note}"),
             Value::Bool(false),
             Value::Bool(true),
@@ -313,7 +314,7 @@ fn deprecation(
         (Some(true), Some(false)) => out.add(
             RuleId::CrdVersionDeprecated,
             Some(name),
-            pointer::child(base, "deprecated"),
+            path::child(base, "deprecated"),
             format!("version {name} is no longer deprecated"),
             Value::Bool(true),
             Value::Bool(false),
@@ -323,7 +324,7 @@ fn deprecation(
                 out.add(
                     RuleId::CrdVersionDeprecated,
                     Some(name),
-                    pointer::child(base, "deprecationWarning"),
+                    path::child(base, "deprecationWarning"),
                     format!(
                         "deprecation warning of version {name} changed from {} to {}",
                         show(old_warning),
@@ -337,14 +338,14 @@ fn deprecation(
         _ => {
             out.unhandled_if_different(
                 Some(name),
-                pointer::child(base, "deprecated"),
+                path::child(base, "deprecated"),
                 o.get("deprecated"),
                 n.get("deprecated"),
                 "deprecated is not a boolean",
             );
             out.unhandled_if_different(
                 Some(name),
-                pointer::child(base, "deprecationWarning"),
+                path::child(base, "deprecationWarning"),
                 old_warning,
                 new_warning,
                 "deprecated is not a boolean, so the warning cannot be judged",
@@ -362,7 +363,7 @@ fn schema(
     old: Option<&Value>,
     new: Option<&Value>,
 ) {
-    let path = pointer::child(base, "schema");
+    let path = path::child(base, "schema");
     let (o, n) = match (non_empty(old), non_empty(new)) {
         (None, None) => return,
         (Some(Value::Object(o)), Some(Value::Object(n))) => (o, n),
@@ -384,13 +385,13 @@ fn schema(
             let ctx = SchemaCtx {
                 crd: out.crd(),
                 version: name,
-                base_path: pointer::schema_root(name),
+                base_path: path::schema_root_path(name),
             };
             out.extend(compare_schemas(&ctx, old_schema, new_schema));
         }
         (was, is) => out.unhandled(
             Some(name),
-            pointer::child(&path, key),
+            path::child(&path, key),
             was,
             is,
             "openAPIV3Schema exists on one side only",
