@@ -12,6 +12,7 @@ pub mod crd;
 pub mod datamodel;
 pub mod error;
 pub mod generate;
+pub mod migrate;
 pub mod output;
 pub mod report;
 pub mod rules;

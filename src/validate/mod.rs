@@ -30,6 +30,7 @@ pub mod structural;
 mod walk;
 
 pub(crate) use format::is_request_uri;
+pub(crate) use json::{push_index, push_key};
 use schema::{Node, PatternCache};
 use serde_json::Value;
 use walk::Walker;
@@ -121,6 +122,16 @@ impl Validator {
         let normalized = walker.normalize(object, Some(&self.root), true, true, true);
         walker.check(normalized.as_ref().unwrap_or(object), &self.root, true);
         walker.out
+    }
+
+    /// [`Validator::validate`], and the object as the API server would store it (pruned, nulls
+    /// of non-nullable fields dropped, defaults filled; `None` when that changes nothing). CEL
+    /// rules see this form on the server, so migrations evaluate them on it.
+    pub fn validate_stored(&self, object: &Value) -> (Vec<Violation>, Option<Value>) {
+        let mut walker = Walker::new();
+        let normalized = walker.normalize(object, Some(&self.root), true, true, true);
+        walker.check(normalized.as_ref().unwrap_or(object), &self.root, true);
+        (walker.out, normalized)
     }
 
     /// Validates a value exactly as written: nothing is dropped or defaulted first, and the
