@@ -3,6 +3,7 @@
 pub mod build;
 pub mod diff;
 pub mod init;
+pub mod migrate;
 pub mod rules;
 
 use crate::cli::{Command, Datamodel};
@@ -15,5 +16,6 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Datamodel(Datamodel::Build(args)) => build::run(&args),
         Command::Datamodel(Datamodel::Init(args)) => init::run(&args),
         Command::Datamodel(Datamodel::Rules) => rules::run(),
+        Command::Datamodel(Datamodel::Migrate(command)) => migrate::run(&command),
     }
 }

@@ -83,7 +83,9 @@ pub struct CelRules {
 
 impl std::fmt::Debug for CelRules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CelRules").field("rules", &self.rules).finish()
+        f.debug_struct("CelRules")
+            .field("rules", &self.rules)
+            .finish()
     }
 }
 
@@ -176,18 +178,18 @@ impl CelRules {
         let mut out = Vec::new();
         if self.root.rules_below {
             let mut path = String::new();
-            self.walk(&self.root, new, old, &mut path, 0, &mut out);
+            self.walk(&self.root, new, old, &mut path, &mut out);
         }
         out
     }
 
+    /// Recursion follows schema nodes, which [`compile`] cuts at [`MAX_DEPTH`].
     fn walk(
         &self,
         node: &Node,
         new: &Value,
         old: Option<&Value>,
         path: &mut String,
-        depth: usize,
         out: &mut Vec<Finding>,
     ) {
         if !node.rules_below || new.is_null() {
@@ -209,7 +211,11 @@ impl CelRules {
             if let Some(verdict) = self.evaluate(rule, node, new, old) {
                 let mut at = shown(path);
                 if let Some(field) = &rule.field_path {
-                    at = if at == "." { field.clone() } else { format!("{at}{field}") };
+                    at = if at == "." {
+                        field.clone()
+                    } else {
+                        format!("{at}{field}")
+                    };
                 }
                 out.push(Finding {
                     path: at,
@@ -234,7 +240,7 @@ impl CelRules {
                     let len = path.len();
                     crate::validate::push_key(path, key);
                     let old_child = old.and_then(|o| o.get(key));
-                    self.walk(child, value, old_child, path, depth + 1, out);
+                    self.walk(child, value, old_child, path, out);
                     path.truncate(len);
                 }
             }
@@ -251,7 +257,7 @@ impl CelRules {
                         }
                         _ => None,
                     };
-                    self.walk(child, item, old_item, path, depth + 1, out);
+                    self.walk(child, item, old_item, path, out);
                     path.truncate(len);
                 }
             }
@@ -260,7 +266,13 @@ impl CelRules {
     }
 
     /// `None` when the rule passed or does not apply.
-    fn evaluate(&self, rule: &Rule, node: &Node, new: &Value, old: Option<&Value>) -> Option<Verdict> {
+    fn evaluate(
+        &self,
+        rule: &Rule,
+        node: &Node,
+        new: &Value,
+        old: Option<&Value>,
+    ) -> Option<Verdict> {
         let not_checked = |reason: String| Some(Verdict::NotChecked { reason });
         let program = match &rule.program {
             Ok(program) => program,
@@ -339,7 +351,9 @@ impl CelRules {
             },
             Value::String(s) => match kind {
                 Kind::DateTime => self.convert(&self.converters.timestamp, s)?,
-                Kind::Date => self.convert(&self.converters.timestamp, &format!("{s}T00:00:00Z"))?,
+                Kind::Date => {
+                    self.convert(&self.converters.timestamp, &format!("{s}T00:00:00Z"))?
+                }
                 Kind::Duration => self.convert(&self.converters.duration, s)?,
                 // Kubernetes binds `format: byte` as the decoded bytes; a value that is not
                 // base64 stays a string (the structural validator reports its format).
@@ -360,11 +374,8 @@ impl CelRules {
             Value::Object(map) => {
                 let mut out: HashMap<Key, Cel> = HashMap::with_capacity(map.len());
                 for (key, v) in map {
-                    let child = node.and_then(|n| {
-                        n.properties
-                            .get(key)
-                            .or(n.additional.as_deref())
-                    });
+                    let child =
+                        node.and_then(|n| n.properties.get(key).or(n.additional.as_deref()));
                     out.insert(
                         Key::String(Arc::new(key.clone())),
                         self.to_cel(child, v, depth + 1)?,
@@ -479,7 +490,12 @@ fn compile(schema: &Value, env: &Env, depth: usize, count: &mut usize) -> Node {
     if map.get("x-kubernetes-list-type").and_then(Value::as_str) == Some("map")
         && let Some(Value::Array(keys)) = map.get("x-kubernetes-list-map-keys")
     {
-        node.map_keys = Some(keys.iter().filter_map(Value::as_str).map(str::to_string).collect());
+        node.map_keys = Some(
+            keys.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        );
     }
     node.rules_below = !node.rules.is_empty()
         || node.properties.values().any(|c| c.rules_below)
@@ -538,8 +554,7 @@ fn compile_rule(raw: &Value, env: &Env) -> Option<Rule> {
     };
     Some(Rule {
         message: text("message"),
-        message_expression: text("messageExpression")
-            .and_then(|m| prepare(&m, env).ok()),
+        message_expression: text("messageExpression").and_then(|m| prepare(&m, env).ok()),
         field_path: text("fieldPath").filter(|f| f.starts_with('.') || f.starts_with('[')),
         transition,
         optional_old_self: raw.get("optionalOldSelf") == Some(&Value::Bool(true)),
@@ -680,7 +695,10 @@ mod tests {
             matches!(&found[..], [Finding { verdict: Verdict::Failed { message }, .. }] if message.contains("No such key")),
             "{found:?}"
         );
-        let r = rules_at_spec(json!([{"rule": "!has(self.replicas) || self.replicas > 0"}]), props());
+        let r = rules_at_spec(
+            json!([{"rule": "!has(self.replicas) || self.replicas > 0"}]),
+            props(),
+        );
         assert!(verdicts(&r, json!({}), None).is_empty());
     }
 
@@ -696,7 +714,11 @@ mod tests {
         );
         // `ratio: 1` is a number field: a double, so `> 0.5` compares doubles.
         let ok = json!({"ratio": 1, "start": "2026-05-01T10:00:00Z", "timeout": "30m"});
-        assert!(verdicts(&r, ok, None).is_empty(), "{:?}", verdicts(&r, json!({}), None));
+        assert!(
+            verdicts(&r, ok, None).is_empty(),
+            "{:?}",
+            verdicts(&r, json!({}), None)
+        );
         let late = json!({"ratio": 1, "start": "2031-05-01T10:00:00Z", "timeout": "2h"});
         assert_eq!(verdicts(&r, late, None).len(), 2);
     }
@@ -704,20 +726,35 @@ mod tests {
     #[test]
     fn what_cannot_be_evaluated_is_not_checked_never_passed() {
         for (rule, why) in [
-            ("quantity(self.name).isLessThan(quantity('1Gi'))", "quantity()"),
+            (
+                "quantity(self.name).isLessThan(quantity('1Gi'))",
+                "quantity()",
+            ),
             ("url(self.name).getHost() == 'x'", "url()"),
             ("ip(self.name).family() == 4", "ip()"),
             ("self.tags.isSorted()", "isSorted()"),
             ("self.tags.max() == 'z'", "max()"),
-            ("format.dns1123Label().validate(self.name).hasValue() == false", "`format` library"),
+            (
+                "format.dns1123Label().validate(self.name).hasValue() == false",
+                "`format` library",
+            ),
             ("self.name.matches('[a-z')", "could not evaluate"),
             ("self.name +", "cannot parse"),
             ("self.name", "not a bool"),
         ] {
             let r = rules_at_spec(json!([{"rule": rule}]), props());
-            let found = verdicts(&r, json!({"name": "a", "tags": ["b"], "data": "aGk="}), None);
+            let found = verdicts(
+                &r,
+                json!({"name": "a", "tags": ["b"], "data": "aGk="}),
+                None,
+            );
             match &found[..] {
-                [Finding { verdict: Verdict::NotChecked { reason }, .. }] => {
+                [
+                    Finding {
+                        verdict: Verdict::NotChecked { reason },
+                        ..
+                    },
+                ] => {
                     assert!(reason.contains(why), "{rule}: {reason}")
                 }
                 other => panic!("{rule}: {other:?}"),
@@ -740,7 +777,16 @@ mod tests {
         let deep = format!("{}true{}", "(".repeat(5000), ")".repeat(5000));
         let r = rules_at_spec(json!([{"rule": deep}]), props());
         let found = verdicts(&r, json!({}), None);
-        assert!(matches!(&found[..], [Finding { verdict: Verdict::NotChecked { .. }, .. }]), "{found:?}");
+        assert!(
+            matches!(
+                &found[..],
+                [Finding {
+                    verdict: Verdict::NotChecked { .. },
+                    ..
+                }]
+            ),
+            "{found:?}"
+        );
         let fine = format!("{}true{}", "(".repeat(40), ")".repeat(40));
         let r = rules_at_spec(json!([{"rule": fine}]), props());
         assert!(verdicts(&r, json!({}), None).is_empty());
@@ -753,7 +799,16 @@ mod tests {
         }
         let r = CelRules::new(&schema);
         let found = r.check(&value, None);
-        assert!(matches!(&found[..], [Finding { verdict: Verdict::NotChecked { .. }, .. }]), "{found:?}");
+        assert!(
+            matches!(
+                &found[..],
+                [Finding {
+                    verdict: Verdict::NotChecked { .. },
+                    ..
+                }]
+            ),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -762,11 +817,19 @@ mod tests {
             json!([{"rule": "self.replicas >= oldSelf.replicas", "message": "no scaling down"}]),
             props(),
         );
-        assert!(verdicts(&r, json!({"replicas": 1}), None).is_empty(), "no old: not applied");
+        assert!(
+            verdicts(&r, json!({"replicas": 1}), None).is_empty(),
+            "no old: not applied"
+        );
         assert!(verdicts(&r, json!({"replicas": 3}), Some(json!({"replicas": 2}))).is_empty());
         let found = verdicts(&r, json!({"replicas": 1}), Some(json!({"replicas": 2})));
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].verdict, Verdict::Failed { message: "no scaling down".into() });
+        assert_eq!(
+            found[0].verdict,
+            Verdict::Failed {
+                message: "no scaling down".into()
+            }
+        );
     }
 
     #[test]
@@ -776,7 +839,10 @@ mod tests {
             props(),
         );
         assert!(verdicts(&r, json!({"replicas": 1}), None).is_empty());
-        assert_eq!(verdicts(&r, json!({"replicas": 1}), Some(json!({"replicas": 2}))).len(), 1);
+        assert_eq!(
+            verdicts(&r, json!({"replicas": 1}), Some(json!({"replicas": 2}))).len(),
+            1
+        );
     }
 
     #[test]
@@ -820,9 +886,18 @@ mod tests {
         assert_eq!(
             shown,
             vec![
-                (".spec.limits.mem".to_string(), "failed rule: self < 10".to_string()),
-                (".spec.ports[0].port".to_string(), "failed rule: self.port > 0".to_string()),
-                (".spec.ports[1]".to_string(), "port is immutable".to_string()),
+                (
+                    ".spec.limits.mem".to_string(),
+                    "failed rule: self < 10".to_string()
+                ),
+                (
+                    ".spec.ports[0].port".to_string(),
+                    "failed rule: self.port > 0".to_string()
+                ),
+                (
+                    ".spec.ports[1]".to_string(),
+                    "port is immutable".to_string()
+                ),
             ]
         );
     }
@@ -843,7 +918,12 @@ mod tests {
             props(),
         );
         let found = verdicts(&r, json!({"replicas": 4}), None);
-        assert_eq!(found[0].verdict, Verdict::Failed { message: "too many: 4".into() });
+        assert_eq!(
+            found[0].verdict,
+            Verdict::Failed {
+                message: "too many: 4".into()
+            }
+        );
     }
 
     #[test]

@@ -71,7 +71,10 @@ impl VersionChecker {
                 match finding.verdict {
                     cel::Verdict::Failed { message } => checked.invalid.push(Problem {
                         path: finding.path,
-                        reason: format!("{message} (x-kubernetes-validations rule `{}`)", finding.rule),
+                        reason: format!(
+                            "{message} (x-kubernetes-validations rule `{}`)",
+                            finding.rule
+                        ),
                     }),
                     cel::Verdict::NotChecked { reason } => checked.not_checked.push(Unchecked {
                         path: finding.path,
@@ -156,7 +159,12 @@ mod tests {
         assert_eq!(checked.pruned[0].path, ".spec.location");
         let reasons: Vec<&str> = checked.invalid.iter().map(|p| p.reason.as_str()).collect();
         assert_eq!(reasons.len(), 2, "{reasons:?}");
-        assert!(reasons.iter().any(|r| r.starts_with("no demotions (x-kubernetes-validations rule")), "{reasons:?}");
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.starts_with("no demotions (x-kubernetes-validations rule")),
+            "{reasons:?}"
+        );
         assert_eq!(checked.not_checked.len(), 1);
         assert!(checked.not_checked[0].reason.contains("quantity()"));
     }

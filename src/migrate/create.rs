@@ -5,17 +5,19 @@
 //! - `field-removed` → `remove`, `ifPresent: true`;
 //! - one removed and one added field of the same type under one parent → `move` (with
 //!   `ifPresent: true`, so objects without the old field are left to validation), and a `down`
-//!   that moves it back when every op is a move.
+//!   that moves it back when every op is a move. When two fields of the type were added and
+//!   exactly one is required, the required one is the target; any other ambiguity is left to a
+//!   person (each removed field is then removed).
 //!
 //! Anything else (a required field without a default, a type change, a field inside a list,
 //! ...) is listed on stderr and written under `incomplete:`, which keeps `migrate plan` from
 //! running the step until a person completes it and deletes the entries.
 
+use super::MIGRATIONS_DIR;
 use super::file::{self, shown_path};
 use super::last_build::{self, ReportedChange};
 use super::store::Resource;
 use super::utc::UtcTime;
-use super::MIGRATIONS_DIR;
 use crate::crd::CrdSet;
 use crate::error::{Error, Result};
 use crate::source;
@@ -126,7 +128,10 @@ pub fn draft(changes: &[ReportedChange], crd: &str, doc: Option<&Value>) -> Draf
                     .unwrap_or(&change.path)
                     .to_string();
                 let property = doc.and_then(|d| {
-                    resolve(d, &format!("{parent_schema_path}/properties/{}", escape(&name)))
+                    resolve(
+                        d,
+                        &format!("{parent_schema_path}/properties/{}", escape(&name)),
+                    )
                 });
                 let parent = object_pointer(&parent_schema_path).map(|(p, k)| {
                     if k.is_empty() {
@@ -161,19 +166,38 @@ pub fn draft(changes: &[ReportedChange], crd: &str, doc: Option<&Value>) -> Draf
     let mut by_parent: BTreeMap<(String, String), (Vec<usize>, Vec<usize>)> = BTreeMap::new();
     for (i, f) in removed.iter().enumerate() {
         if let Some(ty) = &f.ty {
-            by_parent.entry((f.parent.clone(), ty.to_string())).or_default().0.push(i);
+            by_parent
+                .entry((f.parent.clone(), ty.to_string()))
+                .or_default()
+                .0
+                .push(i);
         }
     }
     for (i, f) in added.iter().enumerate() {
         if let Some(ty) = &f.ty {
-            by_parent.entry((f.parent.clone(), ty.to_string())).or_default().1.push(i);
+            by_parent
+                .entry((f.parent.clone(), ty.to_string()))
+                .or_default()
+                .1
+                .push(i);
         }
     }
     let mut moved_from = vec![false; removed.len()];
     let mut moved_to = vec![false; added.len()];
     for (r, a) in by_parent.values() {
-        if let ([r], [a]) = (r.as_slice(), a.as_slice())
-            && let (Some(from), Some(to)) = (removed.get(*r), added.get(*a))
+        // With one optional and one required candidate, the required one is the new home:
+        // only it must be filled for every stored object.
+        let required: Vec<usize> = a
+            .iter()
+            .copied()
+            .filter(|i| added.get(*i).is_some_and(|f| f.required_default.is_some()))
+            .collect();
+        let target = match (a.as_slice(), required.as_slice()) {
+            ([one], _) | (_, [one]) => Some(*one),
+            _ => None,
+        };
+        if let ([r], Some(a)) = (r.as_slice(), target)
+            && let (Some(from), Some(to)) = (removed.get(*r), added.get(a))
         {
             draft.up.push(DraftOp::Move {
                 from: from.pointer(),
@@ -182,7 +206,7 @@ pub fn draft(changes: &[ReportedChange], crd: &str, doc: Option<&Value>) -> Draf
             if let Some(flag) = moved_from.get_mut(*r) {
                 *flag = true;
             }
-            if let Some(flag) = moved_to.get_mut(*a) {
+            if let Some(flag) = moved_to.get_mut(a) {
                 *flag = true;
             }
         }
@@ -203,7 +227,9 @@ pub fn draft(changes: &[ReportedChange], crd: &str, doc: Option<&Value>) -> Draf
     }
     for (f, moved) in removed.iter().zip(&moved_from) {
         if !moved {
-            draft.up.push(DraftOp::RemoveIfPresent { path: f.pointer() });
+            draft
+                .up
+                .push(DraftOp::RemoveIfPresent { path: f.pointer() });
         }
     }
     if !draft.up.is_empty() && draft.up.iter().all(|op| matches!(op, DraftOp::Move { .. })) {
@@ -371,7 +397,11 @@ pub fn create(root: &Path, slug: &str, crd: Option<&str>, now: UtcTime) -> Resul
         return Err(Error::input(format!(
             "CRD {crd} is not among the built CRDs in {} ({}); name one of them with --crd",
             crds_dir.display(),
-            if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
         )));
     };
     let mut draft = draft(&changes, &crd, Some(doc));
@@ -392,7 +422,9 @@ pub fn create(root: &Path, slug: &str, crd: Option<&str>, now: UtcTime) -> Resul
             "Written by `nexus datamodel migrate create` from the last build's report\n(baseline: {}). Review it before it runs: steps run in version order.",
             r.baseline
         ),
-        None => "Written by `nexus datamodel migrate create`. Steps run in version order.".to_string(),
+        None => {
+            "Written by `nexus datamodel migrate create`. Steps run in version order.".to_string()
+        }
     };
     let text = render(&title(slug), &crd, &draft, &header);
     // What is written must read back as a step (with its `incomplete` entries).
@@ -508,7 +540,14 @@ mod tests {
 
     const ROOT: &str = "/spec/versions/name=v1/schema/openAPIV3Schema";
 
-    fn change(rule: &str, severity: &str, path: &str, field: &str, old: Value, new: Value) -> ReportedChange {
+    fn change(
+        rule: &str,
+        severity: &str,
+        path: &str,
+        field: &str,
+        old: Value,
+        new: Value,
+    ) -> ReportedChange {
         ReportedChange {
             rule: rule.into(),
             severity: severity.into(),
@@ -547,70 +586,243 @@ mod tests {
     #[test]
     fn fills_what_the_changes_say() {
         let changes = vec![
-            change("field-removed", "breaking", "/properties/spec/properties/location", ".spec.location", json!({"type": "string"}), Value::Null),
-            change("required-added", "breaking", "/properties/spec/required", ".spec.office", Value::Null, json!("office")),
-            change("required-added", "breaking", "/properties/spec/required", ".spec.level", Value::Null, json!("level")),
-            change("required-added", "breaking", "/properties/spec/required", ".spec.age", Value::Null, json!("age")),
-            change("field-removed", "breaking", "/properties/spec/properties/legacy", ".spec.legacy", json!({"type": "boolean"}), Value::Null),
-            change("type-changed", "breaking", "/properties/spec/properties/grade/type", ".spec.grade", json!("string"), json!("integer")),
-            change("description-changed", "compatible", "/properties/spec/description", ".spec", json!("a"), json!("b")),
+            change(
+                "field-removed",
+                "breaking",
+                "/properties/spec/properties/location",
+                ".spec.location",
+                json!({"type": "string"}),
+                Value::Null,
+            ),
+            change(
+                "required-added",
+                "breaking",
+                "/properties/spec/required",
+                ".spec.office",
+                Value::Null,
+                json!("office"),
+            ),
+            change(
+                "required-added",
+                "breaking",
+                "/properties/spec/required",
+                ".spec.level",
+                Value::Null,
+                json!("level"),
+            ),
+            change(
+                "required-added",
+                "breaking",
+                "/properties/spec/required",
+                ".spec.age",
+                Value::Null,
+                json!("age"),
+            ),
+            change(
+                "field-removed",
+                "breaking",
+                "/properties/spec/properties/legacy",
+                ".spec.legacy",
+                json!({"type": "boolean"}),
+                Value::Null,
+            ),
+            change(
+                "type-changed",
+                "breaking",
+                "/properties/spec/properties/grade/type",
+                ".spec.grade",
+                json!("string"),
+                json!("integer"),
+            ),
+            change(
+                "description-changed",
+                "compatible",
+                "/properties/spec/description",
+                ".spec",
+                json!("a"),
+                json!("b"),
+            ),
         ];
         let d = draft(&changes, "employees.role.orgchart.org", Some(&crd()));
         assert_eq!(
             d.up,
             vec![
-                DraftOp::Move { from: "/spec/location".into(), path: "/spec/office".into() },
-                DraftOp::AddIfMissing { path: "/spec/level".into(), value: json!(1) },
-                DraftOp::RemoveIfPresent { path: "/spec/legacy".into() },
+                DraftOp::Move {
+                    from: "/spec/location".into(),
+                    path: "/spec/office".into()
+                },
+                DraftOp::AddIfMissing {
+                    path: "/spec/level".into(),
+                    value: json!(1)
+                },
+                DraftOp::RemoveIfPresent {
+                    path: "/spec/legacy".into()
+                },
             ]
         );
         assert_eq!(d.down, None, "a remove cannot be undone");
         assert_eq!(d.incomplete.len(), 2, "{:?}", d.incomplete);
-        assert!(d.incomplete[0].starts_with("type-changed .spec.grade:"), "{:?}", d.incomplete);
-        assert!(d.incomplete[1].starts_with("required-added .spec.age (integer): the schema gives no default"), "{:?}", d.incomplete);
+        assert!(
+            d.incomplete[0].starts_with("type-changed .spec.grade:"),
+            "{:?}",
+            d.incomplete
+        );
+        assert!(
+            d.incomplete[1]
+                .starts_with("required-added .spec.age (integer): the schema gives no default"),
+            "{:?}",
+            d.incomplete
+        );
     }
 
     #[test]
     fn a_rename_alone_gets_a_down() {
         let changes = vec![
-            change("field-removed", "breaking", "/properties/spec/properties/location", ".spec.location", json!({"type": "string"}), Value::Null),
-            change("field-added", "compatible", "/properties/spec/properties/site", ".spec.site", Value::Null, json!({"type": "string"})),
+            change(
+                "field-removed",
+                "breaking",
+                "/properties/spec/properties/location",
+                ".spec.location",
+                json!({"type": "string"}),
+                Value::Null,
+            ),
+            change(
+                "field-added",
+                "compatible",
+                "/properties/spec/properties/site",
+                ".spec.site",
+                Value::Null,
+                json!({"type": "string"}),
+            ),
         ];
         let d = draft(&changes, "employees.role.orgchart.org", Some(&crd()));
-        assert_eq!(d.up, vec![DraftOp::Move { from: "/spec/location".into(), path: "/spec/site".into() }]);
-        assert_eq!(d.down, Some(vec![DraftOp::Move { from: "/spec/site".into(), path: "/spec/location".into() }]));
+        assert_eq!(
+            d.up,
+            vec![DraftOp::Move {
+                from: "/spec/location".into(),
+                path: "/spec/site".into()
+            }]
+        );
+        assert_eq!(
+            d.down,
+            Some(vec![DraftOp::Move {
+                from: "/spec/site".into(),
+                path: "/spec/location".into()
+            }])
+        );
         assert!(d.incomplete.is_empty());
+    }
+
+    #[test]
+    fn a_required_target_wins_over_an_optional_one() {
+        let changes = vec![
+            change(
+                "field-removed",
+                "breaking",
+                "/properties/spec/properties/location",
+                ".spec.location",
+                json!({"type": "string"}),
+                Value::Null,
+            ),
+            change(
+                "field-added",
+                "compatible",
+                "/properties/spec/properties/note",
+                ".spec.note",
+                Value::Null,
+                json!({"type": "string"}),
+            ),
+            change(
+                "required-added",
+                "breaking",
+                "/properties/spec/required",
+                ".spec.office",
+                Value::Null,
+                json!("office"),
+            ),
+        ];
+        let d = draft(&changes, "employees.role.orgchart.org", Some(&crd()));
+        assert_eq!(
+            d.up,
+            vec![DraftOp::Move {
+                from: "/spec/location".into(),
+                path: "/spec/office".into()
+            }]
+        );
     }
 
     #[test]
     fn ambiguous_pairs_are_not_guessed() {
         let changes = vec![
-            change("field-removed", "breaking", "/properties/spec/properties/a", ".spec.a", json!({"type": "string"}), Value::Null),
-            change("field-removed", "breaking", "/properties/spec/properties/b", ".spec.b", json!({"type": "string"}), Value::Null),
-            change("field-added", "compatible", "/properties/spec/properties/c", ".spec.c", Value::Null, json!({"type": "string"})),
+            change(
+                "field-removed",
+                "breaking",
+                "/properties/spec/properties/a",
+                ".spec.a",
+                json!({"type": "string"}),
+                Value::Null,
+            ),
+            change(
+                "field-removed",
+                "breaking",
+                "/properties/spec/properties/b",
+                ".spec.b",
+                json!({"type": "string"}),
+                Value::Null,
+            ),
+            change(
+                "field-added",
+                "compatible",
+                "/properties/spec/properties/c",
+                ".spec.c",
+                Value::Null,
+                json!({"type": "string"}),
+            ),
         ];
         let d = draft(&changes, "employees.role.orgchart.org", Some(&crd()));
         assert_eq!(
             d.up,
             vec![
-                DraftOp::RemoveIfPresent { path: "/spec/a".into() },
-                DraftOp::RemoveIfPresent { path: "/spec/b".into() },
+                DraftOp::RemoveIfPresent {
+                    path: "/spec/a".into()
+                },
+                DraftOp::RemoveIfPresent {
+                    path: "/spec/b".into()
+                },
             ]
         );
     }
 
     #[test]
     fn fields_in_lists_and_other_crds() {
-        let mut other = change("field-removed", "breaking", "/properties/spec/properties/x", ".spec.x", json!({}), Value::Null);
+        let mut other = change(
+            "field-removed",
+            "breaking",
+            "/properties/spec/properties/x",
+            ".spec.x",
+            json!({}),
+            Value::Null,
+        );
         other.crd = "managers.role.orgchart.org".into();
         let changes = vec![
-            change("field-removed", "breaking", "/properties/spec/properties/ports/items/properties/name", ".spec.ports[*].name", json!({"type": "string"}), Value::Null),
+            change(
+                "field-removed",
+                "breaking",
+                "/properties/spec/properties/ports/items/properties/name",
+                ".spec.ports[*].name",
+                json!({"type": "string"}),
+                Value::Null,
+            ),
             other,
         ];
         let d = draft(&changes, "employees.role.orgchart.org", Some(&crd()));
         assert!(d.up.is_empty());
         assert_eq!(d.incomplete.len(), 1);
-        assert!(d.incomplete[0].contains("inside a list or a map"), "{:?}", d.incomplete);
+        assert!(
+            d.incomplete[0].contains("inside a list or a map"),
+            "{:?}",
+            d.incomplete
+        );
     }
 
     #[test]
@@ -619,11 +831,17 @@ mod tests {
             object_pointer(&format!("{ROOT}/properties/spec/properties/a~1b")),
             Some(("/spec".into(), "a/b".into()))
         );
-        assert_eq!(object_pointer(&format!("{ROOT}/properties/spec/items/properties/a")), None);
+        assert_eq!(
+            object_pointer(&format!("{ROOT}/properties/spec/items/properties/a")),
+            None
+        );
         assert_eq!(object_pointer(ROOT), Some((String::new(), String::new())));
         let doc = crd();
         assert_eq!(
-            resolve(&doc, &format!("{ROOT}/properties/spec/properties/level/default")),
+            resolve(
+                &doc,
+                &format!("{ROOT}/properties/spec/properties/level/default")
+            ),
             Some(&json!(1))
         );
         assert_eq!(resolve(&doc, "/spec/versions/name=v9"), None);
@@ -633,19 +851,35 @@ mod tests {
     fn rendered_files_read_back() {
         let d = Draft {
             up: vec![
-                DraftOp::Move { from: "/spec/a".into(), path: "/spec/b: c".into() },
-                DraftOp::AddIfMissing { path: "/spec/level".into(), value: json!({"x": [1, "two"]}) },
+                DraftOp::Move {
+                    from: "/spec/a".into(),
+                    path: "/spec/b: c".into(),
+                },
+                DraftOp::AddIfMissing {
+                    path: "/spec/level".into(),
+                    value: json!({"x": [1, "two"]}),
+                },
             ],
             down: None,
             incomplete: vec!["required-added .spec.age: \"quoted\" # not a comment".into()],
         };
-        let text = render("Add: it", "employees.role.orgchart.org", &d, "line one\nline two");
+        let text = render(
+            "Add: it",
+            "employees.role.orgchart.org",
+            &d,
+            "line one\nline two",
+        );
         let f = file::parse(text.as_bytes(), "m/1_x.yaml", 1, "x", Path::new(".")).unwrap();
         assert_eq!(f.title, "Add: it");
-        let file::Step::Patch(ops) = &f.up else { panic!("a patch") };
+        let file::Step::Patch(ops) = &f.up else {
+            panic!("a patch")
+        };
         assert_eq!(ops[0].0.path, "/spec/b: c");
         assert_eq!(ops[1].0.value, Some(json!({"x": [1, "two"]})));
-        assert_eq!(f.incomplete[0].0, "required-added .spec.age: \"quoted\" # not a comment");
+        assert_eq!(
+            f.incomplete[0].0,
+            "required-added .spec.age: \"quoted\" # not a comment"
+        );
         assert!(f.down.is_none());
     }
 

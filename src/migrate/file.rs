@@ -9,8 +9,8 @@ use super::patch::{OpSpec, PatchOp};
 use super::{MIGRATIONS_DIR, checksum, program};
 use crate::error::{Error, Result};
 use crate::source::yaml;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use serde_saphyr::Spanned;
 use std::fmt;
@@ -159,7 +159,11 @@ pub fn load_dir(root: &Path) -> Result<Vec<MigrationFile>> {
         let file = parse(&bytes, &shown, version, slug, root)?;
         files.push(MigrationFile { path, ..file });
     }
-    files.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.shown.cmp(&b.shown)));
+    files.sort_by(|a, b| {
+        a.version
+            .cmp(&b.version)
+            .then_with(|| a.shown.cmp(&b.shown))
+    });
     for pair in files.windows(2) {
         if let [a, b] = pair
             && a.version == b.version
@@ -189,7 +193,12 @@ pub fn parse(
             "the file is empty; a step has `title`, `crd` and `up` (see `nexus datamodel migrate create`)",
         ));
     };
-    let title = required(shown, raw.title, "title", "a line printed while the step runs")?;
+    let title = required(
+        shown,
+        raw.title,
+        "title",
+        "a line printed while the step runs",
+    )?;
     let crd = required(
         shown,
         raw.crd,
@@ -237,7 +246,11 @@ fn problem(file: &str, pos: Pos, message: impl Into<String>) -> Error {
 fn required(file: &str, value: Option<Spanned<String>>, key: &str, what: &str) -> Result<String> {
     match value {
         Some(v) if !v.value.trim().is_empty() => Ok(v.value.trim().to_string()),
-        Some(v) => Err(problem(file, Pos::of(&v), format!("`{key}` is empty; it is {what}"))),
+        Some(v) => Err(problem(
+            file,
+            Pos::of(&v),
+            format!("`{key}` is empty; it is {what}"),
+        )),
         None => Err(problem(
             file,
             Pos::default(),
@@ -445,7 +458,11 @@ down:
         assert_eq!(ops[0].0.kind, OpKind::Add);
         assert!(ops[0].0.if_missing);
         assert_eq!(ops[0].1, Pos { line: 5, column: 5 });
-        assert_eq!(ops[1].0.value, Some(json!(null)), "explicit null is a value");
+        assert_eq!(
+            ops[1].0.value,
+            Some(json!(null)),
+            "explicit null is a value"
+        );
         assert!(matches!(f.down, Some(Step::Patch(ref d)) if d.len() == 1));
         assert!(f.checksum.starts_with("sha256:"));
         f.require_complete().unwrap();
@@ -454,18 +471,31 @@ down:
     #[test]
     fn errors_point_at_the_line_and_column() {
         let e = err("title: t\ncrd: c\nup:\n  - op: ad\n    path: /spec/a\n");
-        assert!(e.starts_with("migrations/1_x.yaml:4:9: unknown op `ad`"), "{e}");
+        assert!(
+            e.starts_with("migrations/1_x.yaml:4:9: unknown op `ad`"),
+            "{e}"
+        );
         let e = err("title: t\ncrd: c\nup:\n  - op: remove\n    path: spec/a\n");
-        assert!(e.starts_with("migrations/1_x.yaml:5:11: `spec/a` is not a JSON pointer"), "{e}");
-        let e = err("title: t\ncrd: c\nup:\n  - op: remove\n    path: /spec/a\n    ifMissing: true\n");
-        assert!(e.starts_with("migrations/1_x.yaml:6:16: `ifMissing` applies to `add` only"), "{e}");
+        assert!(
+            e.starts_with("migrations/1_x.yaml:5:11: `spec/a` is not a JSON pointer"),
+            "{e}"
+        );
+        let e =
+            err("title: t\ncrd: c\nup:\n  - op: remove\n    path: /spec/a\n    ifMissing: true\n");
+        assert!(
+            e.starts_with("migrations/1_x.yaml:6:16: `ifMissing` applies to `add` only"),
+            "{e}"
+        );
         let e = err("title: t\ncrd: c\nup: [\n");
         assert!(e.starts_with("migrations/1_x.yaml:"), "{e}");
         let e = err("title: t\ncrd: c\nup:\n  - op: add\n    path: /spec/a\n    vaule: 1\n");
         assert!(e.starts_with("migrations/1_x.yaml:6:"), "{e}");
         assert!(e.contains("vaule"), "{e}");
         let e = err("title: t\ncrd: c\nup:\n  - op: remove\n");
-        assert!(e.starts_with("migrations/1_x.yaml:4:5: op `remove` has no `path`"), "{e}");
+        assert!(
+            e.starts_with("migrations/1_x.yaml:4:5: op `remove` has no `path`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -499,7 +529,10 @@ down:
             f.up,
             Step::Program(ProgramStep {
                 command: vec!["sh".into(), "-c".into(), "cat".into()],
-                at: Pos { line: 4, column: 12 }
+                at: Pos {
+                    line: 4,
+                    column: 12
+                }
             })
         );
     }
@@ -517,9 +550,20 @@ down:
 
     #[test]
     fn file_names() {
-        assert_eq!(parse_file_name("20260101120000_add-age.yaml"), Some((20260101120000, "add-age")));
+        assert_eq!(
+            parse_file_name("20260101120000_add-age.yaml"),
+            Some((20260101120000, "add-age"))
+        );
         assert_eq!(parse_file_name("7_x.yml"), Some((7, "x")));
-        for bad in ["0_x.yaml", "_x.yaml", "7.yaml", "7_.yaml", "x_7.yaml", "7_x.json", "1234567890123456789_x.yaml"] {
+        for bad in [
+            "0_x.yaml",
+            "_x.yaml",
+            "7.yaml",
+            "7_.yaml",
+            "x_7.yaml",
+            "7_x.json",
+            "1234567890123456789_x.yaml",
+        ] {
             assert_eq!(parse_file_name(bad), None, "{bad}");
         }
     }
@@ -543,7 +587,10 @@ down:
         std::fs::remove_file(dir.join("009_c.yaml")).unwrap();
         std::fs::write(dir.join("notes.yaml"), body).unwrap();
         let e = load_dir(root.path()).unwrap_err().to_string();
-        assert!(e.contains("notes.yaml: a step file is named <version>_<slug>.yaml"), "{e}");
+        assert!(
+            e.contains("notes.yaml: a step file is named <version>_<slug>.yaml"),
+            "{e}"
+        );
         assert!(load_dir(&root.path().join("none")).unwrap().is_empty());
     }
 }

@@ -149,7 +149,13 @@ mod tests {
         )
         .field(".spec.age")
         .values(Value::Null, Value::String("age".into()));
-        record(root.path(), Path::new("build/crds"), "build/crds on disk", &report(vec![change])).unwrap();
+        record(
+            root.path(),
+            Path::new("build/crds"),
+            "build/crds on disk",
+            &report(vec![change]),
+        )
+        .unwrap();
         let first = read(root.path()).unwrap().unwrap();
         assert_eq!(first.baseline, "build/crds on disk");
         assert_eq!(first.crds_dir(root.path()), root.path().join("build/crds"));
@@ -157,9 +163,17 @@ mod tests {
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].rule, "required-added");
         assert_eq!(changes[0].new, "age");
-        record(root.path(), Path::new("build/crds"), "later", &report(Vec::new())).unwrap();
+        record(
+            root.path(),
+            Path::new("build/crds"),
+            "later",
+            &report(Vec::new()),
+        )
+        .unwrap();
         assert_eq!(read(root.path()).unwrap().unwrap(), first);
-        let leftovers: Vec<_> = std::fs::read_dir(root.path().join("build")).unwrap().collect();
+        let leftovers: Vec<_> = std::fs::read_dir(root.path().join("build"))
+            .unwrap()
+            .collect();
         assert_eq!(leftovers.len(), 1, "no temporary file left");
     }
 
@@ -170,7 +184,11 @@ mod tests {
         std::fs::write(root.path().join(FILE), "{\n  \"format\": 1,\n  oops\n}").unwrap();
         let err = read(root.path()).unwrap_err().to_string();
         assert!(err.contains(".nexus-last-build.json:3:"), "{err}");
-        std::fs::write(root.path().join(FILE), "{\"format\": 9, \"baseline\": \"\", \"crds\": \"\", \"report\": {}}").unwrap();
+        std::fs::write(
+            root.path().join(FILE),
+            "{\"format\": 9, \"baseline\": \"\", \"crds\": \"\", \"report\": {}}",
+        )
+        .unwrap();
         let err = read(root.path()).unwrap_err().to_string();
         assert!(err.contains("record format 9"), "{err}");
     }

@@ -92,11 +92,17 @@ fn identity(object: &Value, place: &str) -> Result<(String, String, ObjectId)> {
         .filter(|k| !k.is_empty())
         .ok_or_else(|| what("the object has no kind"))?;
     let id = ObjectId::of(object).ok_or_else(|| what("the object has no metadata.name"))?;
-    for (label, value) in [("metadata.name", Some(&id.name)), ("metadata.namespace", id.namespace.as_ref())] {
+    for (label, value) in [
+        ("metadata.name", Some(&id.name)),
+        ("metadata.namespace", id.namespace.as_ref()),
+    ] {
         if let Some(value) = value
             && let Some(problem) = path_segment_problem(value)
         {
-            return Err(what(&format!("{label} `{}` {problem}", yaml::printable(value))));
+            return Err(what(&format!(
+                "{label} `{}` {problem}",
+                yaml::printable(value)
+            )));
         }
     }
     let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
@@ -142,9 +148,11 @@ fn manifest_files(path: &Path) -> Result<Vec<PathBuf>> {
                     }
                 }
                 _ => {
-                    let manifest = name
-                        .rsplit_once('.')
-                        .is_some_and(|(_, ext)| ["yaml", "yml", "json"].iter().any(|e| ext.eq_ignore_ascii_case(e)));
+                    let manifest = name.rsplit_once('.').is_some_and(|(_, ext)| {
+                        ["yaml", "yml", "json"]
+                            .iter()
+                            .any(|e| ext.eq_ignore_ascii_case(e))
+                    });
                     if manifest && !name.starts_with('.') {
                         found.push(child);
                     }
@@ -170,7 +178,10 @@ pub fn file_name(object: &Value) -> String {
             namespace: Some(ns),
             name,
         }) => format!("{kind}_{ns}_{name}.yaml"),
-        Some(ObjectId { namespace: None, name }) => format!("{kind}_{name}.yaml"),
+        Some(ObjectId {
+            namespace: None,
+            name,
+        }) => format!("{kind}_{name}.yaml"),
         None => format!("{kind}.yaml"),
     }
 }
@@ -224,12 +235,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "a.yaml", &format!("{EMPLOYEE}---\n{EMPLOYEE}"));
         let err = load(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("a.yaml:9: Employee ns-a/alice is also defined at"), "{err}");
+        assert!(
+            err.contains("a.yaml:9: Employee ns-a/alice is also defined at"),
+            "{err}"
+        );
         assert!(err.contains("a.yaml:1"), "{err}");
-        write(dir.path(), "a.yaml", "kind: Employee\nmetadata: {name: x}\n");
+        write(
+            dir.path(),
+            "a.yaml",
+            "kind: Employee\nmetadata: {name: x}\n",
+        );
         let err = load(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("a.yaml:1: the object has no apiVersion"), "{err}");
-        write(dir.path(), "a.yaml", "apiVersion: a/v1\nkind: E\nmetadata: {name: a/b}\n");
+        assert!(
+            err.contains("a.yaml:1: the object has no apiVersion"),
+            "{err}"
+        );
+        write(
+            dir.path(),
+            "a.yaml",
+            "apiVersion: a/v1\nkind: E\nmetadata: {name: a/b}\n",
+        );
         let err = load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("metadata.name `a/b` may not contain"), "{err}");
         write(dir.path(), "a.yaml", "spec: [\n");

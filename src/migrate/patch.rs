@@ -156,10 +156,7 @@ impl PatchOp {
         let value = match (kind.needs_value(), spec.value) {
             (true, Some(v)) => Some(v),
             (true, None) => {
-                return Err(OpProblem::at(
-                    "op",
-                    format!("`{kind}` needs `value`"),
-                ));
+                return Err(OpProblem::at("op", format!("`{kind}` needs `value`")));
             }
             (false, Some(_)) => {
                 return Err(OpProblem::at(
@@ -177,7 +174,8 @@ impl PatchOp {
             ));
         }
         let if_present = spec.if_present.unwrap_or(false);
-        if spec.if_present.is_some() && !matches!(kind, OpKind::Remove | OpKind::Move | OpKind::Copy)
+        if spec.if_present.is_some()
+            && !matches!(kind, OpKind::Remove | OpKind::Move | OpKind::Copy)
         {
             return Err(OpProblem::at(
                 "ifPresent",
@@ -199,8 +197,7 @@ impl PatchOp {
     /// Whether the extensions say to leave this op out for `doc`.
     fn skipped_for(&self, doc: &Value) -> bool {
         (self.if_missing && exists(doc, &self.path))
-            || (self.if_present
-                && !exists(doc, self.from.as_deref().unwrap_or(self.path.as_str())))
+            || (self.if_present && !exists(doc, self.from.as_deref().unwrap_or(self.path.as_str())))
     }
 }
 
@@ -278,8 +275,10 @@ pub fn apply(ops: &[PatchOp], object: &Value) -> Result<Patched, OpFailure> {
             continue;
         }
         if let Err(err) = json_patch::patch(&mut doc, std::slice::from_ref(&op.operation)) {
+            // A `test` whose path is absent did not match either (json-patch reports it as a
+            // bad pointer): the object is skipped, not failed.
             return match err.kind {
-                PatchErrorKind::TestFailed => Ok(Patched::TestFailed {
+                _ if op.kind == OpKind::Test => Ok(Patched::TestFailed {
                     op: index,
                     path: op.path.clone(),
                 }),
@@ -299,14 +298,20 @@ fn failure(index: usize, op: &PatchOp, doc: &Value, kind: &PatchErrorKind) -> Op
         }
         PatchErrorKind::CannotMoveInsideItself => (
             op.path.clone(),
-            format!("`move` cannot move {} inside itself", op.from.as_deref().unwrap_or("")),
+            format!(
+                "`move` cannot move {} inside itself",
+                op.from.as_deref().unwrap_or("")
+            ),
         ),
         _ => {
             let reason = match op.kind {
                 OpKind::Add | OpKind::Move | OpKind::Copy => {
                     let parent = parent_of(&op.path);
                     match doc.pointer(parent) {
-                        None => format!("`{}` {}: its parent {parent} does not exist", op.kind, op.path),
+                        None => format!(
+                            "`{}` {}: its parent {parent} does not exist",
+                            op.kind, op.path
+                        ),
                         Some(Value::Array(_)) => format!(
                             "`{}` {}: the list index is not a number within the list (or -)",
                             op.kind, op.path
@@ -435,13 +440,30 @@ mod tests {
                 path: "/spec/location".into()
             })
         );
+        let absent = [op(OpSpec {
+            op: "test",
+            path: "/metadata/labels/tier",
+            value: Some(json!("gold")),
+            ..OpSpec::default()
+        })];
+        assert_eq!(
+            apply(&absent, &object()),
+            Ok(Patched::TestFailed {
+                op: 0,
+                path: "/metadata/labels/tier".into()
+            })
+        );
     }
 
     #[test]
     fn failures_name_the_missing_parent() {
         let ops = [add("/spec/a/b", json!(1), None)];
         let err = apply(&ops, &object()).unwrap_err();
-        assert!(err.reason.contains("parent /spec/a does not exist"), "{}", err.reason);
+        assert!(
+            err.reason.contains("parent /spec/a does not exist"),
+            "{}",
+            err.reason
+        );
         let ops = [add("/spec/tags/7", json!(1), None)];
         let err = apply(&ops, &object()).unwrap_err();
         assert!(err.reason.contains("list index"), "{}", err.reason);
@@ -472,7 +494,11 @@ mod tests {
                 path: identity,
                 ..OpSpec::default()
             });
-            assert!(p.message.contains("only /spec and /status"), "{}", p.message);
+            assert!(
+                p.message.contains("only /spec and /status"),
+                "{}",
+                p.message
+            );
         }
         let p = problem(OpSpec {
             op: "add",

@@ -7,12 +7,12 @@
 //! object after its last step is what is validated (steps in between need not fit the new
 //! schema); a validation failure is counted at that last step.
 
+use super::MARKER_ANNOTATION;
 use super::check::{CrdChecker, Problem, Unchecked};
 use super::file::MigrationFile;
 use super::results::{self, NotChecked, ObjectProblem, Results, StepResults};
 use super::step::{Outcome, Runner, StepError};
 use super::store::{ObjectId, ObjectStore, Resource, StoredObject};
-use super::MARKER_ANNOTATION;
 use crate::crd::CrdSet;
 use crate::error::{Error, Result};
 use rayon::prelude::*;
@@ -71,7 +71,11 @@ impl<'a> CrdMigration<'a> {
                         "the step rewrites objects of CRD {}, which is not among the new CRDs of {} ({}); fix `crd:` or build the CRDs first",
                         step.crd,
                         crds.label,
-                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
                     ),
                 });
             };
@@ -151,7 +155,14 @@ impl<'a> CrdMigration<'a> {
         };
         let checked = checker.check(&current, Some(stored));
         result.not_checked = checked.not_checked;
-        if let Some(first) = checked.invalid.into_iter().next() {
+        let more = checked.invalid.len().saturating_sub(1);
+        if let Some(mut first) = checked.invalid.into_iter().next() {
+            if more > 0 {
+                first.reason.push_str(&format!(
+                    " (and {more} more problem{} in this object)",
+                    if more == 1 { "" } else { "s" }
+                ));
+            }
             result.failure = Some(first);
             fail_last(&mut result.marks);
             return Ok(result);
@@ -471,7 +482,8 @@ mod tests {
         }
     }
 
-    const RENAME: &str = "  - op: move\n    from: /spec/location\n    path: /spec/office\n    ifPresent: true\n";
+    const RENAME: &str =
+        "  - op: move\n    from: /spec/location\n    path: /spec/office\n    ifPresent: true\n";
 
     fn run(steps: &[MigrationFile], objects: Vec<Value>) -> Plan {
         let store = MemoryStore::new();
@@ -487,7 +499,13 @@ mod tests {
     #[test]
     fn a_rename_keeps_every_value_and_marks_the_object() {
         let objects: Vec<Value> = (0..30)
-            .map(|i| employee(&format!("ns-{}", i % 3), &format!("e{i:02}"), json!({"location": format!("office {i}"), "level": i})))
+            .map(|i| {
+                employee(
+                    &format!("ns-{}", i % 3),
+                    &format!("e{i:02}"),
+                    json!({"location": format!("office {i}"), "level": i}),
+                )
+            })
             .collect();
         let p = run(&[step(5, RENAME)], objects.clone());
         assert!(!p.fails());
@@ -499,7 +517,10 @@ mod tests {
             assert_eq!(after["spec"]["office"], before["spec"]["location"]);
             assert_eq!(after["spec"]["level"], before["spec"]["level"]);
             assert_eq!(after["metadata"]["annotations"][MARKER_ANNOTATION], "5");
-            assert_eq!(planned.resource_version, before["metadata"]["resourceVersion"]);
+            assert_eq!(
+                planned.resource_version,
+                before["metadata"]["resourceVersion"]
+            );
         }
     }
 
@@ -519,7 +540,11 @@ mod tests {
         assert_eq!(s6.failures[0].object, "b/no-location");
         assert_eq!(s6.failures[0].path, ".spec.office");
         assert_eq!(p.results.failed, 1);
-        let failed = p.objects.iter().find(|o| o.id.name == "no-location").unwrap();
+        let failed = p
+            .objects
+            .iter()
+            .find(|o| o.id.name == "no-location")
+            .unwrap();
         assert_eq!(failed.after, None);
     }
 
@@ -532,7 +557,11 @@ mod tests {
         );
         assert_eq!(p.results.steps[0].failed, 1);
         assert_eq!(p.results.steps[1].changed + p.results.steps[1].failed, 0);
-        assert!(p.results.steps[0].failures[0].reason.contains("/spec/missing"));
+        assert!(
+            p.results.steps[0].failures[0]
+                .reason
+                .contains("/spec/missing")
+        );
     }
 
     #[test]
@@ -542,7 +571,10 @@ mod tests {
         let tested = "  - op: test\n    path: /spec/location\n    value: branch\n  - op: move\n    from: /spec/location\n    path: /spec/office\n";
         let p = run(
             &[step(5, tested)],
-            vec![done, employee("a", "hq", json!({"location": "hq", "office": "x"}))],
+            vec![
+                done,
+                employee("a", "hq", json!({"location": "hq", "office": "x"})),
+            ],
         );
         assert_eq!(p.results.skipped, 2);
         assert_eq!(p.results.changed, 0);
@@ -556,7 +588,11 @@ mod tests {
             vec![employee("a", "x", json!({"office": 7}))],
         );
         assert_eq!(p.results.failed, 1);
-        assert!(p.results.steps[0].failures[0].reason.contains("string"), "{:?}", p.results.steps[0].failures);
+        assert!(
+            p.results.steps[0].failures[0].reason.contains("string"),
+            "{:?}",
+            p.results.steps[0].failures
+        );
     }
 
     #[test]
@@ -566,18 +602,31 @@ mod tests {
         let steps = [step(5, broken)];
         let migrations = CrdMigration::group(&steps, &crds).unwrap();
         let store = MemoryStore::new();
-        store.insert(employee("a", "x", json!({"office": "hq"}))).unwrap();
+        store
+            .insert(employee("a", "x", json!({"office": "hq"})))
+            .unwrap();
         let read = read(&store, &migrations).unwrap();
-        let err = plan(&migrations, &read, runner(), None).unwrap_err().to_string();
+        let err = plan(&migrations, &read, runner(), None)
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("migrations/5_s.yaml:4:12: employees.role.orgchart.org a/x: `sh` exited with status 9"), "{err}");
     }
 
     #[test]
     fn a_step_for_an_unknown_crd_is_refused() {
         let text = "title: t\ncrd: nothing.example.com\nup: []\n";
-        let f = file::parse(text.as_bytes(), "migrations/1_s.yaml", 1, "s", Path::new(".")).unwrap();
+        let f = file::parse(
+            text.as_bytes(),
+            "migrations/1_s.yaml",
+            1,
+            "s",
+            Path::new("."),
+        )
+        .unwrap();
         let steps = [f];
-        let err = CrdMigration::group(&steps, &crds()).unwrap_err().to_string();
+        let err = CrdMigration::group(&steps, &crds())
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("migrations/1_s.yaml:1:1: the step rewrites objects of CRD nothing.example.com, which is not among the new CRDs of build/crds (employees.role.orgchart.org)"), "{err}");
     }
 }

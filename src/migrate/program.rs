@@ -112,7 +112,9 @@ pub fn run(
     else {
         let _ = child.kill();
         let _ = child.wait();
-        return Err(start_error("its standard streams could not be opened".into()));
+        return Err(start_error(
+            "its standard streams could not be opened".into(),
+        ));
     };
     // Serializing a `Value` cannot fail.
     let bytes = serde_json::to_vec(input).unwrap_or_default();
@@ -287,7 +289,13 @@ mod tests {
 
     #[test]
     fn the_object_goes_in_and_the_new_one_comes_out() {
-        let out = run(&sh("sed 's/\"location\"/\"office\"/'"), &root(), &object(), TIMEOUT).unwrap();
+        let out = run(
+            &sh("sed 's/\"location\"/\"office\"/'"),
+            &root(),
+            &object(),
+            TIMEOUT,
+        )
+        .unwrap();
         assert_eq!(out["spec"], json!({"office": "hq"}));
         let same = run(&["cat".to_string()], &root(), &object(), TIMEOUT).unwrap();
         assert_eq!(same, object());
@@ -303,12 +311,21 @@ mod tests {
 
     #[test]
     fn failures_say_what_happened() {
-        let err = run(&sh("echo boom >&2; echo again >&2; exit 3"), &root(), &object(), TIMEOUT)
-            .unwrap_err();
-        assert_eq!(err.to_string(), "`sh` exited with status 3 (stderr: boom | again)");
+        let err = run(
+            &sh("echo boom >&2; echo again >&2; exit 3"),
+            &root(),
+            &object(),
+            TIMEOUT,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`sh` exited with status 3 (stderr: boom | again)"
+        );
         let err = run(&sh("echo not json"), &root(), &object(), TIMEOUT).unwrap_err();
         assert!(
-            err.to_string().starts_with("`sh` printed something that is not JSON (")
+            err.to_string()
+                .starts_with("`sh` printed something that is not JSON (")
                 && err.to_string().ends_with("`not json`"),
             "{err}"
         );
@@ -316,7 +333,13 @@ mod tests {
         assert!(err.to_string().ends_with(": nothing"), "{err}");
         let err = run(&sh("echo '[1]'"), &root(), &object(), TIMEOUT).unwrap_err();
         assert_eq!(err.to_string(), "`sh` printed a list, not a JSON object");
-        let err = run(&["/nonexistent/prog".to_string()], &root(), &object(), TIMEOUT).unwrap_err();
+        let err = run(
+            &["/nonexistent/prog".to_string()],
+            &root(),
+            &object(),
+            TIMEOUT,
+        )
+        .unwrap_err();
         assert!(matches!(err, ProgramError::Start { .. }), "{err}");
     }
 
@@ -324,14 +347,25 @@ mod tests {
     fn a_program_that_ignores_stdin_and_floods_stdout_does_not_deadlock() {
         // 1 MiB of input never read, 2 MiB of output: neither side may block the other.
         let big = json!({"spec": {"blob": "x".repeat(1 << 20)}});
-        let err = run(&sh("head -c 2097152 /dev/zero | tr '\\0' 'a'"), &root(), &big, TIMEOUT)
-            .unwrap_err();
+        let err = run(
+            &sh("head -c 2097152 /dev/zero | tr '\\0' 'a'"),
+            &root(),
+            &big,
+            TIMEOUT,
+        )
+        .unwrap_err();
         assert!(matches!(err, ProgramError::NotJson { .. }), "{err}");
     }
 
     #[test]
     fn a_hanging_program_is_stopped() {
-        let err = run(&sh("sleep 30"), &root(), &object(), Duration::from_millis(200)).unwrap_err();
+        let err = run(
+            &sh("sleep 30"),
+            &root(),
+            &object(),
+            Duration::from_millis(200),
+        )
+        .unwrap_err();
         assert!(matches!(err, ProgramError::TimedOut { .. }), "{err}");
     }
 
@@ -341,7 +375,11 @@ mod tests {
         let script = dir.path().join("migrations/x.sh");
         std::fs::create_dir_all(script.parent().unwrap()).unwrap();
         std::fs::write(&script, "#!/bin/sh\ncat\n").unwrap();
-        assert_eq!(resolve("./migrations/x.sh", dir.path()), None, "not executable yet");
+        assert_eq!(
+            resolve("./migrations/x.sh", dir.path()),
+            None,
+            "not executable yet"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -107,7 +107,11 @@ pub fn render_text(results: &Results) -> String {
     let _ = writeln!(
         out,
         "{} {} (version {} -> {})",
-        if results.dry_run { "planned" } else { "applied" },
+        if results.dry_run {
+            "planned"
+        } else {
+            "applied"
+        },
         count(
             if results.dry_run {
                 results.planned_steps
@@ -142,7 +146,11 @@ pub fn render_text(results: &Results) -> String {
             }
         );
         if !step.failures.is_empty() {
-            let _ = writeln!(out, "  {}:", listed("failures", step.failures.len(), step.failed));
+            let _ = writeln!(
+                out,
+                "  {}:",
+                listed("failures", step.failures.len(), step.failed)
+            );
             for f in &step.failures {
                 let _ = writeln!(out, "    {} {}: {}", f.object, f.path, f.reason);
             }
@@ -162,7 +170,10 @@ pub fn render_text(results: &Results) -> String {
             }
         }
         if !step.not_checked.is_empty() {
-            let _ = writeln!(out, "  not checked (CEL rules not evaluated here, not known to hold):");
+            let _ = writeln!(
+                out,
+                "  not checked (CEL rules not evaluated here, not known to hold):"
+            );
             for n in &step.not_checked {
                 let _ = writeln!(
                     out,
@@ -251,10 +262,23 @@ mod tests {
     #[test]
     fn json_keys_are_the_public_ones() {
         let value: serde_json::Value = serde_json::from_str(&render_json(&sample())).unwrap();
-        let keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         for key in [
-            "initialVersion", "targetVersion", "plannedSteps", "appliedSteps", "changed",
-            "unchanged", "skipped", "failed", "retried", "steps",
+            "initialVersion",
+            "targetVersion",
+            "plannedSteps",
+            "appliedSteps",
+            "changed",
+            "unchanged",
+            "skipped",
+            "failed",
+            "retried",
+            "steps",
         ] {
             assert!(keys.contains(&key), "{key} in {keys:?}");
         }

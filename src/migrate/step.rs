@@ -74,8 +74,8 @@ impl Runner<'_> {
                     }
                 }
             }
-            Step::Program(p) => program::run(&p.command, self.root, object, self.timeout)
-                .map_err(|e| {
+            Step::Program(p) => {
+                program::run(&p.command, self.root, object, self.timeout).map_err(|e| {
                     StepError::Broken(Error::Parse {
                         location: file.at(p.at),
                         message: format!(
@@ -83,7 +83,8 @@ impl Runner<'_> {
                             file.crd
                         ),
                     })
-                })?,
+                })?
+            }
         };
         if let Some(field) = identity_change(object, &new) {
             let location = match step {
@@ -147,7 +148,14 @@ mod tests {
 
     fn step_file(up: &str) -> MigrationFile {
         let text = format!("title: t\ncrd: employees.role.orgchart.org\nup:\n{up}");
-        file::parse(text.as_bytes(), "migrations/1_x.yaml", 1, "x", Path::new(".")).unwrap()
+        file::parse(
+            text.as_bytes(),
+            "migrations/1_x.yaml",
+            1,
+            "x",
+            Path::new("."),
+        )
+        .unwrap()
     }
 
     fn employee() -> Value {
@@ -194,7 +202,11 @@ mod tests {
             panic!("fails")
         };
         assert_eq!(failure.path, ".spec.office");
-        assert!(failure.reason.ends_with("(migrations/1_x.yaml:4:5)"), "{}", failure.reason);
+        assert!(
+            failure.reason.ends_with("(migrations/1_x.yaml:4:5)"),
+            "{}",
+            failure.reason
+        );
     }
 
     #[test]
@@ -235,6 +247,9 @@ mod tests {
         assert_eq!(dotted(""), ".");
         assert_eq!(dotted("/spec/location"), ".spec.location");
         assert_eq!(dotted("/spec/ports/0/name"), ".spec.ports[0].name");
-        assert_eq!(dotted("/metadata/labels/app.kubernetes.io~1name"), ".metadata.labels[\"app.kubernetes.io/name\"]");
+        assert_eq!(
+            dotted("/metadata/labels/app.kubernetes.io~1name"),
+            ".metadata.labels[\"app.kubernetes.io/name\"]"
+        );
     }
 }

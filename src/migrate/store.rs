@@ -131,8 +131,7 @@ pub trait ObjectStore: Send + Sync {
     fn list(&self, resource: &Resource) -> Result<Vec<StoredObject>, StoreError>;
 
     /// One object, `None` when it does not exist.
-    fn get(&self, resource: &Resource, id: &ObjectId)
-    -> Result<Option<StoredObject>, StoreError>;
+    fn get(&self, resource: &Resource, id: &ObjectId) -> Result<Option<StoredObject>, StoreError>;
 
     /// Replaces the object named by `object.metadata` if its current `resourceVersion` is still
     /// `resource_version`; returns the object as stored with its new `resourceVersion`.
@@ -214,11 +213,7 @@ impl ObjectStore for MemoryStore {
             .collect())
     }
 
-    fn get(
-        &self,
-        resource: &Resource,
-        id: &ObjectId,
-    ) -> Result<Option<StoredObject>, StoreError> {
+    fn get(&self, resource: &Resource, id: &ObjectId) -> Result<Option<StoredObject>, StoreError> {
         let state = self.lock();
         let key = (resource.group.clone(), resource.kind.clone());
         Ok(state
