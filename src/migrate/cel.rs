@@ -145,7 +145,8 @@ impl CelRules {
         let mut env = Env::stdlib();
         // Kubernetes enables cel-go's string extension library; the crate's has the same
         // functions (charAt, indexOf, lowerAscii, replace, split, substring, trim, join, ...).
-        let strings = env.add_extension(cel::extensions::strings).is_ok();
+        // Should it not load, rules that use them fail to evaluate and are not checked.
+        let _ = env.add_extension(cel::extensions::strings);
         let env = Arc::new(env);
         let mut rules = 0;
         let root = compile(schema, &env, 0, &mut rules);
@@ -153,7 +154,6 @@ impl CelRules {
             timestamp: env.compile("timestamp(s)").ok(),
             duration: env.compile("duration(s)").ok(),
         };
-        let _ = strings;
         CelRules {
             root,
             env,
@@ -287,7 +287,7 @@ impl CelRules {
             Err(reason) => return not_checked(reason),
         };
         let mut ctx = Context::with_env(Arc::clone(&self.env));
-        ctx.add_variable_from_value("self", value.clone());
+        ctx.add_variable_from_value("self", value);
         if rule.transition {
             let old_value = match old.map(|o| self.to_cel(Some(node), o, 0)).transpose() {
                 Ok(v) => v,
@@ -760,6 +760,16 @@ mod tests {
                 other => panic!("{rule}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_string_library_of_kubernetes_is_there() {
+        let r = rules_at_spec(
+            json!([{"rule": "self.name.lowerAscii() == self.name && self.name.split('-').size() == 2"}]),
+            props(),
+        );
+        assert!(verdicts(&r, json!({"name": "emp-1"}), None).is_empty());
+        assert_eq!(verdicts(&r, json!({"name": "Emp-1"}), None).len(), 1);
     }
 
     #[test]

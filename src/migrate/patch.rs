@@ -268,9 +268,12 @@ pub struct OpFailure {
 }
 
 /// Applies `ops` to a copy of `object`.
-pub fn apply(ops: &[PatchOp], object: &Value) -> Result<Patched, OpFailure> {
+pub fn apply<'a>(
+    ops: impl IntoIterator<Item = &'a PatchOp>,
+    object: &Value,
+) -> Result<Patched, OpFailure> {
     let mut doc = object.clone();
-    for (index, op) in ops.iter().enumerate() {
+    for (index, op) in ops.into_iter().enumerate() {
         if op.skipped_for(&doc) {
             continue;
         }

@@ -56,24 +56,21 @@ impl Runner<'_> {
     ) -> Result<Outcome, StepError> {
         let id = ObjectId::of(object).map_or_else(|| "the object".to_string(), |id| id.to_string());
         let new = match step {
-            Step::Patch(ops) => {
-                let only_ops: Vec<patch::PatchOp> = ops.iter().map(|(op, _)| op.clone()).collect();
-                match patch::apply(&only_ops, object) {
-                    Ok(Patched::Done(new)) => new,
-                    Ok(Patched::TestFailed { op, path }) => {
-                        return Ok(Outcome::Skipped {
-                            reason: format!("`test` op {} at {path} did not match", op + 1),
-                        });
-                    }
-                    Err(failure) => {
-                        let at = ops.get(failure.op).map(|(_, pos)| *pos).unwrap_or_default();
-                        return Err(StepError::Object(ObjectFailure {
-                            path: dotted(&failure.path),
-                            reason: format!("{} ({})", failure.reason, file.at(at)),
-                        }));
-                    }
+            Step::Patch(ops) => match patch::apply(ops.iter().map(|(op, _)| op), object) {
+                Ok(Patched::Done(new)) => new,
+                Ok(Patched::TestFailed { op, path }) => {
+                    return Ok(Outcome::Skipped {
+                        reason: format!("`test` op {} at {path} did not match", op + 1),
+                    });
                 }
-            }
+                Err(failure) => {
+                    let at = ops.get(failure.op).map(|(_, pos)| *pos).unwrap_or_default();
+                    return Err(StepError::Object(ObjectFailure {
+                        path: dotted(&failure.path),
+                        reason: format!("{} ({})", failure.reason, file.at(at)),
+                    }));
+                }
+            },
             Step::Program(p) => {
                 program::run(&p.command, self.root, object, self.timeout).map_err(|e| {
                     StepError::Broken(Error::Parse {

@@ -81,16 +81,6 @@ impl Resource {
     pub fn api_version(&self) -> String {
         format!("{}/{}", self.group, self.version)
     }
-
-    /// Whether `object` is of this resource's group and kind (at any version).
-    pub fn holds(&self, object: &Value) -> bool {
-        let group = object
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .map(|v| v.rsplit_once('/').map_or("", |(g, _)| g));
-        group == Some(self.group.as_str())
-            && object.get("kind").and_then(Value::as_str) == Some(self.kind.as_str())
-    }
 }
 
 /// An object as read, with the `resourceVersion` that a replace must name.
@@ -181,15 +171,6 @@ impl MemoryStore {
             object,
             resource_version: version.to_string(),
         })
-    }
-
-    /// How many objects the store holds.
-    pub fn len(&self) -> usize {
-        self.lock().objects.values().map(BTreeMap::len).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, MemoryState> {
@@ -329,8 +310,6 @@ mod tests {
         assert_eq!(r.version, "v2");
         assert_eq!(r.api_version(), "role.orgchart.org/v2");
         assert!(r.namespaced);
-        assert!(r.holds(&employee("a", "b")));
-        assert!(!r.holds(&json!({"apiVersion": "other.org/v1", "kind": "Employee"})));
         assert_eq!(Resource::of_crd(&json!({"spec": {}})), None);
     }
 

@@ -14,7 +14,8 @@
 //!    `x-kubernetes-list-type` `set`/`map` uniqueness and embedded resources' `apiVersion`/`kind`
 //!    ([`ViolationKind::Invalid`]: the server rejects the object).
 //!
-//! `x-kubernetes-validations` (CEL rules) are not evaluated here; they are evaluated elsewhere.
+//! `x-kubernetes-validations` (CEL rules) are not evaluated here; migrations evaluate them on
+//! the stored form that [`Validator::validate_stored`] returns (`crate::migrate::cel`).
 //! Neither are the ObjectMeta rules of `metadata` (name and label syntax), which the server
 //! checks apart from the schema.
 //!
