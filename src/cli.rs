@@ -38,6 +38,9 @@ pub enum Datamodel {
     Rules,
     /// Apply the built CRDs to the cluster, after checking the upgrade against the CRDs there.
     Install(InstallArgs),
+    /// Versioned migrations of stored objects across a forced breaking change.
+    #[command(subcommand)]
+    Migrate(Migrate),
 }
 
 /// Report formats of CLI.md.
@@ -183,4 +186,58 @@ pub struct FakeApiserverArgs {
     /// Print one line per request to stderr.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// `nexus datamodel migrate ...` (MIGRATE.md).
+#[derive(Debug, Subcommand)]
+pub enum Migrate {
+    /// Write the next step file, filled from the last build's breaking changes where it can.
+    Create(MigrateCreateArgs),
+    /// Apply the pending steps in memory to stored objects and validate every result against
+    /// the new CRDs; writes nothing (exit 1 if any object would fail).
+    Plan(MigratePlanArgs),
+}
+
+/// Output formats of migration results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ResultsFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateCreateArgs {
+    /// Names the step: the file is migrations/<UTC YYYYMMDDhhmmss>_<SLUG>.yaml.
+    pub slug: String,
+    /// The CRD whose stored objects the step rewrites (default: the one CRD in which the last
+    /// build found breaking changes).
+    #[arg(long, value_name = "NAME")]
+    pub crd: Option<String>,
+    /// The datamodel's root (holds nexus.yaml and migrations/).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub datamodel: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MigratePlanArgs {
+    /// The datamodel's root (holds nexus.yaml and migrations/).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub datamodel: PathBuf,
+    /// Read the stored objects from the YAML files under DIR (or one file) instead of a
+    /// cluster; every step on disk counts as pending.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub objects: PathBuf,
+    /// The CRDs that will be installed (relative to the datamodel root).
+    #[arg(long, value_name = "DIR", default_value = "build/crds")]
+    pub crds: PathBuf,
+    /// Plan the steps up to this version (inclusive).
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<u64>,
+    /// Also write the migrated objects, one YAML file per object, to DIR (which must not exist
+    /// or be empty); nothing is written when any object would fail.
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Results format.
+    #[arg(long, value_enum, default_value_t = ResultsFormat::Text)]
+    pub format: ResultsFormat,
 }

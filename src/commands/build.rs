@@ -45,6 +45,7 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
     let output = resolve(&root, &args.output);
     let files: Vec<(String, String)> = crds.into_iter().map(|c| (c.file_name, c.yaml)).collect();
     output::replace_dir(&output, &files)?;
+    record_last_build(&root, &args.output, &baseline.label, &report)?;
     if args.report.format == crate::cli::Format::Text {
         let count = files.len();
         let noun = if count == 1 { "CRD" } else { "CRDs" };
@@ -54,6 +55,19 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
         ))?;
     }
     Ok(0)
+}
+
+/// Keeps the report of a build that changed the CRDs for `nexus datamodel migrate create`,
+/// which fills a migration step from its breaking changes (`build/.nexus-last-build.json`).
+/// Written after the CRDs: a kill in between leaves the previous record, never a record of CRDs
+/// that were not written.
+fn record_last_build(
+    root: &Path,
+    output: &Path,
+    baseline: &str,
+    report: &crate::report::Report,
+) -> Result<()> {
+    crate::migrate::last_build::record(root, output, baseline, report)
 }
 
 /// Where the previous CRDs come from (CLI.md "Where the previous CRDs come from").

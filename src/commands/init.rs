@@ -43,7 +43,10 @@ fn files(name: &str, group: &str) -> [(&'static str, String); 3] {
     [
         (
             "nexus.yaml",
-            format!("groupName: \"{group}\"\ndatamodelName: \"{name}\"\n"),
+            format!(
+                "version: {}\ngroupName: \"{group}\"\ndatamodelName: \"{name}\"\n",
+                crate::datamodel::FORMAT_VERSION
+            ),
         ),
         (
             "go.mod",
@@ -128,5 +131,15 @@ mod tests {
         assert!(module_problem("").is_some());
         assert!(module_problem("has space").is_some());
         assert!(module_problem("/abs").is_some());
+    }
+
+    #[test]
+    fn nexus_yaml_records_its_format_version() {
+        let [(name, text), ..] = files("orgchart", "orgchart.org");
+        assert_eq!(name, "nexus.yaml");
+        assert!(
+            text.starts_with(&format!("version: {}\n", crate::datamodel::FORMAT_VERSION)),
+            "{text}"
+        );
     }
 }

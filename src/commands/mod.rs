@@ -5,6 +5,7 @@ pub mod diff;
 pub mod fake_apiserver;
 pub mod init;
 pub mod install;
+pub mod migrate;
 pub mod rules;
 
 use crate::cli::{Command, Datamodel};
@@ -19,5 +20,6 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Datamodel(Datamodel::Rules) => rules::run(),
         Command::Datamodel(Datamodel::Install(args)) => install::run(&args),
         Command::FakeApiserver(args) => fake_apiserver::run(&args),
+        Command::Datamodel(Datamodel::Migrate(command)) => migrate::run(&command),
     }
 }

@@ -16,7 +16,7 @@ mod syntax;
 mod tags;
 
 pub use model::*;
-pub use project::group_problem;
+pub use project::{FORMAT_VERSION, group_problem};
 pub use resolve::lower_first;
 
 use crate::error::{Error, Result};
@@ -25,6 +25,12 @@ use resolve::{ParsedPackage, Resolver};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+
+/// Checks that `root` is a datamodel workspace this nexus can read (its `nexus.yaml` is valid
+/// and not of a newer format), without reading the Go source.
+pub fn check_workspace(root: &Path) -> Result<()> {
+    project::read_config(root).map(|_| ())
+}
 
 /// Loads and checks the datamodel whose root (the directory with `nexus.yaml` and `go.mod`) is
 /// `root`.

@@ -3,7 +3,12 @@
 
 use crate::error::{Error, Result};
 use serde::Deserialize;
+use serde_saphyr::Spanned;
 use std::path::Path;
+
+/// The format version of `nexus.yaml` this nexus writes and reads (the `version` key; a file
+/// without it is version 1, from before the key existed).
+pub const FORMAT_VERSION: u64 = 1;
 
 /// What `nexus.yaml` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +22,7 @@ pub(crate) struct ProjectConfig {
 /// nexus.yaml as written. Other keys are allowed: the file is shared with other nexus tools.
 #[derive(Debug, Deserialize)]
 struct RawConfig {
+    version: Option<Spanned<u64>>,
     #[serde(rename = "groupName")]
     group_name: Option<String>,
     #[serde(rename = "datamodelName")]
@@ -56,6 +62,7 @@ pub(crate) fn read_config(root: &Path) -> Result<ProjectConfig> {
     )?;
     let raw: RawConfig = if text.trim().is_empty() {
         RawConfig {
+            version: None,
             group_name: None,
             datamodel_name: None,
             ignored_dirs: None,
@@ -70,11 +77,35 @@ pub(crate) fn read_config(root: &Path) -> Result<ProjectConfig> {
             Error::Parse {
                 location: format!("{file}:{line}:{column}"),
                 message: format!(
-                    "nexus.yaml is not valid ({reason}); it holds `groupName: <group>` and optionally `datamodelName` and `ignoredDirs: [...]`"
+                    "nexus.yaml is not valid ({reason}); it holds `groupName: <group>` and optionally `version`, `datamodelName` and `ignoredDirs: [...]`"
                 ),
             }
         })?
     };
+    if let Some(version) = &raw.version {
+        let at = format!(
+            "{file}:{}:{}",
+            version.referenced.line().max(1),
+            version.referenced.column().max(1)
+        );
+        if version.value == 0 {
+            return Err(Error::Parse {
+                location: at,
+                message: format!(
+                    "`version: 0` is not a nexus.yaml format; this nexus writes version {FORMAT_VERSION}"
+                ),
+            });
+        }
+        if version.value > FORMAT_VERSION {
+            return Err(Error::Parse {
+                location: at,
+                message: format!(
+                    "this workspace's nexus.yaml is format version {}, but this nexus reads format version {FORMAT_VERSION} at most; upgrade nexus to work on it",
+                    version.value
+                ),
+            });
+        }
+    }
     let line_of = |key: &str| {
         text.lines()
             .position(|l| l.trim_start().starts_with(key))
@@ -219,6 +250,34 @@ mod tests {
         assert!(
             err.contains("nexus.yaml:1:1: groupName `Org_Chart`"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn format_versions() {
+        let dir = dir_with(&[("nexus.yaml", "version: 1\ngroupName: orgchart.org\n")]);
+        assert_eq!(read_config(dir.path()).unwrap().group, "orgchart.org");
+        let dir = dir_with(&[("nexus.yaml", "groupName: orgchart.org\n")]);
+        assert!(read_config(dir.path()).is_ok(), "no version: format 1");
+        let dir = dir_with(&[("nexus.yaml", "groupName: orgchart.org\nversion: 2\n")]);
+        let err = read_config(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("nexus.yaml:2:10: this workspace's nexus.yaml is format version 2, but this nexus reads format version 1 at most"),
+            "{err}"
+        );
+        let dir = dir_with(&[("nexus.yaml", "version: 0\ngroupName: orgchart.org\n")]);
+        assert!(
+            read_config(dir.path())
+                .unwrap_err()
+                .to_string()
+                .contains("nexus.yaml:1:10:")
+        );
+        let dir = dir_with(&[("nexus.yaml", "version: two\ngroupName: orgchart.org\n")]);
+        assert!(
+            read_config(dir.path())
+                .unwrap_err()
+                .to_string()
+                .contains("nexus.yaml:1:")
         );
     }
 

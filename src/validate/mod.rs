@@ -14,7 +14,8 @@
 //!    `x-kubernetes-list-type` `set`/`map` uniqueness and embedded resources' `apiVersion`/`kind`
 //!    ([`ViolationKind::Invalid`]: the server rejects the object).
 //!
-//! `x-kubernetes-validations` (CEL rules) are not evaluated here; they are evaluated elsewhere.
+//! `x-kubernetes-validations` (CEL rules) are not evaluated here; migrations evaluate them on
+//! the stored form that [`Validator::validate_stored`] returns (`crate::migrate::cel`).
 //! Neither are the ObjectMeta rules of `metadata` (name and label syntax), which the server
 //! checks apart from the schema.
 //!
@@ -30,6 +31,7 @@ pub mod structural;
 mod walk;
 
 pub(crate) use format::is_request_uri;
+
 use schema::{Node, PatternCache};
 use serde_json::Value;
 use walk::Walker;
@@ -121,6 +123,16 @@ impl Validator {
         let normalized = walker.normalize(object, Some(&self.root), true, true, true);
         walker.check(normalized.as_ref().unwrap_or(object), &self.root, true);
         walker.out
+    }
+
+    /// [`Validator::validate`], and the object as the API server would store it (pruned, nulls
+    /// of non-nullable fields dropped, defaults filled; `None` when that changes nothing). CEL
+    /// rules see this form on the server, so migrations evaluate them on it.
+    pub fn validate_stored(&self, object: &Value) -> (Vec<Violation>, Option<Value>) {
+        let mut walker = Walker::new();
+        let normalized = walker.normalize(object, Some(&self.root), true, true, true);
+        walker.check(normalized.as_ref().unwrap_or(object), &self.root, true);
+        (walker.out, normalized)
     }
 
     /// Validates a value exactly as written: nothing is dropped or defaulted first, and the

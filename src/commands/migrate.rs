@@ -1,0 +1,184 @@
+//! `nexus datamodel migrate create|plan`: the parts of MIGRATE.md that need no cluster. `plan`
+//! reads stored objects from files (`--objects DIR`); reading them from a cluster, `status`,
+//! `apply`, `down` and `restore` come with cluster access.
+
+use crate::cli::{Migrate, MigrateCreateArgs, MigratePlanArgs, ResultsFormat};
+use crate::error::{Error, Result};
+use crate::migrate::file::{self, MigrationFile};
+use crate::migrate::plan::{self, CrdMigration, Plan};
+use crate::migrate::step::Runner;
+use crate::migrate::utc::UtcTime;
+use crate::migrate::{create, objects, program, results};
+use crate::{datamodel, output, source};
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub fn run(command: &Migrate) -> Result<i32> {
+    match command {
+        Migrate::Create(args) => run_create(args),
+        Migrate::Plan(args) => run_plan(args),
+    }
+}
+
+fn run_create(args: &MigrateCreateArgs) -> Result<i32> {
+    datamodel::check_workspace(&args.datamodel)?;
+    let created = create::create(
+        &args.datamodel,
+        &args.slug,
+        args.crd.as_deref(),
+        UtcTime::now(),
+    )?;
+    let from = match &created.baseline {
+        Some(baseline) => format!("the last build (baseline: {baseline})"),
+        None => "no recorded build".to_string(),
+    };
+    let _ = writeln!(
+        std::io::stdout(),
+        "created {} for {}: {} filled from {from}",
+        created.shown,
+        created.crd,
+        match created.filled {
+            1 => "1 op".to_string(),
+            n => format!("{n} ops"),
+        }
+    );
+    let mut err = std::io::stderr().lock();
+    for entry in &created.incomplete {
+        let _ = writeln!(err, "not filled: {entry}");
+    }
+    if !created.incomplete.is_empty() {
+        let _ = writeln!(
+            err,
+            "complete {} and delete its `incomplete` entries: `migrate plan` refuses the step until then",
+            created.shown
+        );
+    }
+    Ok(0)
+}
+
+fn run_plan(args: &MigratePlanArgs) -> Result<i32> {
+    let root = args.datamodel.as_path();
+    datamodel::check_workspace(root)?;
+    let steps = pending(root, args.to)?;
+    let crds_dir = under(root, &args.crds);
+    if !crds_dir.is_dir() {
+        return Err(Error::input(format!(
+            "{} does not exist; run `nexus datamodel build` first, or point --crds at the CRDs that will be installed",
+            crds_dir.display()
+        )));
+    }
+    let crds = source::load_path(&crds_dir, &args.crds.display().to_string())?;
+    let migrations = CrdMigration::group(&steps, &crds)?;
+    let loaded = objects::load(&args.objects)?;
+    let read = plan::read(&loaded.store, &migrations)?;
+    let affected: usize = read.values().map(Vec::len).sum();
+    let runner = Runner {
+        root,
+        timeout: program::TIMEOUT,
+    };
+    let plan = plan::plan(&migrations, &read, runner, None)?;
+
+    let mut out = String::new();
+    match args.format {
+        ResultsFormat::Json => out.push_str(&results::render_json(&plan.results)),
+        ResultsFormat::Text => {
+            out.push_str(&format!(
+                "read {} from {}, {affected} of them of the CRDs the steps rewrite (no cluster state: every step on disk counts as pending)\n",
+                count(loaded.objects, "object", "objects"),
+                args.objects.display()
+            ));
+            out.push_str(&results::render_text(&plan.results));
+        }
+    }
+    let failing = plan.fails();
+    let written = match (&args.output, failing) {
+        (Some(dir), false) => Some(write_objects(dir, &plan)?),
+        _ => None,
+    };
+    if args.format == ResultsFormat::Text {
+        if failing {
+            out.push_str(&format!(
+                "nothing would be written: {} would fail; fix the steps or the objects and plan again\n",
+                count(plan.results.failed, "object", "objects")
+            ));
+        } else if let (Some(dir), Some(n)) = (&args.output, written) {
+            out.push_str(&format!(
+                "wrote {} to {}\n",
+                count(n, "migrated object", "migrated objects"),
+                dir.display()
+            ));
+        }
+    }
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    Ok(if failing { 1 } else { 0 })
+}
+
+/// The steps on disk up to `to`, each complete.
+fn pending(root: &Path, to: Option<u64>) -> Result<Vec<MigrationFile>> {
+    let all = file::load_dir(root)?;
+    if let Some(to) = to
+        && !all.iter().any(|s| s.version == to)
+    {
+        let versions: Vec<String> = all.iter().map(|s| s.version.to_string()).collect();
+        return Err(Error::input(format!(
+            "--to {to}: no step has that version (the steps are {})",
+            if versions.is_empty() {
+                "none".to_string()
+            } else {
+                versions.join(", ")
+            }
+        )));
+    }
+    let steps: Vec<MigrationFile> = all
+        .into_iter()
+        .filter(|s| to.is_none_or(|t| s.version <= t))
+        .collect();
+    for step in &steps {
+        step.require_complete()?;
+    }
+    Ok(steps)
+}
+
+/// Writes every object of the affected CRDs in its migrated form, one file per object; the
+/// directory appears complete or not at all.
+fn write_objects(dir: &Path, plan: &Plan) -> Result<usize> {
+    if let Ok(mut entries) = std::fs::read_dir(dir)
+        && entries.next().is_some()
+    {
+        return Err(Error::input(format!(
+            "--output {} is not empty; name a new or empty directory (migrated objects never overwrite files)",
+            dir.display()
+        )));
+    }
+    let files: Vec<(String, String)> = plan
+        .objects
+        .iter()
+        .map(|o| {
+            let mut object = o.after.clone().unwrap_or_else(|| o.before.clone());
+            // Read from files, the objects carry the resourceVersion of the in-memory store,
+            // which means nothing to any cluster.
+            if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.remove("resourceVersion");
+            }
+            (
+                objects::file_name(&object),
+                crate::generate::yaml::to_yaml(&object),
+            )
+        })
+        .collect();
+    output::replace_dir(dir, &files)?;
+    Ok(files.len())
+}
+
+fn under(root: &Path, dir: &Path) -> PathBuf {
+    if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        root.join(dir)
+    }
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
