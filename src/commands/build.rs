@@ -22,7 +22,8 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("build/crds"));
     let baseline = Baseline::find(&root, &prev_dir, args.prev_spec_branch.as_deref())?;
-    let old = baseline.load()?;
+    let known: source::Known<'_> = crds.iter().map(|c| (c.yaml.as_bytes(), &c.doc)).collect();
+    let old = baseline.load(&known)?;
     let name = args
         .name
         .clone()
@@ -141,12 +142,13 @@ impl Baseline {
         })
     }
 
-    fn load(&self) -> Result<CrdSet> {
+    /// Loads the baseline; files byte-identical to a generated one are not parsed again.
+    fn load(&self, known: &source::Known<'_>) -> Result<CrdSet> {
         match &self.source {
             BaselineSource::Git { root, rev, path } => {
-                source::load_git(root, rev, path, &self.label)
+                source::load_git_reusing(root, rev, path, &self.label, known)
             }
-            BaselineSource::Dir(dir) => source::load_path(dir, &self.label),
+            BaselineSource::Dir(dir) => source::load_path_reusing(dir, &self.label, known),
             BaselineSource::None => Ok(CrdSet::new(&self.label)),
         }
     }

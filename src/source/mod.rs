@@ -142,3 +142,23 @@ pub fn duplicate_error(
 fn load_files(files: Vec<workers::SourceFile>, label: &str) -> Result<CrdSet> {
     assemble::assemble(label, workers::parse_all(files)?)
 }
+
+pub use workers::Known;
+
+/// [`load_path`], taking the value of any file whose bytes are in `known` instead of parsing it
+/// (`build` knows what it just generated; most of its previous output is byte-identical).
+pub fn load_path_reusing(path: &Path, label: &str, known: &Known<'_>) -> Result<CrdSet> {
+    assemble::assemble(label, workers::parse_all_reusing(fs::files(path)?, known)?)
+}
+
+/// [`load_git`], reusing known files as [`load_path_reusing`] does.
+pub fn load_git_reusing(
+    repo_start_dir: &Path,
+    rev: &str,
+    path: &str,
+    label: &str,
+    known: &Known<'_>,
+) -> Result<CrdSet> {
+    let files = git::files(repo_start_dir, rev, path)?;
+    assemble::assemble(label, workers::parse_all_reusing(files, known)?)
+}

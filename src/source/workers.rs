@@ -42,8 +42,21 @@ pub struct ParsedFile {
 /// Reads and parses every file in parallel. Results keep the order of `files`, so the first error
 /// reported is always the same one.
 pub fn parse_all(files: Vec<SourceFile>) -> Result<Vec<ParsedFile>> {
-    let results: Vec<Result<ParsedFile>> =
-        pool()?.install(|| files.into_par_iter().map(parse_one).collect());
+    parse_all_reusing(files, &Known::new())
+}
+
+/// Files whose bytes are known to parse to one document: `build` knows the YAML it just generated
+/// and its value, and most files of its previous output are byte-identical to it.
+pub type Known<'a> = std::collections::HashMap<&'a [u8], &'a serde_json::Value>;
+
+/// [`parse_all`], taking the value of a file whose bytes are in `known` instead of parsing it.
+pub fn parse_all_reusing(files: Vec<SourceFile>, known: &Known<'_>) -> Result<Vec<ParsedFile>> {
+    let results: Vec<Result<ParsedFile>> = pool()?.install(|| {
+        files
+            .into_par_iter()
+            .map(|file| parse_one_reusing(file, known))
+            .collect()
+    });
     results.into_iter().collect()
 }
 
@@ -64,11 +77,22 @@ pub fn parse_each<T: Send>(
 }
 
 fn parse_one(file: SourceFile) -> Result<ParsedFile> {
+    parse_one_reusing(file, &Known::new())
+}
+
+fn parse_one_reusing(file: SourceFile, known: &Known<'_>) -> Result<ParsedFile> {
     let bytes = match file.content {
         Content::Path(path) => std::fs::read(&path).map_err(|e| Error::read(path, &e))?,
         Content::Bytes(bytes) => bytes,
     };
-    let documents = yaml::parse_documents(&bytes, &file.name)?;
+    let documents = match known.get(bytes.as_slice()) {
+        // A generated document starts on line 1.
+        Some(value) => vec![Document {
+            value: (*value).clone(),
+            line: 1,
+        }],
+        None => yaml::parse_documents(&bytes, &file.name)?,
+    };
     Ok(ParsedFile {
         name: file.name,
         documents,
