@@ -292,6 +292,9 @@ fn headline(rule: RuleId) -> (char, String) {
 /// a changed value as `old:` / `new:` lines, or a line diff when either side spans lines; the
 /// message when the change carries no value.
 fn value_lines(change: &Change) -> Vec<(Style, String)> {
+    if change.rule == RuleId::CrdServedVersionsIncompatible {
+        return served_pair_lines(change);
+    }
     match (&change.old, &change.new) {
         (Value::Null, Value::Null) if change.message.is_empty() => Vec::new(),
         (Value::Null, Value::Null) => vec![(Style::Plain, printable(&change.message))],
@@ -304,6 +307,31 @@ fn value_lines(change: &Change) -> Vec<(Style, String)> {
         }
         (old, new) => changed_lines(old, new),
     }
+}
+
+/// A pair of served versions: which two, then each difference in a line of its own (the JSON
+/// report has each as an object with its path).
+fn served_pair_lines(change: &Change) -> Vec<(Style, String)> {
+    let (Some(older), Some(newer)) = (change.old.as_str(), change.version.as_deref()) else {
+        return vec![(Style::Plain, printable(&change.message))];
+    };
+    let mut lines = vec![(
+        Style::Plain,
+        format!(
+            "objects written as {} can be rejected or lose data as {}:",
+            printable(older),
+            printable(newer)
+        ),
+    )];
+    for finding in change.new.as_array().into_iter().flatten() {
+        let message = finding["message"].as_str().unwrap_or_default();
+        let rule = finding["rule"].as_str().unwrap_or_default();
+        lines.push((
+            Style::Plain,
+            format!("- {} [{}]", printable(message), printable(rule)),
+        ));
+    }
+    capped(lines)
 }
 
 /// `old:` / `new:` for one-line values, else a line diff. Two strings are diffed on their own
