@@ -313,7 +313,10 @@ fn value_lines(change: &Change) -> Vec<(Style, String)> {
 /// report has each as an object with its path).
 fn served_pair_lines(change: &Change) -> Vec<(Style, String)> {
     let (Some(older), Some(newer)) = (change.old.as_str(), change.version.as_deref()) else {
-        return vec![(Style::Plain, printable(&change.message))];
+        return match change.message.is_empty() {
+            true => Vec::new(),
+            false => vec![(Style::Plain, printable(&change.message))],
+        };
     };
     let mut lines = vec![(
         Style::Plain,
