@@ -13,6 +13,7 @@ use super::crd;
 use super::fields::{self, ApplyOutcome, ApplyRequest, TooDeep};
 use super::query::{Query, Selector};
 use super::status::{ApiError, FieldError, GroupResource};
+use crate::validate::Validator;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -87,6 +88,9 @@ pub enum FaultOn {
     DryRun,
     /// Get, list and watch of resources.
     Read,
+    /// Create, update, patch and delete requests of custom resources that are not dry runs
+    /// (CRD writes do not count).
+    ObjectWrite,
     /// Every resource request.
     Any,
 }
@@ -158,6 +162,9 @@ pub struct Store {
     events: VecDeque<Event>,
     counters: Counters,
     faults: Vec<(Fault, u64)>,
+    /// Objects (CRD name, namespace, name) that someone else rewrites just before the next
+    /// client write reaches them, so that write fails its resourceVersion precondition once.
+    races: BTreeSet<(String, String, String)>,
 }
 
 fn crd_resource() -> GroupResource {
@@ -235,6 +242,14 @@ enum Target<'a> {
 }
 
 impl Target<'_> {
+    /// The version objects are served at (empty for CRDs).
+    fn version(&self) -> &str {
+        match self {
+            Target::Crd => "",
+            Target::Object { version, .. } => version,
+        }
+    }
+
     fn resource(&self) -> GroupResource {
         match self {
             Target::Crd => crd_resource(),
@@ -272,6 +287,7 @@ impl Store {
             events: VecDeque::new(),
             counters: Counters::default(),
             faults: Vec::new(),
+            races: BTreeSet::new(),
         }
     }
 
@@ -403,10 +419,59 @@ impl Store {
             .collect()
     }
 
-    fn take_fault(&mut self, category: FaultOn) -> Option<ApiError> {
+    /// Objects of a CRD as stored, sorted by namespace and name.
+    pub fn stored_objects(&self, crd_name: &str) -> Vec<Value> {
+        self.objects
+            .get(crd_name)
+            .map(|objs| objs.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Arms a concurrent write: just before the next client write of the object (CRD
+    /// `crd_name`, `namespace` empty for a cluster-scoped one), another writer bumps its
+    /// resourceVersion, so a write that names the version it read fails with 409 once.
+    pub fn race_next_write(&mut self, crd_name: &str, namespace: &str, name: &str) {
+        self.races.insert((
+            crd_name.to_string(),
+            namespace.to_string(),
+            name.to_string(),
+        ));
+    }
+
+    /// Fires an armed race on an object: the stored copy gets a new resourceVersion, as if
+    /// another client had written it.
+    fn run_race(&mut self, crd_name: &str, namespace: &str, name: &str) {
+        let key = (
+            crd_name.to_string(),
+            namespace.to_string(),
+            name.to_string(),
+        );
+        if !self.races.remove(&key) {
+            return;
+        }
+        let Some(mut obj) = self
+            .objects
+            .get(crd_name)
+            .and_then(|objs| objs.get(&(key.1.clone(), key.2.clone())))
+            .cloned()
+        else {
+            return;
+        };
+        self.rv += 1;
+        if let Some(meta) = metadata_mut(&mut obj) {
+            meta.insert("resourceVersion".to_string(), json!(self.rv.to_string()));
+        }
+        if let Some(objs) = self.objects.get_mut(crd_name) {
+            objs.insert((key.1, key.2), obj);
+        }
+    }
+
+    fn take_fault(&mut self, category: FaultOn, object: bool) -> Option<ApiError> {
         let mut fired = None;
         for (i, (fault, seen)) in self.faults.iter_mut().enumerate() {
-            if fault.on == category || fault.on == FaultOn::Any {
+            let object_write =
+                fault.on == FaultOn::ObjectWrite && object && category == FaultOn::Write;
+            if fault.on == category || fault.on == FaultOn::Any || object_write {
                 *seen += 1;
                 if *seen == fault.nth {
                     fired = Some(i);
@@ -469,7 +534,7 @@ impl Store {
                 let verb = verb_of(call.method, name.is_some())?;
                 call.identity
                     .authorize(verb, &crd_resource(), name.as_deref(), None)?;
-                if let Some(err) = self.take_fault(category) {
+                if let Some(err) = self.take_fault(category, false) {
                     return Err(err);
                 }
                 self.handle_crds(call, verb, name.as_deref(), *status)
@@ -489,8 +554,13 @@ impl Store {
                 let verb = verb_of(call.method, name.is_some())?;
                 call.identity
                     .authorize(verb, &gr, name.as_deref(), namespace.as_deref())?;
-                if let Some(err) = self.take_fault(category) {
+                if let Some(err) = self.take_fault(category, true) {
                     return Err(err);
+                }
+                if category == FaultOn::Write
+                    && let Some(name) = name
+                {
+                    self.run_race(crd_name, namespace.as_deref().unwrap_or_default(), name);
                 }
                 let target = Target::Object {
                     crd: &def,
@@ -573,12 +643,13 @@ impl Store {
                 self.objects
                     .get(&crd_name)
                     .and_then(|objs| objs.get(&key))
-                    .map(|o| (200, render(o, &target.api_version())))
+                    .map(|o| (200, View::new(def, target.version()).show(o)))
                     .ok_or_else(|| ApiError::not_found(&target.resource(), name))
             }
             ("list", None) => {
                 let selector = Selector::from_query(call.query)?;
                 let api_version = target.api_version();
+                let view = View::new(def, target.version());
                 let items: Vec<Value> = self
                     .objects
                     .get(&crd_name)
@@ -586,7 +657,7 @@ impl Store {
                     .flat_map(|objs| objs.values())
                     .filter(|o| namespace.is_none_or(|ns| meta_str(o, "namespace") == ns))
                     .filter(|o| selector.matches(o))
-                    .map(|o| render(o, &api_version))
+                    .map(|o| view.show(o))
                     .collect();
                 let list_kind = format!("{}List", crd::kind(def));
                 Ok((
@@ -911,6 +982,7 @@ impl Store {
                         old.as_ref().and_then(|o| o.get("status").cloned()),
                     );
                 }
+                candidate = View::new(def, version).normalize(candidate);
             }
         }
         bump_generation(&mut candidate, old.as_ref());
@@ -932,7 +1004,7 @@ impl Store {
     fn present(&self, target: &Target<'_>, obj: Value) -> Value {
         match target {
             Target::Crd => obj,
-            Target::Object { .. } => render(&obj, &target.api_version()),
+            Target::Object { crd: def, .. } => View::new(def, target.version()).show(&obj),
         }
     }
 
@@ -1258,11 +1330,7 @@ impl Store {
                         version,
                         namespace,
                     } => {
-                        let api_version = self
-                            .crds
-                            .get(crd_name)
-                            .map(|c| format!("{}/{version}", crd::group(c)))
-                            .unwrap_or_default();
+                        let view = self.crds.get(crd_name).map(|c| View::new(c, version));
                         self.objects
                             .get(crd_name)
                             .into_iter()
@@ -1273,7 +1341,7 @@ impl Store {
                                     .is_none_or(|ns| meta_str(o, "namespace") == ns)
                             })
                             .filter(|o| selector.matches(o))
-                            .map(|o| render(o, &api_version))
+                            .map(|o| view.as_ref().map_or_else(|| o.clone(), |v| v.show(o)))
                             .collect()
                     }
                 };
@@ -1333,14 +1401,10 @@ impl Store {
                     crd: crd_name,
                     version,
                     ..
-                } => {
-                    let api_version = self
-                        .crds
-                        .get(crd_name)
-                        .map(|c| format!("{}/{version}", crd::group(c)))
-                        .unwrap_or_default();
-                    render(&e.object, &api_version)
-                }
+                } => match self.crds.get(crd_name) {
+                    Some(def) => View::new(def, version).show(&e.object),
+                    None => e.object.clone(),
+                },
             };
             out.push(json!({ "type": e.kind, "object": object }));
         }
@@ -1532,6 +1596,48 @@ fn unchanged(old: &Value, new: &Value) -> bool {
 }
 
 /// An object as served at an API version (conversion `None`: only apiVersion changes).
+/// How the objects of one CRD version are served: at its `apiVersion`, pruned and defaulted by
+/// that version's schema as it is now (the API server prunes on read too, so a field the
+/// installed schema no longer knows is gone even from objects stored before it changed).
+struct View {
+    api_version: String,
+    schema: Option<Validator>,
+}
+
+impl View {
+    fn new(def: &Value, version: &str) -> View {
+        let schema = def
+            .pointer("/spec/versions")
+            .and_then(Value::as_array)
+            .and_then(|vs| {
+                vs.iter()
+                    .find(|v| v.get("name").and_then(Value::as_str) == Some(version))
+            })
+            .and_then(|v| v.pointer("/schema/openAPIV3Schema"))
+            .map(Validator::new);
+        View {
+            api_version: format!("{}/{version}", crd::group(def)),
+            schema,
+        }
+    }
+
+    /// The object pruned and defaulted, without touching `apiVersion`.
+    fn normalize(&self, obj: Value) -> Value {
+        match &self.schema {
+            Some(schema) => schema.stored_form(&obj).unwrap_or(obj),
+            None => obj,
+        }
+    }
+
+    fn show(&self, obj: &Value) -> Value {
+        let obj = match &self.schema {
+            Some(schema) => schema.stored_form(obj).unwrap_or_else(|| obj.clone()),
+            None => obj.clone(),
+        };
+        render(&obj, &self.api_version)
+    }
+}
+
 fn render(obj: &Value, api_version: &str) -> Value {
     let mut out = obj.clone();
     if let Some(map) = out.as_object_mut() {
