@@ -216,3 +216,43 @@ fn unknown_fields_are_pruned_on_write_and_on_read() {
     let got = store.get(&resource, &id("ns-a", "carol")).unwrap().unwrap();
     assert_eq!(got.object["spec"], json!({"name": "Carol"}));
 }
+
+#[test]
+fn the_state_config_map_is_kept_in_the_cluster() {
+    use nexus::migrate::state::{Applied, State};
+    let (cluster, store, _) = setup(&[("name", "string")]);
+    let mut state = State::load(&store, "orgchart", "default").unwrap();
+    assert!(state.applied.is_empty());
+    let record = Applied {
+        title: "Add location".into(),
+        applied_at: "2026-01-01T00:00:00Z".into(),
+        checksum: "sha256:00".into(),
+        changed: 200,
+        unchanged: 0,
+        skipped: 0,
+        failed: 0,
+        retried: 2,
+    };
+    state.applied.insert(20260101000000, record.clone());
+    state.save(&store).unwrap();
+    state.save(&store).unwrap();
+    let again = State::load(&store, "orgchart", "default").unwrap();
+    assert_eq!(again.applied.get(&20260101000000), Some(&record));
+    let stored = cluster.server.stored_objects("configmaps");
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0]["metadata"]["name"], "nexus-migrations-orgchart");
+    assert_eq!(stored[0]["metadata"]["namespace"], "default");
+    let text = stored[0]["data"]["20260101000000"].as_str().unwrap();
+    let value: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(value["checksum"], "sha256:00");
+    assert_eq!(value["changed"], 200);
+    // ConfigMap writes are not custom-resource writes.
+    cluster.server.fail(Fault {
+        on: FaultOn::ObjectWrite,
+        nth: 1,
+        code: 500,
+        message: "boom".into(),
+    });
+    let mut again = State::load(&store, "orgchart", "default").unwrap();
+    again.save(&store).unwrap();
+}

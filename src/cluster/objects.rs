@@ -141,6 +141,41 @@ impl ObjectStore for KubeStore {
         }
     }
 
+    fn create(
+        &self,
+        resource: &Resource,
+        object: &Value,
+    ) -> std::result::Result<StoredObject, StoreError> {
+        let id = ObjectId::of(object)
+            .ok_or_else(|| StoreError::Other("the object has no metadata.name".into()))?;
+        let attempt = Attempt::new("create", qualified(resource), Some(&id.name));
+        let mut body = object.clone();
+        if let Some(map) = body.as_object_mut() {
+            map.insert("apiVersion".into(), Value::String(resource.api_version()));
+            map.insert("kind".into(), Value::String(resource.kind.clone()));
+        }
+        let bytes = serde_json::to_vec(&body)
+            .map_err(|e| StoreError::Other(format!("cannot encode {id}: {e}")))?;
+        let params = PostParams {
+            field_manager: Some(super::api::FIELD_MANAGER.to_string()),
+            ..PostParams::default()
+        };
+        let req = Request::new(collection_path(resource, id.namespace.as_deref()))
+            .create(&params, bytes)
+            .map_err(build_error)?;
+        match self
+            .runtime
+            .block_on(self.conn.client.request::<Value>(req))
+        {
+            Ok(object) => Ok(stored(object)),
+            Err(kube::Error::Api(status)) if status.code == 409 => Err(StoreError::Conflict {
+                id,
+                expected: String::new(),
+            }),
+            Err(e) => Err(self.failure(&e, &attempt)),
+        }
+    }
+
     fn replace(
         &self,
         resource: &Resource,

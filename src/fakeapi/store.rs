@@ -165,6 +165,10 @@ pub struct Store {
     /// Objects (CRD name, namespace, name) that someone else rewrites just before the next
     /// client write reaches them, so that write fails its resourceVersion precondition once.
     races: BTreeSet<(String, String, String)>,
+    /// Built-in resources served like custom resources, described by CRD-shaped documents
+    /// (named by their plural, which no CRD name can be): ConfigMaps, where tools such as
+    /// nexus keep state.
+    builtins: BTreeMap<String, Value>,
 }
 
 fn crd_resource() -> GroupResource {
@@ -262,7 +266,7 @@ impl Target<'_> {
             Target::Crd => crd::API_VERSION.to_string(),
             Target::Object {
                 crd: c, version, ..
-            } => format!("{}/{version}", crd::group(c)),
+            } => api_version_of(crd::group(c), version),
         }
     }
 
@@ -288,6 +292,7 @@ impl Store {
             counters: Counters::default(),
             faults: Vec::new(),
             races: BTreeSet::new(),
+            builtins: builtin_definitions(),
         }
     }
 
@@ -346,6 +351,7 @@ impl Store {
             ["healthz" | "livez" | "readyz"] => Route::Health,
             ["api"] => Route::CoreApi,
             ["api", "v1"] => Route::CoreV1,
+            ["api", "v1", rest @ ..] => self.object_route("", "v1", rest),
             ["apis"] => Route::Groups,
             ["openapi", "v3"] => Route::OpenApiRoot,
             ["openapi", "v3", "apis", g, v] => {
@@ -387,7 +393,7 @@ impl Store {
             ["namespaces", ns, plural, name] => (Some(*ns), *plural, Some(*name)),
             _ => return Route::NotFound,
         };
-        let Some(def) = self.crds.values().find(|c| {
+        let Some(def) = self.crds.values().chain(self.builtins.values()).find(|c| {
             crd::group(c) == group
                 && crd::plural(c) == plural
                 && crd::condition_true(c, "Established")
@@ -417,6 +423,11 @@ impl Store {
             .values()
             .filter(|c| crd::condition_true(c, "Established"))
             .collect()
+    }
+
+    /// The definition of a CRD or of a built-in resource.
+    fn definition(&self, name: &str) -> Option<&Value> {
+        self.crds.get(name).or_else(|| self.builtins.get(name))
     }
 
     /// Objects of a CRD as stored, sorted by namespace and name.
@@ -494,8 +505,7 @@ impl Store {
                 ..
             } => {
                 let def = self
-                    .crds
-                    .get(crd_name)
+                    .definition(crd_name)
                     .ok_or_else(ApiError::no_such_resource)?;
                 let gr = GroupResource::new(crd::group(def), crd::plural(def));
                 who.authorize("watch", &gr, None, namespace.as_deref())
@@ -546,15 +556,15 @@ impl Store {
                 name,
             } => {
                 let def = self
-                    .crds
-                    .get(crd_name)
+                    .definition(crd_name)
                     .cloned()
                     .ok_or_else(ApiError::no_such_resource)?;
                 let gr = GroupResource::new(crd::group(&def), crd::plural(&def));
                 let verb = verb_of(call.method, name.is_some())?;
                 call.identity
                     .authorize(verb, &gr, name.as_deref(), namespace.as_deref())?;
-                if let Some(err) = self.take_fault(category, true) {
+                let custom = !self.builtins.contains_key(crd_name);
+                if let Some(err) = self.take_fault(category, custom) {
                     return Err(err);
                 }
                 if category == FaultOn::Write
@@ -1330,7 +1340,7 @@ impl Store {
                         version,
                         namespace,
                     } => {
-                        let view = self.crds.get(crd_name).map(|c| View::new(c, version));
+                        let view = self.definition(crd_name).map(|c| View::new(c, version));
                         self.objects
                             .get(crd_name)
                             .into_iter()
@@ -1401,7 +1411,7 @@ impl Store {
                     crd: crd_name,
                     version,
                     ..
-                } => match self.crds.get(crd_name) {
+                } => match self.definition(crd_name) {
                     Some(def) => View::new(def, version).show(&e.object),
                     None => e.object.clone(),
                 },
@@ -1616,7 +1626,7 @@ impl View {
             .and_then(|v| v.pointer("/schema/openAPIV3Schema"))
             .map(Validator::new);
         View {
-            api_version: format!("{}/{version}", crd::group(def)),
+            api_version: api_version_of(crd::group(def), version),
             schema,
         }
     }
@@ -1636,6 +1646,40 @@ impl View {
         };
         render(&obj, &self.api_version)
     }
+}
+
+/// `group/version`, or `version` for the core group.
+fn api_version_of(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    }
+}
+
+/// The built-in resources the server serves, as CRD-shaped definitions.
+fn builtin_definitions() -> BTreeMap<String, Value> {
+    let config_maps = json!({
+        "metadata": {"name": "configmaps"},
+        "spec": {
+            "group": "",
+            "scope": "Namespaced",
+            "names": {"plural": "configmaps", "singular": "configmap", "kind": "ConfigMap", "listKind": "ConfigMapList"},
+            "versions": [{
+                "name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {
+                    "type": "object",
+                    "properties": {
+                        "data": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "binaryData": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "immutable": {"type": "boolean"}
+                    }
+                }}
+            }]
+        },
+        "status": {"conditions": [{"type": "Established", "status": "True"}]}
+    });
+    BTreeMap::from([("configmaps".to_string(), config_maps)])
 }
 
 fn render(obj: &Value, api_version: &str) -> Value {

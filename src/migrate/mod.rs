@@ -28,6 +28,7 @@ pub mod patch;
 pub mod plan;
 pub mod program;
 pub mod results;
+pub mod state;
 pub mod step;
 pub mod store;
 pub mod utc;
