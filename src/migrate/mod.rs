@@ -17,6 +17,7 @@
 //!
 //! Nothing here talks to a cluster: the cluster is one more [`store::ObjectStore`].
 
+pub mod apply;
 pub mod cel;
 pub mod check;
 pub mod checksum;
