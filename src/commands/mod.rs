@@ -6,6 +6,7 @@ pub mod fake_apiserver;
 pub mod init;
 pub mod install;
 pub mod migrate;
+pub mod migrate_cluster;
 pub mod rules;
 
 use crate::cli::{Command, Datamodel};
