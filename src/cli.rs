@@ -204,6 +204,37 @@ pub enum Migrate {
     Status(MigrateStatusArgs),
     /// Put back the objects of a backup directory (written by `migrate apply` or `install`).
     Restore(MigrateRestoreArgs),
+    /// Undo applied steps with their `down` patches, newest first (default: the last one).
+    Down(MigrateDownArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateDownArgs {
+    /// The datamodel's root (holds nexus.yaml and migrations/).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub datamodel: PathBuf,
+    /// The CRDs serving the objects now (relative to the datamodel root).
+    #[arg(long, value_name = "DIR", default_value = "build/crds")]
+    pub crds: PathBuf,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Undo every applied step after this version (0: all of them).
+    #[arg(long, value_name = "VERSION", conflicts_with = "steps")]
+    pub to: Option<u64>,
+    /// Undo the last N applied steps.
+    #[arg(long, value_name = "N")]
+    pub steps: Option<usize>,
+    /// Where to back up the objects read (default: build/migration-backup/<UTC time>/).
+    #[arg(long, value_name = "DIR")]
+    pub backup: Option<PathBuf>,
+    /// How often to re-read and retry an object that changed since it was read.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// Results format.
+    #[arg(long, value_enum, default_value_t = ResultsFormat::Text)]
+    pub format: ResultsFormat,
 }
 
 /// Where the cluster records applied steps.

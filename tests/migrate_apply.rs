@@ -390,3 +390,75 @@ fn status_lists_pending_and_missing_steps() {
     assert!(text.contains("missing  20260101000000 (applied"), "{text}");
     assert!(text.contains("pending  20260201000000 rename"), "{text}");
 }
+
+#[test]
+fn down_brings_the_objects_back() {
+    let setup = office_setup();
+    let before = setup.objects();
+    setup.migrate(&["apply"]).success();
+    let out = setup.migrate(&["down", "--format", "json"]).success();
+    let json = results(&out);
+    assert_eq!(json["changed"], 200);
+    assert_eq!(json["targetVersion"], Value::Null);
+    for (b, a) in before.iter().zip(setup.objects()) {
+        assert_eq!(a["spec"], b["spec"]);
+        assert_eq!(
+            a["metadata"].get("annotations"),
+            b["metadata"].get("annotations")
+        );
+    }
+    let state = setup.state().expect("the state ConfigMap");
+    assert!(
+        state["data"].as_object().is_none_or(|d| d.is_empty()),
+        "{state}"
+    );
+    let status = stdout(&setup.migrate(&["status"]).success());
+    assert!(status.contains("pending  20260101000000"), "{status}");
+    // Up again: every object is rewritten once more.
+    let again = results(&setup.migrate(&["apply", "--format", "json"]).success());
+    assert_eq!(again["changed"], 200);
+}
+
+#[test]
+fn down_refuses_a_step_without_down() {
+    let both = employees_crd(
+        &[
+            ("name", "string"),
+            ("location", "string"),
+            ("office", "string"),
+        ],
+        &["name"],
+    );
+    let setup = Setup::new(&both, &both);
+    setup.seed((0..3).map(|i| employee(i, json!({"name": "E", "location": "x"}))));
+    setup.step("20260101000000_rename.yaml", RENAME);
+    setup.migrate(&["apply"]).success();
+    let out = setup.migrate(&["down"]).code(2);
+    assert!(stderr(&out).contains("has no `down`"), "{}", stderr(&out));
+    assert!(setup.objects().iter().all(|o| o["spec"]["office"] == "x"));
+}
+
+#[test]
+fn down_to_a_version_undoes_the_later_steps_only() {
+    let setup = office_setup();
+    setup.step(
+        "20260102000000_level.yaml",
+        "title: Level\ncrd: employees.role.orgchart.org\nup:\n  - op: add\n    path: /spec/name\n    value: renamed\ndown:\n  - op: replace\n    path: /spec/name\n    value: restored\n",
+    );
+    setup.migrate(&["apply"]).success();
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["spec"]["name"] == "renamed")
+    );
+    setup.migrate(&["down", "--to", "20260101000000"]).success();
+    for o in setup.objects() {
+        assert_eq!(o["spec"]["name"], "restored");
+        assert_eq!(o["spec"]["office"], "headquarters");
+        assert_eq!(o["metadata"]["annotations"][MARKER], "20260101000000");
+    }
+    let status = stdout(&setup.migrate(&["status"]).success());
+    assert!(status.contains("applied  20260101000000"), "{status}");
+    assert!(status.contains("pending  20260102000000"), "{status}");
+}

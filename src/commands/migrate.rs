@@ -23,6 +23,7 @@ pub fn run(command: &Migrate) -> Result<i32> {
         Migrate::Apply(args) => super::migrate_cluster::run_apply(args),
         Migrate::Status(args) => super::migrate_cluster::run_status(args),
         Migrate::Restore(args) => super::migrate_cluster::run_restore(args),
+        Migrate::Down(args) => super::migrate_cluster::run_down(args),
     }
 }
 

@@ -4,16 +4,17 @@
 //! [`KubeStore`].
 
 use crate::cli::{
-    ClusterArgs, MigrateApplyArgs, MigratePlanArgs, MigrateRestoreArgs, MigrateStatusArgs,
-    ResultsFormat,
+    ClusterArgs, MigrateApplyArgs, MigrateDownArgs, MigratePlanArgs, MigrateRestoreArgs,
+    MigrateStatusArgs, ResultsFormat,
 };
 use crate::cluster::ClusterTarget;
 use crate::cluster::objects::KubeStore;
 use crate::crd::CrdSet;
 use crate::error::{Error, Result};
 use crate::migrate::apply::{self, Restored};
+use crate::migrate::down::{self, Undo};
 use crate::migrate::file::{self, MigrationFile};
-use crate::migrate::plan::{self, CrdMigration, Plan};
+use crate::migrate::plan::{self, CrdMigration, Plan, PlannedObject};
 use crate::migrate::state::{Applied, State};
 use crate::migrate::step::Runner;
 use crate::migrate::store::{ObjectStore, Resource};
@@ -197,37 +198,26 @@ pub fn run_apply(args: &MigrateApplyArgs) -> Result<i32> {
     }
 
     let now = UtcTime::now();
-    let backup = match &args.backup {
-        Some(dir) => dir.clone(),
-        None => root
-            .join("build/migration-backup")
-            .join(now.version_stamp()),
-    };
-    let saved = apply::write_backup(&backup, &plan)?;
-    if text {
-        let _ = writeln!(
-            out,
-            "backed up {} to {}",
-            count(saved, "object", "objects"),
-            backup.display()
-        );
-    }
     let runner = Runner {
         root,
         timeout: program::TIMEOUT,
     };
-    let written = apply::write(&store, &migrations, &plan, runner, args.retries);
-    if let Some(failure) = &written.failure {
-        let rewritten = written.rewritten.iter().filter_map(|&i| {
-            let o = plan.objects.get(i)?;
-            let m = migrations.iter().find(|m| m.resource.crd == o.crd)?;
-            Some((&m.resource, &o.before))
-        });
-        let restored = apply::restore(&store, rewritten);
-        let _ = writeln!(out, "writing stopped at {failure}");
-        print(&out);
-        return Ok(report_restore(&restored, &backup));
-    }
+    let resources: Vec<&Resource> = migrations.iter().map(|m| &m.resource).collect();
+    let redo = apply::redo_up(&migrations, runner);
+    let backup = backup_dir(root, args.backup.as_deref(), &now);
+    let job = WriteJob {
+        store: &store,
+        resources: &resources,
+        objects: &plan.objects,
+        redo: &*redo,
+        retries: args.retries,
+        backup: &backup,
+        text,
+    };
+    let written = match write_or_restore(&job, &mut out)? {
+        Ok(written) => written,
+        Err(code) => return Ok(code),
+    };
 
     // Conflicts count at the last step of each CRD: the step whose version the object's
     // marker carries.
@@ -276,6 +266,65 @@ pub fn run_apply(args: &MigrateApplyArgs) -> Result<i32> {
     Ok(0)
 }
 
+fn backup_dir(root: &Path, given: Option<&Path>, now: &UtcTime) -> PathBuf {
+    match given {
+        Some(dir) => dir.to_path_buf(),
+        None => {
+            // Two runs within one second get their own directories.
+            let base = root.join("build/migration-backup");
+            let stamp = now.version_stamp();
+            let mut dir = base.join(&stamp);
+            let mut n = 1;
+            while dir.exists() {
+                n += 1;
+                dir = base.join(format!("{stamp}-{n}"));
+            }
+            dir
+        }
+    }
+}
+
+/// Objects to write, and how.
+struct WriteJob<'a> {
+    store: &'a KubeStore,
+    resources: &'a [&'a Resource],
+    objects: &'a [PlannedObject],
+    redo: &'a apply::Redo<'a>,
+    retries: u32,
+    backup: &'a Path,
+    text: bool,
+}
+
+/// Backs up every object read, writes the rewritten ones, and on a failed write restores those
+/// already written: `Err(exit code)` then, with everything printed.
+fn write_or_restore(
+    job: &WriteJob<'_>,
+    out: &mut String,
+) -> Result<std::result::Result<apply::Written, i32>> {
+    let saved = apply::write_backup(job.backup, job.objects)?;
+    if job.text {
+        let _ = writeln!(
+            out,
+            "backed up {} to {}",
+            count(saved, "object", "objects"),
+            job.backup.display()
+        );
+    }
+    let written = apply::write(job.store, job.resources, job.objects, job.redo, job.retries);
+    let Some(failure) = &written.failure else {
+        return Ok(Ok(written));
+    };
+    let rewritten = written.rewritten.iter().filter_map(|&i| {
+        let o = job.objects.get(i)?;
+        let r = job.resources.iter().find(|r| r.crd == o.crd)?;
+        Some((*r, &o.before))
+    });
+    let restored = apply::restore(job.store, rewritten);
+    let _ = writeln!(out, "writing stopped at {failure}");
+    print(out);
+    Ok(Err(report_restore(&restored, job.backup)))
+}
+
 /// Prints what a restore after a failed write did; the exit code: 1 when everything is back,
 /// 2 when the cluster is left half-migrated.
 fn report_restore(restored: &Restored, backup: &Path) -> i32 {
@@ -318,6 +367,160 @@ fn report_restore(restored: &Restored, backup: &Path) -> i32 {
     };
     let _ = std::io::stderr().lock().write_all(err.as_bytes());
     code
+}
+
+/// `migrate down`.
+pub fn run_down(args: &MigrateDownArgs) -> Result<i32> {
+    let root = args.datamodel.as_path();
+    datamodel::check_workspace(root)?;
+    let name = datamodel::workspace_name(root)?;
+    let crds = load_crds(root, &args.crds)?;
+    let all = file::load_dir(root)?;
+    let store = connect(&args.cluster)?;
+    let mut state = State::load(&store, &name, &args.state.state_namespace)?;
+    state.check_checksums(&all)?;
+    let applied: Vec<u64> = state.applied.keys().copied().collect();
+    if let Some(to) = args.to
+        && to != 0
+        && !state.applied.contains_key(&to)
+    {
+        return Err(Error::input(format!(
+            "--to {to}: that version is not applied in {} (applied: {})",
+            store.describe(),
+            if applied.is_empty() {
+                "none".to_string()
+            } else {
+                applied
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        )));
+    }
+    let undone: Vec<u64> = match (args.to, args.steps) {
+        (Some(to), _) => applied.iter().copied().filter(|v| *v > to).collect(),
+        (None, n) => {
+            let n = n.unwrap_or(1);
+            applied.iter().rev().take(n).copied().collect()
+        }
+    };
+    let text = args.format == ResultsFormat::Text;
+    if undone.is_empty() {
+        print(&format!(
+            "nothing to undo: {} applied in {}\n",
+            count(applied.len(), "step", "steps"),
+            store.describe()
+        ));
+        return Ok(0);
+    }
+    let mut files = Vec::new();
+    for version in &undone {
+        let step = all.iter().find(|s| s.version == *version).ok_or_else(|| {
+            Error::input(format!(
+                "step {version} is applied but its file is not in {}/{}; restore the file to undo it",
+                root.display(),
+                crate::migrate::MIGRATIONS_DIR
+            ))
+        })?;
+        files.push(step);
+    }
+    let stays: Vec<&MigrationFile> = all
+        .iter()
+        .filter(|s| state.applied.contains_key(&s.version) && !undone.contains(&s.version))
+        .collect();
+    let undo = Undo::group(&files, &stays, &crds)?;
+    let runner = Runner {
+        root,
+        timeout: program::TIMEOUT,
+    };
+    let target = applied
+        .iter()
+        .copied()
+        .filter(|v| !undone.contains(v))
+        .max();
+    let mut plan = down::plan(&store, &undo, runner, state.last_applied(), target)?;
+    let mut out = String::new();
+    if plan.results.failed > 0 {
+        if text {
+            out.push_str(&results::render_text(&plan.results));
+            let _ = writeln!(
+                out,
+                "nothing written: {} cannot be taken back; fix the down patches and run again",
+                count(plan.results.failed, "object", "objects")
+            );
+        } else {
+            out.push_str(&results::render_json(&plan.results));
+        }
+        print(&out);
+        return Ok(1);
+    }
+    let resources: Vec<&Resource> = undo.iter().map(|u| &u.resource).collect();
+    let undo_ref = &undo;
+    let redo = move |crd: &str, fresh: &serde_json::Value| {
+        let u = undo_ref
+            .iter()
+            .find(|u| u.resource.crd == crd)
+            .ok_or_else(|| format!("no step rewrites objects of {crd}"))?;
+        let mut scratch = plan_counts(u);
+        match u.revert(fresh, runner, &mut scratch) {
+            Ok(Ok(after)) => Ok(after),
+            Ok(Err(f)) => Err(format!(
+                "changed by someone else, and the new copy fails at {}: {}",
+                f.path, f.reason
+            )),
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    let now = UtcTime::now();
+    let backup = backup_dir(root, args.backup.as_deref(), &now);
+    let job = WriteJob {
+        store: &store,
+        resources: &resources,
+        objects: &plan.objects,
+        redo: &redo,
+        retries: args.retries,
+        backup: &backup,
+        text,
+    };
+    let written = match write_or_restore(&job, &mut out)? {
+        Ok(written) => written,
+        Err(code) => return Ok(code),
+    };
+    plan.results.retried = written.retried.values().sum();
+    plan.results.dry_run = false;
+    plan.results.applied_steps = plan.results.planned_steps;
+    for version in &undone {
+        state.applied.remove(version);
+    }
+    state.save(&store)?;
+    if text {
+        out.push_str(&results::render_text(&plan.results));
+        let _ = writeln!(
+            out,
+            "undid {}; ConfigMap {}/{} records {} applied",
+            count(undone.len(), "step", "steps"),
+            state.namespace,
+            state.name,
+            count(state.applied.len(), "step", "steps")
+        );
+    } else {
+        out.push_str(&results::render_json(&plan.results));
+    }
+    print(&out);
+    Ok(0)
+}
+
+/// Empty per-step counts for re-running `down` on a fresh copy (the summary counts the first
+/// pass only).
+fn plan_counts(undo: &Undo<'_>) -> Vec<results::StepResults> {
+    undo.steps
+        .iter()
+        .map(|s| results::StepResults {
+            version: s.version,
+            ..results::StepResults::default()
+        })
+        .collect()
 }
 
 /// `migrate status`.

@@ -4,7 +4,7 @@
 //! write that fails stops the run; [`restore`] then puts back every object already rewritten,
 //! from the copies read before (the backup).
 
-use super::plan::{CrdMigration, Plan};
+use super::plan::{CrdMigration, PlannedObject};
 use super::step::Runner;
 use super::store::{ObjectId, ObjectStore, Resource, StoreError};
 use crate::error::Result;
@@ -33,7 +33,7 @@ impl std::fmt::Display for ObjectError {
 /// What [`write`] did.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Written {
-    /// Indices into `plan.objects` of the objects rewritten, in write order.
+    /// Indices into the planned objects of the objects rewritten, in write order.
     pub rewritten: Vec<usize>,
     /// Writes retried after a conflict, per CRD.
     pub retried: BTreeMap<String, usize>,
@@ -41,20 +41,45 @@ pub struct Written {
     pub failure: Option<ObjectError>,
 }
 
-/// Writes every migrated object of `plan`; stops at the first object that cannot be written.
+/// What to do with an object that changed since it was read: the steps again, on the fresh
+/// copy. `Ok(None)`: it needs no rewrite any more.
+pub type Redo<'a> = dyn Fn(&str, &Value) -> std::result::Result<Option<Value>, String> + 'a;
+
+/// The up steps of `migrations` as a [`Redo`].
+pub fn redo_up<'a>(migrations: &'a [CrdMigration<'a>], runner: Runner<'a>) -> Box<Redo<'a>> {
+    Box::new(move |crd: &str, fresh: &Value| {
+        let migration = migrations
+            .iter()
+            .find(|m| m.resource.crd == crd)
+            .ok_or_else(|| format!("no step rewrites objects of {crd}"))?;
+        let again = migration
+            .migrate(fresh, runner)
+            .map_err(|e| e.to_string())?;
+        if let Some(problem) = again.failure {
+            return Err(format!(
+                "changed by someone else, and the new copy fails at {}: {}",
+                problem.path, problem.reason
+            ));
+        }
+        Ok(again.after)
+    })
+}
+
+/// Writes every migrated object of `plan` (each CRD's objects at the resource `resources`
+/// names); stops at the first object that cannot be written.
 pub fn write(
     store: &dyn ObjectStore,
-    migrations: &[CrdMigration<'_>],
-    plan: &Plan,
-    runner: Runner<'_>,
+    resources: &[&Resource],
+    objects: &[PlannedObject],
+    redo: &Redo<'_>,
     retries: u32,
 ) -> Written {
     let mut done = Written::default();
-    for (index, planned) in plan.objects.iter().enumerate() {
+    for (index, planned) in objects.iter().enumerate() {
         let Some(after) = &planned.after else {
             continue;
         };
-        let Some(migration) = migrations.iter().find(|m| m.resource.crd == planned.crd) else {
+        let Some(resource) = resources.iter().find(|r| r.crd == planned.crd) else {
             continue;
         };
         let fail = |reason: String| ObjectError {
@@ -66,33 +91,24 @@ pub fn write(
         let mut resource_version = planned.resource_version.clone();
         let mut attempt = 0;
         let outcome = loop {
-            match store.replace(&migration.resource, &object, &resource_version) {
+            match store.replace(resource, &object, &resource_version) {
                 Ok(_) => break Ok(true),
                 Err(StoreError::Conflict { .. }) if attempt < retries => {
                     attempt += 1;
                     *done.retried.entry(planned.crd.clone()).or_default() += 1;
-                    let fresh = match store.get(&migration.resource, &planned.id) {
+                    let fresh = match store.get(resource, &planned.id) {
                         Ok(Some(fresh)) => fresh,
                         Ok(None) => break Err(fail("deleted while it was migrated".into())),
                         Err(e) => break Err(fail(e.to_string())),
                     };
-                    let again = match migration.migrate(&fresh.object, runner) {
-                        Ok(again) => again,
-                        Err(e) => break Err(fail(e.to_string())),
-                    };
-                    if let Some(problem) = again.failure {
-                        break Err(fail(format!(
-                            "changed by someone else, and the new copy fails at {}: {}",
-                            problem.path, problem.reason
-                        )));
-                    }
-                    match again.after {
-                        Some(next) => {
+                    match redo(&planned.crd, &fresh.object) {
+                        Ok(Some(next)) => {
                             object = next;
                             resource_version = fresh.resource_version;
                         }
                         // Someone else already brought it where the steps lead.
-                        None => break Ok(false),
+                        Ok(None) => break Ok(false),
+                        Err(reason) => break Err(fail(reason)),
                     }
                 }
                 Err(StoreError::Conflict { .. }) => {
@@ -178,7 +194,7 @@ fn restore_one(
 
 /// Writes one YAML file per object read (`<kind>_<namespace>_<name>.yaml`) into `dir`, which
 /// must be new or empty, so that [`restore`] (or `migrate restore DIR`) can put them back.
-pub fn write_backup(dir: &Path, plan: &Plan) -> Result<usize> {
+pub fn write_backup(dir: &Path, objects: &[PlannedObject]) -> Result<usize> {
     if let Ok(mut entries) = std::fs::read_dir(dir)
         && entries.next().is_some()
     {
@@ -187,8 +203,7 @@ pub fn write_backup(dir: &Path, plan: &Plan) -> Result<usize> {
             dir.display()
         )));
     }
-    let files: Vec<(String, String)> = plan
-        .objects
+    let files: Vec<(String, String)> = objects
         .iter()
         .map(|o| (super::objects::file_name(&o.before), to_yaml(&o.before)))
         .collect();
@@ -272,7 +287,14 @@ mod tests {
             timeout: program::TIMEOUT,
         };
         let planned = plan::plan(&migrations, &read, runner, None).unwrap();
-        let written = write(&store, &migrations, &planned, runner, 3);
+        let resources = [&migrations[0].resource];
+        let written = write(
+            &store,
+            &resources,
+            &planned.objects,
+            &*redo_up(&migrations, runner),
+            3,
+        );
         assert_eq!(written.rewritten, [0, 1, 2]);
         assert_eq!(written.failure, None);
         let resource = &migrations[0].resource;
@@ -314,7 +336,14 @@ mod tests {
         store
             .replace(resource, &theirs, &current.resource_version)
             .unwrap();
-        let written = write(&store, &migrations, &planned, runner, 3);
+        let resources = [&migrations[0].resource];
+        let written = write(
+            &store,
+            &resources,
+            &planned.objects,
+            &*redo_up(&migrations, runner),
+            3,
+        );
         assert_eq!(written.failure, None);
         assert_eq!(written.retried.values().sum::<usize>(), 1);
         let now = store.list(resource).unwrap().remove(0);
@@ -329,7 +358,13 @@ mod tests {
         store
             .replace(resource, &theirs, &now.resource_version)
             .unwrap();
-        let written = write(&store, &migrations, &stale, runner, 0);
+        let written = write(
+            &store,
+            &resources,
+            &stale.objects,
+            &*redo_up(&migrations, runner),
+            0,
+        );
         assert!(written.failure.is_some());
         assert!(written.rewritten.is_empty());
     }

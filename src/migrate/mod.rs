@@ -22,6 +22,7 @@ pub mod cel;
 pub mod check;
 pub mod checksum;
 pub mod create;
+pub mod down;
 pub mod file;
 pub mod last_build;
 pub mod objects;
