@@ -151,6 +151,18 @@ pub struct InstallArgs {
     /// How long to wait for each CRD to become Established (30s, 2m, 1m30s, 500ms).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::cluster::parse_duration)]
     pub timeout: Duration,
+    /// Leave pending migration steps pending (they run with `migrate apply` later).
+    #[arg(long)]
+    pub skip_migrations: bool,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Where to back up the objects that pending steps rewrite (default:
+    /// build/migration-backup/<UTC time>/).
+    #[arg(long, value_name = "DIR")]
+    pub backup: Option<PathBuf>,
+    /// How often to re-read, re-migrate and retry an object that changed since it was read.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
     #[command(flatten)]
     pub report: ReportArgs,
 }
