@@ -462,3 +462,16 @@ fn down_to_a_version_undoes_the_later_steps_only() {
     assert!(status.contains("applied  20260101000000"), "{status}");
     assert!(status.contains("pending  20260102000000"), "{status}");
 }
+
+#[test]
+fn a_step_that_changes_status_behind_a_status_subresource_is_refused() {
+    let setup = office_setup();
+    setup.step(
+        "20260102000000_status.yaml",
+        "title: Status\ncrd: employees.role.orgchart.org\nup:\n  - op: add\n    path: /status\n    value: {reviewed: true}\n",
+    );
+    let out = setup.migrate(&["apply"]).code(1);
+    let text = stdout(&out);
+    assert!(text.contains("has a status subresource"), "{text}");
+    assert_eq!(setup.object_writes(), 0);
+}
