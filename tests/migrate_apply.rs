@@ -217,7 +217,16 @@ fn a_rename_keeps_every_value() {
         )
     }));
     setup.step("20260101000000_rename.yaml", RENAME);
-    setup.migrate(&["apply"]).success();
+    let out = setup.migrate(&["apply"]).success();
+    let text = stdout(&out);
+    assert!(
+        text.contains("applied 1 step (version none -> 20260101000000)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  changed 200, unchanged 0, skipped 0, failed 0"),
+        "{text}"
+    );
     for o in setup.objects() {
         let name = o["metadata"]["name"].as_str().unwrap();
         let i: usize = name.trim_start_matches("emp-").parse().unwrap();

@@ -495,7 +495,8 @@ pub fn run_down(args: &MigrateDownArgs) -> Result<i32> {
     }
     state.save(&store)?;
     if text {
-        out.push_str(&results::render_text(&plan.results));
+        // The summary's header names the direction.
+        out.push_str(&results::render_text(&plan.results).replacen("applied ", "undid ", 1));
         let _ = writeln!(
             out,
             "undid {}; ConfigMap {}/{} records {} applied",
