@@ -484,3 +484,56 @@ fn a_step_that_changes_status_behind_a_status_subresource_is_refused() {
     assert!(text.contains("has a status subresource"), "{text}");
     assert_eq!(setup.object_writes(), 0);
 }
+
+#[test]
+fn a_restore_that_fails_names_the_backup_and_the_command_that_finishes_it() {
+    let setup = office_setup();
+    let before = setup.objects();
+    for nth in [51, 52] {
+        // The 51st write fails, then the first write of the restore.
+        setup.cluster.server.fail(Fault {
+            on: FaultOn::ObjectWrite,
+            nth,
+            code: 500,
+            message: "etcd is unavailable".into(),
+        });
+    }
+    let backup = setup.cluster.dir.path().join("backup");
+    let backup_arg = backup.to_str().unwrap();
+    let out = setup.migrate(&["apply", "--backup", backup_arg]).code(2);
+    let err = stderr(&out);
+    assert!(err.contains("restored 49 objects"), "{err}");
+    assert!(err.contains("could not restore 1 object"), "{err}");
+    assert!(
+        err.contains(&format!("nexus datamodel migrate restore {backup_arg}")),
+        "{err}"
+    );
+    setup.migrate(&["restore", backup_arg]).success();
+    for (b, a) in before.iter().zip(setup.objects()) {
+        assert_eq!(a["spec"], b["spec"]);
+    }
+    // The cause gone, a re-run finishes the job.
+    let json = results(&setup.migrate(&["apply", "--format", "json"]).success());
+    assert_eq!(json["changed"], 200);
+    assert!(setup.state().is_some());
+}
+
+#[test]
+fn apply_to_a_version_stops_there() {
+    let setup = office_setup();
+    setup.step(
+        "20260102000000_rename.yaml",
+        "title: Name\ncrd: employees.role.orgchart.org\nup:\n  - op: replace\n    path: /spec/name\n    value: x\n",
+    );
+    setup
+        .migrate(&["apply", "--to", "20260101000000"])
+        .success();
+    let status = stdout(&setup.migrate(&["status"]).success());
+    assert!(status.contains("applied  20260101000000"), "{status}");
+    assert!(status.contains("pending  20260102000000"), "{status}");
+    assert!(setup.objects().iter().all(|o| o["spec"]["name"] != "x"));
+    let json = results(&setup.migrate(&["apply", "--format", "json"]).success());
+    assert_eq!(json["initialVersion"], 20260101000000u64);
+    assert_eq!(json["changed"], 200);
+    assert!(setup.objects().iter().all(|o| o["spec"]["name"] == "x"));
+}

@@ -235,3 +235,24 @@ pub fn plan(
     results.total();
     Ok(DownPlan { results, objects })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_marker_goes_back_or_goes_away() {
+        let mut o = json!({"metadata": {"name": "a", "annotations": {MARKER_ANNOTATION: "3"}}});
+        set_marker(&mut o, Some(1));
+        assert_eq!(o["metadata"]["annotations"][MARKER_ANNOTATION], "1");
+        set_marker(&mut o, None);
+        assert_eq!(o["metadata"].get("annotations"), None);
+        let mut kept = json!({"metadata": {"annotations": {MARKER_ANNOTATION: "3", "team": "x"}}});
+        set_marker(&mut kept, None);
+        assert_eq!(kept["metadata"]["annotations"], json!({"team": "x"}));
+        let mut bare = json!({"metadata": {}});
+        set_marker(&mut bare, None);
+        assert_eq!(bare, json!({"metadata": {}}));
+    }
+}
