@@ -217,3 +217,70 @@ fn dry_run_plans_the_migration_and_writes_nothing() {
     assert_eq!(setup.cluster.writes(), writes);
     assert!(!setup.root.join("build/migration-backup").exists());
 }
+
+#[test]
+fn a_first_install_records_the_steps_with_nothing_to_migrate() {
+    let cluster = Cluster::start();
+    let root = cluster.dir.path().join("dm");
+    fs::create_dir_all(root.join("migrations")).unwrap();
+    fs::write(
+        root.join("nexus.yaml"),
+        "version: 1\ngroupName: orgchart.org\ndatamodelName: orgchart\n",
+    )
+    .unwrap();
+    fs::write(root.join("migrations/20260101000000_rename.yaml"), RENAME).unwrap();
+    write_crds(&root.join("build/crds"), &[new_crd()]);
+    let out = nexus_in(&root)
+        .args(["datamodel", "install", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .assert()
+        .success();
+    let text = stdout(&out);
+    assert!(
+        text.contains("read 0 objects before changing any CRD"),
+        "{text}"
+    );
+    assert!(text.contains("recorded 1 step"), "{text}");
+    assert!(cluster.server.crd(CRD).is_some());
+}
+
+#[test]
+fn a_refused_install_leaves_no_backup() {
+    let setup = Setup::new();
+    let out = nexus_in(&setup.root)
+        .args(["datamodel", "install", "--kubeconfig"])
+        .arg(&setup.cluster.kubeconfig)
+        .assert()
+        .code(1);
+    assert!(stdout(&out).contains("install refused"), "{}", stdout(&out));
+    let backups = setup.root.join("build/migration-backup");
+    assert!(
+        fs::read_dir(&backups).map_or(true, |mut d| d.next().is_none()),
+        "a backup was left behind"
+    );
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["spec"].get("location").is_some())
+    );
+}
+
+#[test]
+fn objects_are_read_at_a_version_the_live_crd_serves() {
+    let setup = Setup::new();
+    // The build adds v2 as the storage version; the cluster serves v1 only until install.
+    let mut v2 = new_crd();
+    let mut second = v2["spec"]["versions"][0].clone();
+    second["name"] = json!("v2");
+    v2["spec"]["versions"][0]["storage"] = json!(false);
+    v2["spec"]["versions"].as_array_mut().unwrap().push(second);
+    write_crds(&setup.root.join("build/crds"), &[v2]);
+    setup.install(&[]).success();
+    for o in setup.objects() {
+        assert!(
+            o["spec"]["office"].as_str().unwrap().starts_with("room-"),
+            "{o}"
+        );
+    }
+}

@@ -58,7 +58,10 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
     match (prepared, installed) {
         (None, result) => result.map(|(code, _)| code),
         // Refused or a dry run: no CRD changed, so no object may change either.
-        (Some(_), Ok((code, false))) => Ok(code),
+        (Some(prepared), Ok((code, false))) => {
+            prepared.discard();
+            Ok(code)
+        }
         (Some(prepared), Ok((code, true))) => match prepared.finish(&new)? {
             0 => Ok(code),
             failed => Ok(failed),

@@ -28,6 +28,7 @@ use crate::migrate::store::{ObjectId, ObjectStore, Resource};
 use crate::migrate::utc::UtcTime;
 use crate::migrate::{MIGRATIONS_DIR, program, results};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -58,6 +59,8 @@ pub struct Prepared {
     /// The live CRDs the install may change, as read before it.
     previous_crds: Vec<Value>,
     backup: PathBuf,
+    /// Whether `backup` is a directory this run created under build/ (not `--backup`).
+    own_backup: bool,
     retries: u32,
     format: Format,
 }
@@ -85,6 +88,25 @@ fn print(args_format: Format, text: &str) {
 
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `wanted` if the live CRD serves it, else the live CRD's storage version.
+fn served_version(live: &Value, wanted: &str) -> Option<String> {
+    let versions = live.pointer("/spec/versions")?.as_array()?;
+    let served = |v: &&Value| v.get("served").and_then(Value::as_bool) == Some(true);
+    let name = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
+    if versions
+        .iter()
+        .filter(served)
+        .any(|v| v.get("name").and_then(Value::as_str) == Some(wanted))
+    {
+        return Some(wanted.to_string());
+    }
+    versions
+        .iter()
+        .filter(served)
+        .find(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
+        .and_then(name)
 }
 
 /// Steps 1–3: reads, plans and (unless `--dry-run`) backs up. Prints the plan.
@@ -127,7 +149,35 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
         step.require_complete()?;
     }
     let migrations = CrdMigration::group(&steps, new)?;
-    let read = plan::read(&store, &migrations)?;
+    // Objects are read through the live CRDs: a CRD not installed yet stores no object, and a
+    // new storage version is not served until the CRD changes, so objects are read at a
+    // version the live CRD serves (conversion `None`: the same objects).
+    let mut previous_crds = Vec::new();
+    let mut read = BTreeMap::new();
+    for m in &migrations {
+        let id = ObjectId {
+            namespace: None,
+            name: m.resource.crd.clone(),
+        };
+        let live = store
+            .get(&crd_resource(), &id)
+            .map_err(|e| Error::Cluster(format!("cannot read CRD {}: {e}", m.resource.crd)))?;
+        let Some(live) = live else {
+            read.insert(m.resource.crd.clone(), Vec::new());
+            continue;
+        };
+        let mut resource = m.resource.clone();
+        resource.version = served_version(&live.object, &m.resource.version)
+            .unwrap_or_else(|| m.resource.version.clone());
+        let objects = store.list(&resource).map_err(|e| {
+            Error::Cluster(format!(
+                "cannot read the objects of {}: {e}",
+                m.resource.crd
+            ))
+        })?;
+        read.insert(m.resource.crd.clone(), objects);
+        previous_crds.push(live.object);
+    }
     let runner = Runner {
         root,
         timeout: program::TIMEOUT,
@@ -146,19 +196,6 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
         );
         print(args.report.format, &out);
         return Ok(Migrations::Stop(1));
-    }
-    let mut previous_crds = Vec::new();
-    for m in &migrations {
-        let id = ObjectId {
-            namespace: None,
-            name: m.resource.crd.clone(),
-        };
-        if let Some(live) = store
-            .get(&crd_resource(), &id)
-            .map_err(|e| Error::Cluster(format!("cannot read CRD {}: {e}", m.resource.crd)))?
-        {
-            previous_crds.push(live.object);
-        }
     }
     let backup = match &args.backup {
         Some(dir) => dir.clone(),
@@ -191,12 +228,20 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
         plan,
         previous_crds,
         backup,
+        own_backup: args.backup.is_none() && !args.dry_run,
         retries: args.retries,
         format: args.report.format,
     })))
 }
 
 impl Prepared {
+    /// The install changed nothing (refused, or a dry run): the backup of this run is noise.
+    pub fn discard(self) {
+        if self.own_backup {
+            let _ = std::fs::remove_dir_all(&self.backup);
+        }
+    }
+
     /// Steps 5–6, after install applied the CRDs: writes the objects and records the steps.
     /// On a failed write, restores the CRDs and the objects already rewritten.
     pub fn finish(mut self, new: &CrdSet) -> Result<i32> {
