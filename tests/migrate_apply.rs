@@ -144,7 +144,11 @@ fn results(assert: &assert_cmd::assert::Assert) -> Value {
 #[test]
 fn two_hundred_objects_get_the_required_field_and_the_step_is_recorded() {
     let setup = office_setup();
-    let plan = setup.migrate(&["plan"]).success();
+    let output = setup.cluster.dir.path().join("migrated");
+    let plan = setup
+        .migrate(&["plan", "--output", output.to_str().unwrap()])
+        .success();
+    assert_eq!(fs::read_dir(&output).unwrap().count(), 200);
     assert!(
         stdout(&plan).contains("would change 200"),
         "{}",

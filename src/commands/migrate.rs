@@ -148,7 +148,7 @@ fn pending(root: &Path, to: Option<u64>) -> Result<Vec<MigrationFile>> {
 
 /// Writes every object of the affected CRDs in its migrated form, one file per object; the
 /// directory appears complete or not at all.
-fn write_objects(dir: &Path, plan: &Plan) -> Result<usize> {
+pub(super) fn write_objects(dir: &Path, plan: &Plan) -> Result<usize> {
     if let Ok(mut entries) = std::fs::read_dir(dir)
         && entries.next().is_some()
     {

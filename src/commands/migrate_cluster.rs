@@ -142,6 +142,17 @@ pub fn run_plan(args: &MigratePlanArgs) -> Result<i32> {
             }
         }
     }
+    if let (Some(dir), false) = (&args.output, plan.fails()) {
+        let n = super::migrate::write_objects(dir, &plan)?;
+        if args.format == ResultsFormat::Text {
+            let _ = writeln!(
+                out,
+                "wrote {} to {}",
+                count(n, "migrated object", "migrated objects"),
+                dir.display()
+            );
+        }
+    }
     print(&out);
     Ok(if plan.fails() { 1 } else { 0 })
 }
