@@ -151,6 +151,18 @@ pub struct InstallArgs {
     /// How long to wait for each CRD to become Established (30s, 2m, 1m30s, 500ms).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::cluster::parse_duration)]
     pub timeout: Duration,
+    /// Leave pending migration steps pending (they run with `migrate apply` later).
+    #[arg(long)]
+    pub skip_migrations: bool,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Where to back up the objects that pending steps rewrite (default:
+    /// build/migration-backup/<UTC time>/).
+    #[arg(long, value_name = "DIR")]
+    pub backup: Option<PathBuf>,
+    /// How often to re-read, re-migrate and retry an object that changed since it was read.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
     #[command(flatten)]
     pub report: ReportArgs,
 }
@@ -196,6 +208,106 @@ pub enum Migrate {
     /// Apply the pending steps in memory to stored objects and validate every result against
     /// the new CRDs; writes nothing (exit 1 if any object would fail).
     Plan(MigratePlanArgs),
+    /// Plan against the cluster, back up the objects read, write the migrated objects and
+    /// record the applied steps (restores what it wrote if a write fails).
+    Apply(MigrateApplyArgs),
+    /// Every step on disk and in the cluster: applied (when, how many objects), pending, or
+    /// applied but missing on disk.
+    Status(MigrateStatusArgs),
+    /// Put back the objects of a backup directory (written by `migrate apply` or `install`).
+    Restore(MigrateRestoreArgs),
+    /// Undo applied steps with their `down` patches, newest first (default: the last one).
+    Down(MigrateDownArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateDownArgs {
+    /// The datamodel's root (holds nexus.yaml and migrations/).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub datamodel: PathBuf,
+    /// The CRDs serving the objects now (relative to the datamodel root).
+    #[arg(long, value_name = "DIR", default_value = "build/crds")]
+    pub crds: PathBuf,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Undo every applied step after this version (0: all of them).
+    #[arg(long, value_name = "VERSION", conflicts_with = "steps")]
+    pub to: Option<u64>,
+    /// Undo the last N applied steps.
+    #[arg(long, value_name = "N")]
+    pub steps: Option<usize>,
+    /// Where to back up the objects read (default: build/migration-backup/<UTC time>/).
+    #[arg(long, value_name = "DIR")]
+    pub backup: Option<PathBuf>,
+    /// How often to re-read and retry an object that changed since it was read.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// Results format.
+    #[arg(long, value_enum, default_value_t = ResultsFormat::Text)]
+    pub format: ResultsFormat,
+}
+
+/// Where the cluster records applied steps.
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    /// Namespace of the ConfigMap nexus-migrations-<datamodelName> that records applied steps.
+    #[arg(long, value_name = "NAMESPACE", default_value = "default")]
+    pub state_namespace: String,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateApplyArgs {
+    /// The datamodel's root (holds nexus.yaml and migrations/).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub datamodel: PathBuf,
+    /// The CRDs the objects must fit (relative to the datamodel root).
+    #[arg(long, value_name = "DIR", default_value = "build/crds")]
+    pub crds: PathBuf,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Apply the steps up to this version (inclusive).
+    #[arg(long, value_name = "VERSION")]
+    pub to: Option<u64>,
+    /// Where to back up the objects read, one YAML file per object (default:
+    /// build/migration-backup/<UTC time>/ under the datamodel root).
+    #[arg(long, value_name = "DIR")]
+    pub backup: Option<PathBuf>,
+    /// How often to re-read, re-migrate and retry an object that changed since it was read.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// Results format.
+    #[arg(long, value_enum, default_value_t = ResultsFormat::Text)]
+    pub format: ResultsFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateStatusArgs {
+    /// The datamodel's root (holds nexus.yaml and migrations/).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub datamodel: PathBuf,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateRestoreArgs {
+    /// The backup directory.
+    pub dir: PathBuf,
+    /// The CRDs of the backed-up objects (relative to the datamodel root), to know where each
+    /// object is served.
+    #[arg(long, value_name = "DIR", default_value = "build/crds")]
+    pub crds: PathBuf,
+    /// The datamodel's root.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub datamodel: PathBuf,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }
 
 /// Output formats of migration results.
@@ -225,8 +337,12 @@ pub struct MigratePlanArgs {
     pub datamodel: PathBuf,
     /// Read the stored objects from the YAML files under DIR (or one file) instead of a
     /// cluster; every step on disk counts as pending.
-    #[arg(long, value_name = "DIR", required = true)]
-    pub objects: PathBuf,
+    #[arg(long, value_name = "DIR")]
+    pub objects: Option<PathBuf>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
     /// The CRDs that will be installed (relative to the datamodel root).
     #[arg(long, value_name = "DIR", default_value = "build/crds")]
     pub crds: PathBuf,

@@ -9,6 +9,7 @@ pub mod api;
 mod connect;
 pub mod duration;
 pub mod errors;
+pub mod objects;
 pub mod plan;
 
 pub use connect::{ClusterTarget, Connection, connect};

@@ -14,12 +14,16 @@
 //! 7. server-side apply (field manager `nexus`) of the created and updated CRDs only, so a second
 //!    run writes nothing; wait for each to become Established;
 //! 8. prune, with uid and resourceVersion preconditions.
+//!
+//! With pending migration steps, [`super::install_migrations`] reads and migrates the stored
+//! objects before step 1 and writes them after step 7.
 
 use crate::cli::{Format, InstallArgs};
 use crate::cluster::api;
 use crate::cluster::plan::{self, Action, GroupScope};
 use crate::cluster::{self, ClusterTarget, Connection};
 use crate::commands::diff::{check, print_report};
+use crate::commands::install_migrations::{self, Migrations};
 use crate::config::Config;
 use crate::crd::CrdSet;
 use crate::error::{Error, Result};
@@ -44,7 +48,29 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
         kubeconfig: args.cluster.kubeconfig.clone(),
         context: args.cluster.context.clone(),
     };
-    cluster::runtime()?.block_on(install(args, &config, &target, &new, &scope))
+    // Pending migrations read the stored objects before any CRD changes (MIGRATE.md).
+    let prepared = match install_migrations::prepare(args, &new)? {
+        Migrations::Stop(code) => return Ok(code),
+        Migrations::Ready(prepared) => Some(prepared),
+        Migrations::None => None,
+    };
+    let installed = cluster::runtime()?.block_on(install(args, &config, &target, &new, &scope));
+    match (prepared, installed) {
+        (None, result) => result.map(|(code, _)| code),
+        // Refused or a dry run: no CRD changed, so no object may change either.
+        (Some(prepared), Ok((code, false))) => {
+            prepared.discard();
+            Ok(code)
+        }
+        (Some(prepared), Ok((code, true))) => match prepared.finish(&new)? {
+            0 => Ok(code),
+            failed => Ok(failed),
+        },
+        (Some(prepared), Err(err)) => {
+            eprintln!("error: {err}");
+            Ok(prepared.undo(Vec::new()).max(2))
+        }
+    }
 }
 
 /// Where install's own lines go: stdout with the text report, stderr when stdout carries a
@@ -63,7 +89,7 @@ async fn install(
     target: &ClusterTarget,
     new: &CrdSet,
     scope: &GroupScope,
-) -> Result<i32> {
+) -> Result<(i32, bool)> {
     let conn = cluster::connect(target).await?;
     let live_all = api::list_crds(&conn).await?;
     let live: BTreeMap<String, &Value> = live_all
@@ -114,7 +140,7 @@ async fn install(
                 conn.describe()
             ),
         );
-        return Ok(1);
+        return Ok((1, false));
     }
 
     // 4. CRDs of the datamodel that it no longer has.
@@ -166,7 +192,7 @@ async fn install(
     // 6. The plan only.
     if args.dry_run {
         say(args, &render_outcome(&outcome, true, &conn.describe()));
-        return Ok(report.exit_code());
+        return Ok((report.exit_code(), false));
     }
 
     // 7. Write what changes, then wait for it to be served.
@@ -219,7 +245,7 @@ async fn install(
         done.kept = outcome.kept.clone();
     }
     say(args, &render_outcome(&done, false, &conn.describe()));
-    Ok(report.exit_code())
+    Ok((report.exit_code(), true))
 }
 
 /// `--prune` never deletes a CRD while objects of it exist (deleting a CRD deletes them all).

@@ -1,6 +1,5 @@
-//! `nexus datamodel migrate create|plan`: the parts of MIGRATE.md that need no cluster. `plan`
-//! reads stored objects from files (`--objects DIR`); reading them from a cluster, `status`,
-//! `apply`, `down` and `restore` come with cluster access.
+//! `nexus datamodel migrate`: `create`, and `plan --objects DIR` (stored objects read from
+//! files); the commands that work on a cluster are in [`super::migrate_cluster`].
 
 use crate::cli::{Migrate, MigrateCreateArgs, MigratePlanArgs, ResultsFormat};
 use crate::error::{Error, Result};
@@ -17,7 +16,14 @@ use std::path::{Path, PathBuf};
 pub fn run(command: &Migrate) -> Result<i32> {
     match command {
         Migrate::Create(args) => run_create(args),
-        Migrate::Plan(args) => run_plan(args),
+        Migrate::Plan(args) => match &args.objects {
+            Some(objects) => run_plan(args, objects),
+            None => super::migrate_cluster::run_plan(args),
+        },
+        Migrate::Apply(args) => super::migrate_cluster::run_apply(args),
+        Migrate::Status(args) => super::migrate_cluster::run_status(args),
+        Migrate::Restore(args) => super::migrate_cluster::run_restore(args),
+        Migrate::Down(args) => super::migrate_cluster::run_down(args),
     }
 }
 
@@ -57,7 +63,7 @@ fn run_create(args: &MigrateCreateArgs) -> Result<i32> {
     Ok(0)
 }
 
-fn run_plan(args: &MigratePlanArgs) -> Result<i32> {
+fn run_plan(args: &MigratePlanArgs, objects_dir: &Path) -> Result<i32> {
     let root = args.datamodel.as_path();
     datamodel::check_workspace(root)?;
     let steps = pending(root, args.to)?;
@@ -70,7 +76,7 @@ fn run_plan(args: &MigratePlanArgs) -> Result<i32> {
     }
     let crds = source::load_path(&crds_dir, &args.crds.display().to_string())?;
     let migrations = CrdMigration::group(&steps, &crds)?;
-    let loaded = objects::load(&args.objects)?;
+    let loaded = objects::load(objects_dir)?;
     let read = plan::read(&loaded.store, &migrations)?;
     let affected: usize = read.values().map(Vec::len).sum();
     let runner = Runner {
@@ -86,7 +92,7 @@ fn run_plan(args: &MigratePlanArgs) -> Result<i32> {
             out.push_str(&format!(
                 "read {} from {}, {affected} of them of the CRDs the steps rewrite (no cluster state: every step on disk counts as pending)\n",
                 count(loaded.objects, "object", "objects"),
-                args.objects.display()
+                objects_dir.display()
             ));
             out.push_str(&results::render_text(&plan.results));
         }
@@ -142,7 +148,7 @@ fn pending(root: &Path, to: Option<u64>) -> Result<Vec<MigrationFile>> {
 
 /// Writes every object of the affected CRDs in its migrated form, one file per object; the
 /// directory appears complete or not at all.
-fn write_objects(dir: &Path, plan: &Plan) -> Result<usize> {
+pub(super) fn write_objects(dir: &Path, plan: &Plan) -> Result<usize> {
     if let Ok(mut entries) = std::fs::read_dir(dir)
         && entries.next().is_some()
     {

@@ -5,7 +5,9 @@ pub mod diff;
 pub mod fake_apiserver;
 pub mod init;
 pub mod install;
+pub mod install_migrations;
 pub mod migrate;
+pub mod migrate_cluster;
 pub mod rules;
 
 use crate::cli::{Command, Datamodel};

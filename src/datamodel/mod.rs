@@ -32,6 +32,12 @@ pub fn check_workspace(root: &Path) -> Result<()> {
     project::read_config(root).map(|_| ())
 }
 
+/// The datamodel's name: `datamodelName` of `nexus.yaml`, else its `groupName`.
+pub fn workspace_name(root: &Path) -> Result<String> {
+    let config = project::read_config(root)?;
+    Ok(config.name.unwrap_or(config.group))
+}
+
 /// Loads and checks the datamodel whose root (the directory with `nexus.yaml` and `go.mod`) is
 /// `root`.
 pub fn load(root: &Path) -> Result<Datamodel> {

@@ -34,7 +34,14 @@ pub fn core_versions(server_address: &str) -> Value {
 
 /// `/api/v1`: the fake serves no core resources.
 pub fn core_resources() -> Value {
-    json!({ "kind": "APIResourceList", "groupVersion": "v1", "resources": [] })
+    json!({ "kind": "APIResourceList", "groupVersion": "v1", "resources": [{
+        "name": "configmaps",
+        "singularName": "configmap",
+        "namespaced": true,
+        "kind": "ConfigMap",
+        "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"],
+        "shortNames": ["cm"]
+    }] })
 }
 
 /// How Kubernetes orders versions: GA before beta before alpha, higher numbers first, then

@@ -7,12 +7,14 @@
 //! apply (`application/apply-patch+yaml`, fieldManager, force, field ownership and conflicts),
 //! `dryRun=All`, delete with preconditions, 404/401/403 as `metav1.Status`, CRD validation and
 //! defaulting, `status.storedVersions`, the `NamesAccepted` and `Established` conditions, and
-//! custom resources of established CRDs.
+//! custom resources of established CRDs, pruned and defaulted by the served version's schema on
+//! write and again on read (as the API server does once a schema drops a field).
 //!
 //! It runs on 127.0.0.1 over plain HTTP, in a thread of its own ([`FakeApiServer::start`]), or
 //! standalone (`nexus fake-apiserver`, [`run_standalone`]), and prints or writes the kubeconfig
-//! that reaches it. Tests drive it through its handle: seed CRDs and objects, inject failures,
-//! count writes.
+//! that reaches it. Tests drive it through its handle: seed CRDs and objects, inject failures
+//! (the Nth write, the Nth custom-resource write, a concurrent writer racing one object), count
+//! writes.
 
 pub mod clock;
 pub mod crd;
@@ -256,6 +258,21 @@ impl FakeApiServer {
         let done = self.shared.store().set_stored_versions(name, versions);
         self.shared.changed.send_replace(0);
         done
+    }
+
+    /// Objects of a CRD exactly as stored (before read-time pruning), sorted by namespace and
+    /// name.
+    pub fn stored_objects(&self, crd_name: &str) -> Vec<Value> {
+        self.shared.store().stored_objects(crd_name)
+    }
+
+    /// Makes the next write of one object fail its resourceVersion precondition (409), as if
+    /// another client had written the object just before; `namespace` is empty for a
+    /// cluster-scoped object.
+    pub fn race_next_write(&self, crd_name: &str, namespace: &str, name: &str) {
+        self.shared
+            .store()
+            .race_next_write(crd_name, namespace, name);
     }
 
     /// Arms an injected failure.

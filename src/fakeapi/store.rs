@@ -13,6 +13,7 @@ use super::crd;
 use super::fields::{self, ApplyOutcome, ApplyRequest, TooDeep};
 use super::query::{Query, Selector};
 use super::status::{ApiError, FieldError, GroupResource};
+use crate::validate::Validator;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -87,6 +88,9 @@ pub enum FaultOn {
     DryRun,
     /// Get, list and watch of resources.
     Read,
+    /// Create, update, patch and delete requests of custom resources that are not dry runs
+    /// (CRD writes do not count).
+    ObjectWrite,
     /// Every resource request.
     Any,
 }
@@ -158,6 +162,13 @@ pub struct Store {
     events: VecDeque<Event>,
     counters: Counters,
     faults: Vec<(Fault, u64)>,
+    /// Objects (CRD name, namespace, name) that someone else rewrites just before the next
+    /// client write reaches them, so that write fails its resourceVersion precondition once.
+    races: BTreeSet<(String, String, String)>,
+    /// Built-in resources served like custom resources, described by CRD-shaped documents
+    /// (named by their plural, which no CRD name can be): ConfigMaps, where tools such as
+    /// nexus keep state.
+    builtins: BTreeMap<String, Value>,
 }
 
 fn crd_resource() -> GroupResource {
@@ -235,6 +246,14 @@ enum Target<'a> {
 }
 
 impl Target<'_> {
+    /// The version objects are served at (empty for CRDs).
+    fn version(&self) -> &str {
+        match self {
+            Target::Crd => "",
+            Target::Object { version, .. } => version,
+        }
+    }
+
     fn resource(&self) -> GroupResource {
         match self {
             Target::Crd => crd_resource(),
@@ -247,7 +266,7 @@ impl Target<'_> {
             Target::Crd => crd::API_VERSION.to_string(),
             Target::Object {
                 crd: c, version, ..
-            } => format!("{}/{version}", crd::group(c)),
+            } => api_version_of(crd::group(c), version),
         }
     }
 
@@ -272,6 +291,8 @@ impl Store {
             events: VecDeque::new(),
             counters: Counters::default(),
             faults: Vec::new(),
+            races: BTreeSet::new(),
+            builtins: builtin_definitions(),
         }
     }
 
@@ -330,6 +351,7 @@ impl Store {
             ["healthz" | "livez" | "readyz"] => Route::Health,
             ["api"] => Route::CoreApi,
             ["api", "v1"] => Route::CoreV1,
+            ["api", "v1", rest @ ..] => self.object_route("", "v1", rest),
             ["apis"] => Route::Groups,
             ["openapi", "v3"] => Route::OpenApiRoot,
             ["openapi", "v3", "apis", g, v] => {
@@ -371,7 +393,7 @@ impl Store {
             ["namespaces", ns, plural, name] => (Some(*ns), *plural, Some(*name)),
             _ => return Route::NotFound,
         };
-        let Some(def) = self.crds.values().find(|c| {
+        let Some(def) = self.crds.values().chain(self.builtins.values()).find(|c| {
             crd::group(c) == group
                 && crd::plural(c) == plural
                 && crd::condition_true(c, "Established")
@@ -403,10 +425,64 @@ impl Store {
             .collect()
     }
 
-    fn take_fault(&mut self, category: FaultOn) -> Option<ApiError> {
+    /// The definition of a CRD or of a built-in resource.
+    fn definition(&self, name: &str) -> Option<&Value> {
+        self.crds.get(name).or_else(|| self.builtins.get(name))
+    }
+
+    /// Objects of a CRD as stored, sorted by namespace and name.
+    pub fn stored_objects(&self, crd_name: &str) -> Vec<Value> {
+        self.objects
+            .get(crd_name)
+            .map(|objs| objs.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Arms a concurrent write: just before the next client write of the object (CRD
+    /// `crd_name`, `namespace` empty for a cluster-scoped one), another writer bumps its
+    /// resourceVersion, so a write that names the version it read fails with 409 once.
+    pub fn race_next_write(&mut self, crd_name: &str, namespace: &str, name: &str) {
+        self.races.insert((
+            crd_name.to_string(),
+            namespace.to_string(),
+            name.to_string(),
+        ));
+    }
+
+    /// Fires an armed race on an object: the stored copy gets a new resourceVersion, as if
+    /// another client had written it.
+    fn run_race(&mut self, crd_name: &str, namespace: &str, name: &str) {
+        let key = (
+            crd_name.to_string(),
+            namespace.to_string(),
+            name.to_string(),
+        );
+        if !self.races.remove(&key) {
+            return;
+        }
+        let Some(mut obj) = self
+            .objects
+            .get(crd_name)
+            .and_then(|objs| objs.get(&(key.1.clone(), key.2.clone())))
+            .cloned()
+        else {
+            return;
+        };
+        self.rv += 1;
+        if let Some(meta) = metadata_mut(&mut obj) {
+            meta.insert("resourceVersion".to_string(), json!(self.rv.to_string()));
+        }
+        if let Some(objs) = self.objects.get_mut(crd_name) {
+            objs.insert((key.1, key.2), obj);
+        }
+    }
+
+    fn take_fault(&mut self, category: FaultOn, object: bool) -> Option<ApiError> {
         let mut fired = None;
         for (i, (fault, seen)) in self.faults.iter_mut().enumerate() {
-            if fault.on == category || fault.on == FaultOn::Any {
+            let object_write =
+                fault.on == FaultOn::ObjectWrite && object && category == FaultOn::Write;
+            if fault.on == category || fault.on == FaultOn::Any || object_write {
                 *seen += 1;
                 if *seen == fault.nth {
                     fired = Some(i);
@@ -429,8 +505,7 @@ impl Store {
                 ..
             } => {
                 let def = self
-                    .crds
-                    .get(crd_name)
+                    .definition(crd_name)
                     .ok_or_else(ApiError::no_such_resource)?;
                 let gr = GroupResource::new(crd::group(def), crd::plural(def));
                 who.authorize("watch", &gr, None, namespace.as_deref())
@@ -469,7 +544,7 @@ impl Store {
                 let verb = verb_of(call.method, name.is_some())?;
                 call.identity
                     .authorize(verb, &crd_resource(), name.as_deref(), None)?;
-                if let Some(err) = self.take_fault(category) {
+                if let Some(err) = self.take_fault(category, false) {
                     return Err(err);
                 }
                 self.handle_crds(call, verb, name.as_deref(), *status)
@@ -481,16 +556,21 @@ impl Store {
                 name,
             } => {
                 let def = self
-                    .crds
-                    .get(crd_name)
+                    .definition(crd_name)
                     .cloned()
                     .ok_or_else(ApiError::no_such_resource)?;
                 let gr = GroupResource::new(crd::group(&def), crd::plural(&def));
                 let verb = verb_of(call.method, name.is_some())?;
                 call.identity
                     .authorize(verb, &gr, name.as_deref(), namespace.as_deref())?;
-                if let Some(err) = self.take_fault(category) {
+                let custom = !self.builtins.contains_key(crd_name);
+                if let Some(err) = self.take_fault(category, custom) {
                     return Err(err);
+                }
+                if category == FaultOn::Write
+                    && let Some(name) = name
+                {
+                    self.run_race(crd_name, namespace.as_deref().unwrap_or_default(), name);
                 }
                 let target = Target::Object {
                     crd: &def,
@@ -573,12 +653,13 @@ impl Store {
                 self.objects
                     .get(&crd_name)
                     .and_then(|objs| objs.get(&key))
-                    .map(|o| (200, render(o, &target.api_version())))
+                    .map(|o| (200, View::new(def, target.version()).show(o)))
                     .ok_or_else(|| ApiError::not_found(&target.resource(), name))
             }
             ("list", None) => {
                 let selector = Selector::from_query(call.query)?;
                 let api_version = target.api_version();
+                let view = View::new(def, target.version());
                 let items: Vec<Value> = self
                     .objects
                     .get(&crd_name)
@@ -586,7 +667,7 @@ impl Store {
                     .flat_map(|objs| objs.values())
                     .filter(|o| namespace.is_none_or(|ns| meta_str(o, "namespace") == ns))
                     .filter(|o| selector.matches(o))
-                    .map(|o| render(o, &api_version))
+                    .map(|o| view.show(o))
                     .collect();
                 let list_kind = format!("{}List", crd::kind(def));
                 Ok((
@@ -911,6 +992,7 @@ impl Store {
                         old.as_ref().and_then(|o| o.get("status").cloned()),
                     );
                 }
+                candidate = View::new(def, version).normalize(candidate);
             }
         }
         bump_generation(&mut candidate, old.as_ref());
@@ -932,7 +1014,7 @@ impl Store {
     fn present(&self, target: &Target<'_>, obj: Value) -> Value {
         match target {
             Target::Crd => obj,
-            Target::Object { .. } => render(&obj, &target.api_version()),
+            Target::Object { crd: def, .. } => View::new(def, target.version()).show(&obj),
         }
     }
 
@@ -1258,11 +1340,7 @@ impl Store {
                         version,
                         namespace,
                     } => {
-                        let api_version = self
-                            .crds
-                            .get(crd_name)
-                            .map(|c| format!("{}/{version}", crd::group(c)))
-                            .unwrap_or_default();
+                        let view = self.definition(crd_name).map(|c| View::new(c, version));
                         self.objects
                             .get(crd_name)
                             .into_iter()
@@ -1273,7 +1351,7 @@ impl Store {
                                     .is_none_or(|ns| meta_str(o, "namespace") == ns)
                             })
                             .filter(|o| selector.matches(o))
-                            .map(|o| render(o, &api_version))
+                            .map(|o| view.as_ref().map_or_else(|| o.clone(), |v| v.show(o)))
                             .collect()
                     }
                 };
@@ -1333,14 +1411,10 @@ impl Store {
                     crd: crd_name,
                     version,
                     ..
-                } => {
-                    let api_version = self
-                        .crds
-                        .get(crd_name)
-                        .map(|c| format!("{}/{version}", crd::group(c)))
-                        .unwrap_or_default();
-                    render(&e.object, &api_version)
-                }
+                } => match self.definition(crd_name) {
+                    Some(def) => View::new(def, version).show(&e.object),
+                    None => e.object.clone(),
+                },
             };
             out.push(json!({ "type": e.kind, "object": object }));
         }
@@ -1532,6 +1606,82 @@ fn unchanged(old: &Value, new: &Value) -> bool {
 }
 
 /// An object as served at an API version (conversion `None`: only apiVersion changes).
+/// How the objects of one CRD version are served: at its `apiVersion`, pruned and defaulted by
+/// that version's schema as it is now (the API server prunes on read too, so a field the
+/// installed schema no longer knows is gone even from objects stored before it changed).
+struct View {
+    api_version: String,
+    schema: Option<Validator>,
+}
+
+impl View {
+    fn new(def: &Value, version: &str) -> View {
+        let schema = def
+            .pointer("/spec/versions")
+            .and_then(Value::as_array)
+            .and_then(|vs| {
+                vs.iter()
+                    .find(|v| v.get("name").and_then(Value::as_str) == Some(version))
+            })
+            .and_then(|v| v.pointer("/schema/openAPIV3Schema"))
+            .map(Validator::new);
+        View {
+            api_version: api_version_of(crd::group(def), version),
+            schema,
+        }
+    }
+
+    /// The object pruned and defaulted, without touching `apiVersion`.
+    fn normalize(&self, obj: Value) -> Value {
+        match &self.schema {
+            Some(schema) => schema.stored_form(&obj).unwrap_or(obj),
+            None => obj,
+        }
+    }
+
+    fn show(&self, obj: &Value) -> Value {
+        let obj = match &self.schema {
+            Some(schema) => schema.stored_form(obj).unwrap_or_else(|| obj.clone()),
+            None => obj.clone(),
+        };
+        render(&obj, &self.api_version)
+    }
+}
+
+/// `group/version`, or `version` for the core group.
+fn api_version_of(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    }
+}
+
+/// The built-in resources the server serves, as CRD-shaped definitions.
+fn builtin_definitions() -> BTreeMap<String, Value> {
+    let config_maps = json!({
+        "metadata": {"name": "configmaps"},
+        "spec": {
+            "group": "",
+            "scope": "Namespaced",
+            "names": {"plural": "configmaps", "singular": "configmap", "kind": "ConfigMap", "listKind": "ConfigMapList"},
+            "versions": [{
+                "name": "v1", "served": true, "storage": true,
+                "schema": {"openAPIV3Schema": {
+                    "type": "object",
+                    "properties": {
+                        "data": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "binaryData": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "immutable": {"type": "boolean"}
+                    }
+                }}
+            }]
+        },
+        "status": {"conditions": [{"type": "Established", "status": "True"}]}
+    });
+    BTreeMap::from([("configmaps".to_string(), config_maps)])
+}
+
 fn render(obj: &Value, api_version: &str) -> Value {
     let mut out = obj.clone();
     if let Some(map) = out.as_object_mut() {

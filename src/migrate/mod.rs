@@ -17,10 +17,12 @@
 //!
 //! Nothing here talks to a cluster: the cluster is one more [`store::ObjectStore`].
 
+pub mod apply;
 pub mod cel;
 pub mod check;
 pub mod checksum;
 pub mod create;
+pub mod down;
 pub mod file;
 pub mod last_build;
 pub mod objects;
@@ -28,6 +30,7 @@ pub mod patch;
 pub mod plan;
 pub mod program;
 pub mod results;
+pub mod state;
 pub mod step;
 pub mod store;
 pub mod utc;

@@ -99,7 +99,12 @@ pub fn render_text(results: &Results) -> String {
         if results.dry_run {
             format!("would {word}")
         } else {
-            word.to_string()
+            // What was done.
+            match word {
+                "change" => "changed".to_string(),
+                "fail" => "failed".to_string(),
+                other => other.to_string(),
+            }
         }
     };
     let mut out = String::new();

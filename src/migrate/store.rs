@@ -77,9 +77,13 @@ impl Resource {
         })
     }
 
-    /// `group/version`, the `apiVersion` of the objects.
+    /// `group/version`, the `apiVersion` of the objects (`version` alone in the core group).
     pub fn api_version(&self) -> String {
-        format!("{}/{}", self.group, self.version)
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 }
 
@@ -122,6 +126,9 @@ pub trait ObjectStore: Send + Sync {
 
     /// One object, `None` when it does not exist.
     fn get(&self, resource: &Resource, id: &ObjectId) -> Result<Option<StoredObject>, StoreError>;
+
+    /// Creates an object; [`StoreError::Conflict`] when it exists already.
+    fn create(&self, resource: &Resource, object: &Value) -> Result<StoredObject, StoreError>;
 
     /// Replaces the object named by `object.metadata` if its current `resourceVersion` is still
     /// `resource_version`; returns the object as stored with its new `resourceVersion`.
@@ -202,6 +209,28 @@ impl ObjectStore for MemoryStore {
             .get(&key)
             .and_then(|objects| objects.get(id))
             .map(|(object, version)| served(resource, object, *version)))
+    }
+
+    fn create(&self, resource: &Resource, object: &Value) -> Result<StoredObject, StoreError> {
+        let id = ObjectId::of(object)
+            .ok_or_else(|| StoreError::Other("the object has no metadata.name".into()))?;
+        if self.get(resource, &id)?.is_some() {
+            return Err(StoreError::Conflict {
+                id,
+                expected: String::new(),
+            });
+        }
+        let mut object = object.clone();
+        if let Some(map) = object.as_object_mut() {
+            map.insert("apiVersion".into(), Value::String(resource.api_version()));
+            map.insert("kind".into(), Value::String(resource.kind.clone()));
+        }
+        let created = self.insert(object)?;
+        Ok(served(
+            resource,
+            &created.object,
+            created.resource_version.parse().unwrap_or(0),
+        ))
     }
 
     fn replace(

@@ -135,6 +135,13 @@ impl Validator {
         (walker.out, normalized)
     }
 
+    /// The object as the API server stores and serves it (unknown fields pruned, nulls of
+    /// non-nullable fields dropped, defaults filled), without validating it; `None` when that
+    /// changes nothing. The fake API server prunes with it on write and on read.
+    pub fn stored_form(&self, object: &Value) -> Option<Value> {
+        Walker::new().normalize(object, Some(&self.root), true, true, false)
+    }
+
     /// Validates a value exactly as written: nothing is dropped or defaulted first, and the
     /// root is not a resource. Unknown fields are still reported as [`ViolationKind::Pruned`].
     /// This is how the API server checks a schema's `default` against its own node.

@@ -1,0 +1,252 @@
+//! Stored custom resources of a live cluster as an [`ObjectStore`]: list across all namespaces
+//! (paged), get, and replace (PUT) with the resourceVersion read as the precondition, a 409
+//! becoming [`StoreError::Conflict`]. The same requests reach the fake API server and a real
+//! cluster.
+//!
+//! [`ObjectStore`] is synchronous (migrations are a loop over objects); the store owns a
+//! current-thread runtime and blocks on it for each request, so it must not be used from inside
+//! another tokio runtime.
+
+use super::connect::{ClusterTarget, Connection, connect};
+use super::errors::{Attempt, describe};
+use crate::error::Result;
+use crate::migrate::store::{ObjectId, ObjectStore, Resource, StoreError, StoredObject};
+use kube::api::{ListParams, PostParams};
+use kube::core::Request;
+use serde_json::Value;
+
+/// Objects listed per request.
+const PAGE: u32 = 500;
+
+/// A cluster's custom resources, read and replaced with optimistic concurrency.
+pub struct KubeStore {
+    runtime: tokio::runtime::Runtime,
+    conn: Connection,
+}
+
+impl KubeStore {
+    /// Connects the way kubectl does (kubeconfig, context).
+    pub fn connect(target: &ClusterTarget) -> Result<KubeStore> {
+        let runtime = super::runtime()?;
+        let conn = runtime.block_on(connect(target))?;
+        Ok(KubeStore { runtime, conn })
+    }
+
+    /// `context (server)`, for messages.
+    pub fn describe(&self) -> String {
+        self.conn.describe()
+    }
+
+    /// The connection and the runtime it runs on, for other requests of the same command.
+    pub fn connection(&self) -> (&tokio::runtime::Runtime, &Connection) {
+        (&self.runtime, &self.conn)
+    }
+
+    fn failure(&self, err: &kube::Error, attempt: &Attempt) -> StoreError {
+        StoreError::Other(describe(err, attempt, &self.conn).to_string())
+    }
+}
+
+/// `/apis/GROUP/VERSION[/namespaces/NS]/PLURAL`; the core group has no `apis` prefix.
+fn collection_path(resource: &Resource, namespace: Option<&str>) -> String {
+    let base = if resource.group.is_empty() {
+        format!("/api/{}", resource.version)
+    } else {
+        format!("/apis/{}/{}", resource.group, resource.version)
+    };
+    match namespace {
+        Some(ns) => format!("{base}/namespaces/{ns}/{}", resource.plural),
+        None => format!("{base}/{}", resource.plural),
+    }
+}
+
+fn qualified(resource: &Resource) -> String {
+    if resource.group.is_empty() {
+        resource.plural.clone()
+    } else {
+        format!("{}.{}", resource.plural, resource.group)
+    }
+}
+
+fn build_error(e: kube::core::request::Error) -> StoreError {
+    StoreError::Other(format!("cannot build a request to the cluster: {e}"))
+}
+
+/// The object with the version it was read at.
+fn stored(object: Value) -> StoredObject {
+    let resource_version = object
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    StoredObject {
+        object,
+        resource_version,
+    }
+}
+
+impl ObjectStore for KubeStore {
+    fn list(&self, resource: &Resource) -> std::result::Result<Vec<StoredObject>, StoreError> {
+        let attempt = Attempt::new("list", qualified(resource), None);
+        let request = Request::new(collection_path(resource, None));
+        let mut items = Vec::new();
+        let mut continue_token: Option<String> = None;
+        loop {
+            let mut params = ListParams::default().limit(PAGE);
+            if let Some(token) = continue_token.take() {
+                params = params.continue_token(&token);
+            }
+            let req = request.list(&params).map_err(build_error)?;
+            let page = self
+                .runtime
+                .block_on(self.conn.client.request::<Value>(req))
+                .map_err(|e| self.failure(&e, &attempt))?;
+            // Items of a list carry no apiVersion and kind; the list names them once.
+            let kind = resource.kind.clone();
+            if let Some(list) = page.get("items").and_then(Value::as_array) {
+                for item in list {
+                    let mut item = item.clone();
+                    if let Some(map) = item.as_object_mut() {
+                        map.insert("apiVersion".into(), Value::String(resource.api_version()));
+                        map.insert("kind".into(), Value::String(kind.clone()));
+                    }
+                    items.push(stored(item));
+                }
+            }
+            match page.pointer("/metadata/continue").and_then(Value::as_str) {
+                Some(token) if !token.is_empty() => continue_token = Some(token.to_string()),
+                _ => break,
+            }
+        }
+        items.sort_by_key(StoredObject::id);
+        Ok(items)
+    }
+
+    fn get(
+        &self,
+        resource: &Resource,
+        id: &ObjectId,
+    ) -> std::result::Result<Option<StoredObject>, StoreError> {
+        let attempt = Attempt::new("get", qualified(resource), Some(&id.name));
+        let req = Request::new(collection_path(resource, id.namespace.as_deref()))
+            .get(&id.name, &Default::default())
+            .map_err(build_error)?;
+        match self
+            .runtime
+            .block_on(self.conn.client.request::<Value>(req))
+        {
+            Ok(object) => Ok(Some(stored(object))),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
+            Err(e) => Err(self.failure(&e, &attempt)),
+        }
+    }
+
+    fn create(
+        &self,
+        resource: &Resource,
+        object: &Value,
+    ) -> std::result::Result<StoredObject, StoreError> {
+        let id = ObjectId::of(object)
+            .ok_or_else(|| StoreError::Other("the object has no metadata.name".into()))?;
+        let attempt = Attempt::new("create", qualified(resource), Some(&id.name));
+        let mut body = object.clone();
+        if let Some(map) = body.as_object_mut() {
+            map.insert("apiVersion".into(), Value::String(resource.api_version()));
+            map.insert("kind".into(), Value::String(resource.kind.clone()));
+        }
+        let bytes = serde_json::to_vec(&body)
+            .map_err(|e| StoreError::Other(format!("cannot encode {id}: {e}")))?;
+        let params = PostParams {
+            field_manager: Some(super::api::FIELD_MANAGER.to_string()),
+            ..PostParams::default()
+        };
+        let req = Request::new(collection_path(resource, id.namespace.as_deref()))
+            .create(&params, bytes)
+            .map_err(build_error)?;
+        match self
+            .runtime
+            .block_on(self.conn.client.request::<Value>(req))
+        {
+            Ok(object) => Ok(stored(object)),
+            Err(kube::Error::Api(status)) if status.code == 409 => Err(StoreError::Conflict {
+                id,
+                expected: String::new(),
+            }),
+            Err(e) => Err(self.failure(&e, &attempt)),
+        }
+    }
+
+    fn replace(
+        &self,
+        resource: &Resource,
+        object: &Value,
+        resource_version: &str,
+    ) -> std::result::Result<StoredObject, StoreError> {
+        let id = ObjectId::of(object)
+            .ok_or_else(|| StoreError::Other("the object has no metadata.name".into()))?;
+        let attempt = Attempt::new("update", qualified(resource), Some(&id.name));
+        let mut body = object.clone();
+        if let Some(map) = body.as_object_mut() {
+            map.insert("apiVersion".into(), Value::String(resource.api_version()));
+            map.insert("kind".into(), Value::String(resource.kind.clone()));
+        }
+        if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert(
+                "resourceVersion".into(),
+                Value::String(resource_version.to_string()),
+            );
+        }
+        let bytes = serde_json::to_vec(&body)
+            .map_err(|e| StoreError::Other(format!("cannot encode {id}: {e}")))?;
+        let params = PostParams {
+            field_manager: Some(super::api::FIELD_MANAGER.to_string()),
+            ..PostParams::default()
+        };
+        let req = Request::new(collection_path(resource, id.namespace.as_deref()))
+            .replace(&id.name, &params, bytes)
+            .map_err(build_error)?;
+        match self
+            .runtime
+            .block_on(self.conn.client.request::<Value>(req))
+        {
+            Ok(object) => Ok(stored(object)),
+            Err(kube::Error::Api(status)) if status.code == 409 => Err(StoreError::Conflict {
+                id,
+                expected: resource_version.to_string(),
+            }),
+            Err(kube::Error::Api(status)) if status.code == 404 => Err(StoreError::NotFound { id }),
+            Err(e) => Err(self.failure(&e, &attempt)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(group: &str) -> Resource {
+        Resource {
+            crd: "employees.role.orgchart.org".into(),
+            group: group.into(),
+            version: "v1".into(),
+            plural: "employees".into(),
+            kind: "Employee".into(),
+            namespaced: true,
+        }
+    }
+
+    #[test]
+    fn paths_follow_the_rest_layout() {
+        let r = resource("role.orgchart.org");
+        assert_eq!(
+            collection_path(&r, None),
+            "/apis/role.orgchart.org/v1/employees"
+        );
+        assert_eq!(
+            collection_path(&r, Some("ns-a")),
+            "/apis/role.orgchart.org/v1/namespaces/ns-a/employees"
+        );
+        assert_eq!(collection_path(&resource(""), None), "/api/v1/employees");
+        assert_eq!(qualified(&r), "employees.role.orgchart.org");
+    }
+}

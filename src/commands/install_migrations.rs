@@ -1,0 +1,358 @@
+//! The migration half of `nexus datamodel install` (MIGRATE.md "Order and atomicity"). The API
+//! server prunes fields its current schema does not know, also on read, so with pending steps
+//! install:
+//! 1. reads every stored object of the affected CRDs, and the live CRDs, before anything
+//!    changes ([`prepare`]);
+//! 2. migrates and validates them in memory against the new CRDs: any failure stops the install
+//!    before its first write;
+//! 3. backs the objects up;
+//! 4. lets install apply the CRDs;
+//! 5. writes the migrated objects with their resourceVersions as preconditions ([`finish`]);
+//! 6. records the steps in the state ConfigMap.
+//!
+//! If 4 or 5 fails, [`Prepared::undo`] restores the previous CRDs, then every object already
+//! rewritten.
+
+use crate::cli::{Format, InstallArgs};
+use crate::cluster::ClusterTarget;
+use crate::cluster::objects::KubeStore;
+use crate::crd::CrdSet;
+use crate::datamodel;
+use crate::error::{Error, Result};
+use crate::migrate::apply::{self, Restored};
+use crate::migrate::file::{self, MigrationFile};
+use crate::migrate::plan::{self, CrdMigration, Plan};
+use crate::migrate::state::{Applied, State};
+use crate::migrate::step::Runner;
+use crate::migrate::store::{ObjectId, ObjectStore, Resource};
+use crate::migrate::utc::UtcTime;
+use crate::migrate::{MIGRATIONS_DIR, program, results};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// The datamodel root install runs in.
+const ROOT: &str = ".";
+
+/// Exit code when the cluster may be left half-migrated (restoring failed).
+const EXIT_RESTORE_FAILED: i32 = 2;
+
+/// The CRD resource, to put previous CRDs back through the same store.
+fn crd_resource() -> Resource {
+    Resource {
+        crd: "customresourcedefinitions.apiextensions.k8s.io".to_string(),
+        group: "apiextensions.k8s.io".to_string(),
+        version: "v1".to_string(),
+        plural: "customresourcedefinitions".to_string(),
+        kind: "CustomResourceDefinition".to_string(),
+        namespaced: false,
+    }
+}
+
+/// Pending steps planned against the cluster, everything read before the CRDs change.
+pub struct Prepared {
+    store: KubeStore,
+    state: State,
+    steps: Vec<MigrationFile>,
+    plan: Plan,
+    /// The live CRDs the install may change, as read before it.
+    previous_crds: Vec<Value>,
+    backup: PathBuf,
+    /// Whether `backup` is a directory this run created under build/ (not `--backup`).
+    own_backup: bool,
+    retries: u32,
+    format: Format,
+}
+
+/// What install does about migrations.
+pub enum Migrations {
+    /// Nothing pending (or no migrations directory).
+    None,
+    /// Steps pending and planned; install goes on.
+    Ready(Box<Prepared>),
+    /// Stop the install with this exit code, nothing changed (the reason printed).
+    Stop(i32),
+}
+
+/// Migration lines go where install's own lines go: stdout with the text report, stderr when
+/// stdout carries a machine-readable report.
+fn print(args_format: Format, text: &str) {
+    use std::io::Write as _;
+    if args_format == Format::Text {
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
+    } else {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    }
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `wanted` if the live CRD serves it, else the live CRD's storage version.
+fn served_version(live: &Value, wanted: &str) -> Option<String> {
+    let versions = live.pointer("/spec/versions")?.as_array()?;
+    let served = |v: &&Value| v.get("served").and_then(Value::as_bool) == Some(true);
+    let name = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
+    if versions
+        .iter()
+        .filter(served)
+        .any(|v| v.get("name").and_then(Value::as_str) == Some(wanted))
+    {
+        return Some(wanted.to_string());
+    }
+    versions
+        .iter()
+        .filter(served)
+        .find(|v| v.get("storage").and_then(Value::as_bool) == Some(true))
+        .and_then(name)
+}
+
+/// Steps 1–3: reads, plans and (unless `--dry-run`) backs up. Prints the plan.
+pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
+    let root = Path::new(ROOT);
+    if !root.join("nexus.yaml").is_file() || !root.join(MIGRATIONS_DIR).is_dir() {
+        return Ok(Migrations::None);
+    }
+    let all = file::load_dir(root)?;
+    if all.is_empty() {
+        return Ok(Migrations::None);
+    }
+    let name = datamodel::workspace_name(root)?;
+    let store = KubeStore::connect(&ClusterTarget {
+        kubeconfig: args.cluster.kubeconfig.clone(),
+        context: args.cluster.context.clone(),
+    })?;
+    let state = State::load(&store, &name, &args.state.state_namespace)?;
+    state.check_checksums(&all)?;
+    let steps: Vec<MigrationFile> = state.pending(&all).into_iter().cloned().collect();
+    if steps.is_empty() {
+        return Ok(Migrations::None);
+    }
+    if args.skip_migrations {
+        print(
+            args.report.format,
+            &format!(
+                "--skip-migrations: {} left pending ({}); run `nexus datamodel migrate apply` once the objects can be migrated\n",
+                count(steps.len(), "step", "steps"),
+                steps
+                    .iter()
+                    .map(|s| s.version.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
+        return Ok(Migrations::None);
+    }
+    for step in &steps {
+        step.require_complete()?;
+    }
+    let migrations = CrdMigration::group(&steps, new)?;
+    // Objects are read through the live CRDs: a CRD not installed yet stores no object, and a
+    // new storage version is not served until the CRD changes, so objects are read at a
+    // version the live CRD serves (conversion `None`: the same objects).
+    let mut previous_crds = Vec::new();
+    let mut read = BTreeMap::new();
+    for m in &migrations {
+        let id = ObjectId {
+            namespace: None,
+            name: m.resource.crd.clone(),
+        };
+        let live = store
+            .get(&crd_resource(), &id)
+            .map_err(|e| Error::Cluster(format!("cannot read CRD {}: {e}", m.resource.crd)))?;
+        let Some(live) = live else {
+            read.insert(m.resource.crd.clone(), Vec::new());
+            continue;
+        };
+        let mut resource = m.resource.clone();
+        resource.version = served_version(&live.object, &m.resource.version)
+            .unwrap_or_else(|| m.resource.version.clone());
+        let objects = store.list(&resource).map_err(|e| {
+            Error::Cluster(format!(
+                "cannot read the objects of {}: {e}",
+                m.resource.crd
+            ))
+        })?;
+        read.insert(m.resource.crd.clone(), objects);
+        previous_crds.push(live.object);
+    }
+    let runner = Runner {
+        root,
+        timeout: program::TIMEOUT,
+    };
+    let plan = plan::plan(&migrations, &read, runner, state.last_applied())?;
+    let mut out = format!(
+        "migrations: read {} before changing any CRD\n",
+        count(plan.objects.len(), "object", "objects")
+    );
+    out.push_str(&results::render_text(&plan.results));
+    if plan.fails() {
+        let _ = writeln!(
+            out,
+            "install stopped before any change: {} would fail; fix the steps or the objects, or install with --skip-migrations",
+            count(plan.results.failed, "object", "objects")
+        );
+        print(args.report.format, &out);
+        return Ok(Migrations::Stop(1));
+    }
+    let backup = match &args.backup {
+        Some(dir) => dir.clone(),
+        None => {
+            let base = root.join("build/migration-backup");
+            let stamp = UtcTime::now().version_stamp();
+            let mut dir = base.join(&stamp);
+            let mut n = 1;
+            while dir.exists() {
+                n += 1;
+                dir = base.join(format!("{stamp}-{n}"));
+            }
+            dir
+        }
+    };
+    if !args.dry_run {
+        let saved = apply::write_backup(&backup, &plan.objects)?;
+        let _ = writeln!(
+            out,
+            "backed up {} to {}",
+            count(saved, "object", "objects"),
+            backup.display()
+        );
+    }
+    print(args.report.format, &out);
+    Ok(Migrations::Ready(Box::new(Prepared {
+        store,
+        state,
+        steps,
+        plan,
+        previous_crds,
+        backup,
+        own_backup: args.backup.is_none() && !args.dry_run,
+        retries: args.retries,
+        format: args.report.format,
+    })))
+}
+
+impl Prepared {
+    /// The install changed nothing (refused, or a dry run): the backup of this run is noise.
+    pub fn discard(self) {
+        if self.own_backup {
+            let _ = std::fs::remove_dir_all(&self.backup);
+        }
+    }
+
+    /// Steps 5–6, after install applied the CRDs: writes the objects and records the steps.
+    /// On a failed write, restores the CRDs and the objects already rewritten.
+    pub fn finish(mut self, new: &CrdSet) -> Result<i32> {
+        let migrations = CrdMigration::group(&self.steps, new)?;
+        let runner = Runner {
+            root: Path::new(ROOT),
+            timeout: program::TIMEOUT,
+        };
+        let resources: Vec<&Resource> = migrations.iter().map(|m| &m.resource).collect();
+        let redo = apply::redo_up(&migrations, runner);
+        let written = apply::write(
+            &self.store,
+            &resources,
+            &self.plan.objects,
+            &*redo,
+            self.retries,
+        );
+        if let Some(failure) = &written.failure {
+            print(
+                self.format,
+                &format!("migrations: writing stopped at {failure}\n"),
+            );
+            let rewritten: Vec<(&Resource, &Value)> = written
+                .rewritten
+                .iter()
+                .filter_map(|&i| {
+                    let o = self.plan.objects.get(i)?;
+                    let r = resources.iter().find(|r| r.crd == o.crd)?;
+                    Some((*r, &o.before))
+                })
+                .collect();
+            return Ok(self.undo(rewritten));
+        }
+        for m in &migrations {
+            let retried = written.retried.get(&m.resource.crd).copied().unwrap_or(0);
+            if let (Some(last), true) = (m.steps.last(), retried > 0)
+                && let Some(step) = self
+                    .plan
+                    .results
+                    .steps
+                    .iter_mut()
+                    .find(|s| s.version == last.version)
+            {
+                step.retried += retried;
+            }
+        }
+        let results = &mut self.plan.results;
+        results.dry_run = false;
+        results.applied_steps = results.planned_steps;
+        results.total();
+        let at = UtcTime::now().rfc3339();
+        for step in &self.steps {
+            if let Some(counts) = results.steps.iter().find(|s| s.version == step.version) {
+                self.state
+                    .applied
+                    .insert(step.version, Applied::of(step, counts, &at));
+            }
+        }
+        self.state.save(&self.store)?;
+        print(
+            self.format,
+            &format!(
+                "migrations: rewrote {}, recorded {} in ConfigMap {}/{}\n",
+                count(written.rewritten.len(), "object", "objects"),
+                count(self.steps.len(), "step", "steps"),
+                self.state.namespace,
+                self.state.name
+            ),
+        );
+        Ok(0)
+    }
+
+    /// Puts back the previous CRDs, then `rewritten`; prints exactly what was restored and
+    /// returns the exit code (1 restored, 2 not all of it).
+    pub fn undo(&self, rewritten: Vec<(&Resource, &Value)>) -> i32 {
+        let crds = crd_resource();
+        let crd_restore =
+            apply::restore(&self.store, self.previous_crds.iter().map(|c| (&crds, c)));
+        let objects = apply::restore(&self.store, rewritten);
+        let mut err = String::new();
+        for (what, r) in [("CRDs", &crd_restore), ("objects", &objects)] {
+            describe(&mut err, what, r);
+        }
+        let failed = !crd_restore.failed.is_empty() || !objects.failed.is_empty();
+        if failed {
+            let _ = writeln!(
+                err,
+                "the backup of the objects is in {}; finish the restore with `nexus datamodel migrate restore {}`",
+                self.backup.display(),
+                self.backup.display()
+            );
+        } else {
+            let _ = writeln!(
+                err,
+                "no step was recorded; fix the cause and run install again"
+            );
+        }
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), err.as_bytes());
+        if failed { EXIT_RESTORE_FAILED } else { 1 }
+    }
+}
+
+fn describe(out: &mut String, what: &str, r: &Restored) {
+    if r.restored.is_empty() && r.failed.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "restored {} {what}:", r.restored.len());
+    for name in &r.restored {
+        let _ = writeln!(out, "  {name}");
+    }
+    for f in &r.failed {
+        let _ = writeln!(out, "  not restored: {f}");
+    }
+}

@@ -1,0 +1,371 @@
+//! Writing a plan back, and undoing it. Each migrated object replaces the stored one with the
+//! resourceVersion it was read at as the precondition; on a 409 the object is read again, the
+//! steps run again on the fresh copy, and the write is retried (`retries` times). The first
+//! write that fails stops the run; [`restore`] then puts back every object already rewritten,
+//! from the copies read before (the backup).
+
+use super::plan::{CrdMigration, PlannedObject};
+use super::step::Runner;
+use super::store::{ObjectId, ObjectStore, Resource, StoreError};
+use crate::error::Result;
+use crate::generate::yaml::to_yaml;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Attempts to restore one object when others keep changing it.
+const RESTORE_ATTEMPTS: u32 = 5;
+
+/// An object that could not be written (or restored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectError {
+    pub crd: String,
+    pub id: ObjectId,
+    pub reason: String,
+}
+
+impl std::fmt::Display for ObjectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.crd, self.id, self.reason)
+    }
+}
+
+/// What [`write`] did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Written {
+    /// Indices into the planned objects of the objects rewritten, in write order.
+    pub rewritten: Vec<usize>,
+    /// Writes retried after a conflict, per CRD.
+    pub retried: BTreeMap<String, usize>,
+    /// The write that stopped the run.
+    pub failure: Option<ObjectError>,
+}
+
+/// What to do with an object that changed since it was read: the steps again, on the fresh
+/// copy. `Ok(None)`: it needs no rewrite any more.
+pub type Redo<'a> = dyn Fn(&str, &Value) -> std::result::Result<Option<Value>, String> + 'a;
+
+/// The up steps of `migrations` as a [`Redo`].
+pub fn redo_up<'a>(migrations: &'a [CrdMigration<'a>], runner: Runner<'a>) -> Box<Redo<'a>> {
+    Box::new(move |crd: &str, fresh: &Value| {
+        let migration = migrations
+            .iter()
+            .find(|m| m.resource.crd == crd)
+            .ok_or_else(|| format!("no step rewrites objects of {crd}"))?;
+        let again = migration
+            .migrate(fresh, runner)
+            .map_err(|e| e.to_string())?;
+        if let Some(problem) = again.failure {
+            return Err(format!(
+                "changed by someone else, and the new copy fails at {}: {}",
+                problem.path, problem.reason
+            ));
+        }
+        Ok(again.after)
+    })
+}
+
+/// Writes every migrated object of `plan` (each CRD's objects at the resource `resources`
+/// names); stops at the first object that cannot be written.
+pub fn write(
+    store: &dyn ObjectStore,
+    resources: &[&Resource],
+    objects: &[PlannedObject],
+    redo: &Redo<'_>,
+    retries: u32,
+) -> Written {
+    let mut done = Written::default();
+    for (index, planned) in objects.iter().enumerate() {
+        let Some(after) = &planned.after else {
+            continue;
+        };
+        let Some(resource) = resources.iter().find(|r| r.crd == planned.crd) else {
+            continue;
+        };
+        let fail = |reason: String| ObjectError {
+            crd: planned.crd.clone(),
+            id: planned.id.clone(),
+            reason,
+        };
+        let mut object = after.clone();
+        let mut resource_version = planned.resource_version.clone();
+        let mut attempt = 0;
+        let outcome = loop {
+            match store.replace(resource, &object, &resource_version) {
+                Ok(_) => break Ok(true),
+                Err(StoreError::Conflict { .. }) if attempt < retries => {
+                    attempt += 1;
+                    *done.retried.entry(planned.crd.clone()).or_default() += 1;
+                    let fresh = match store.get(resource, &planned.id) {
+                        Ok(Some(fresh)) => fresh,
+                        Ok(None) => break Err(fail("deleted while it was migrated".into())),
+                        Err(e) => break Err(fail(e.to_string())),
+                    };
+                    match redo(&planned.crd, &fresh.object) {
+                        Ok(Some(next)) => {
+                            object = next;
+                            resource_version = fresh.resource_version;
+                        }
+                        // Someone else already brought it where the steps lead.
+                        Ok(None) => break Ok(false),
+                        Err(reason) => break Err(fail(reason)),
+                    }
+                }
+                Err(StoreError::Conflict { .. }) => {
+                    break Err(fail(format!(
+                        "still changed by someone else after {retries} retries"
+                    )));
+                }
+                Err(e) => break Err(fail(e.to_string())),
+            }
+        };
+        match outcome {
+            Ok(true) => done.rewritten.push(index),
+            Ok(false) => {}
+            Err(e) => {
+                done.failure = Some(e);
+                break;
+            }
+        }
+    }
+    done
+}
+
+/// What [`restore`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Restored {
+    /// Objects put back as they were, as `crd namespace/name`.
+    pub restored: Vec<String>,
+    /// Objects that could not be put back.
+    pub failed: Vec<ObjectError>,
+}
+
+/// Puts objects back as they were read (`before`, with its `resourceVersion` and server-owned
+/// metadata dropped), each over its current copy.
+pub fn restore<'a>(
+    store: &dyn ObjectStore,
+    objects: impl IntoIterator<Item = (&'a Resource, &'a Value)>,
+) -> Restored {
+    let mut out = Restored::default();
+    for (resource, before) in objects {
+        let Some(id) = ObjectId::of(before) else {
+            continue;
+        };
+        match restore_one(store, resource, before, &id) {
+            Ok(()) => out.restored.push(format!("{} {id}", resource.crd)),
+            Err(reason) => out.failed.push(ObjectError {
+                crd: resource.crd.clone(),
+                id,
+                reason,
+            }),
+        }
+    }
+    out
+}
+
+fn restore_one(
+    store: &dyn ObjectStore,
+    resource: &Resource,
+    before: &Value,
+    id: &ObjectId,
+) -> std::result::Result<(), String> {
+    let mut body = before.clone();
+    if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+        for key in ["resourceVersion", "managedFields", "generation"] {
+            meta.remove(key);
+        }
+    }
+    for _ in 0..RESTORE_ATTEMPTS {
+        let current = match store.get(resource, id) {
+            Ok(Some(current)) => current,
+            Ok(None) => return Err("it no longer exists".into()),
+            Err(e) => return Err(e.to_string()),
+        };
+        match store.replace(resource, &body, &current.resource_version) {
+            Ok(_) => return Ok(()),
+            Err(StoreError::Conflict { .. }) => continue,
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Err(format!(
+        "changed by someone else on each of {RESTORE_ATTEMPTS} attempts"
+    ))
+}
+
+/// Writes one YAML file per object read (`<kind>_<namespace>_<name>.yaml`) into `dir`, which
+/// must be new or empty, so that [`restore`] (or `migrate restore DIR`) can put them back.
+pub fn write_backup(dir: &Path, objects: &[PlannedObject]) -> Result<usize> {
+    if let Ok(mut entries) = std::fs::read_dir(dir)
+        && entries.next().is_some()
+    {
+        return Err(crate::error::Error::input(format!(
+            "--backup {} is not empty; name a new or empty directory (a backup never overwrites files)",
+            dir.display()
+        )));
+    }
+    let files: Vec<(String, String)> = objects
+        .iter()
+        .map(|o| (super::objects::file_name(&o.before), to_yaml(&o.before)))
+        .collect();
+    crate::output::replace_dir(dir, &files)?;
+    Ok(files.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::{Crd, CrdSet, Origin};
+    use crate::migrate::file::MigrationFile;
+    use crate::migrate::store::MemoryStore;
+    use crate::migrate::{plan, program};
+    use serde_json::json;
+
+    fn crds() -> CrdSet {
+        let doc = json!({
+            "metadata": {"name": "employees.role.orgchart.org"},
+            "spec": {
+                "group": "role.orgchart.org",
+                "scope": "Namespaced",
+                "names": {"plural": "employees", "kind": "Employee"},
+                "versions": [{"name": "v1", "served": true, "storage": true, "schema": {"openAPIV3Schema": {
+                    "type": "object",
+                    "properties": {"spec": {"type": "object", "properties": {
+                        "name": {"type": "string"}, "office": {"type": "string"}
+                    }}}
+                }}}]
+            }
+        });
+        let mut set = CrdSet::new("build/crds");
+        set.crds.insert(
+            "employees.role.orgchart.org".into(),
+            Crd {
+                name: "employees.role.orgchart.org".into(),
+                doc,
+                origin: Origin {
+                    file: "crd.yaml".into(),
+                    line: None,
+                },
+            },
+        );
+        set
+    }
+
+    fn steps(dir: &Path) -> Vec<MigrationFile> {
+        std::fs::create_dir_all(dir.join("migrations")).unwrap();
+        std::fs::write(
+            dir.join("migrations/1_office.yaml"),
+            "title: Office\ncrd: employees.role.orgchart.org\nup:\n  - op: add\n    path: /spec/office\n    value: hq\n    ifMissing: true\n",
+        )
+        .unwrap();
+        crate::migrate::file::load_dir(dir).unwrap()
+    }
+
+    fn seeded(n: usize) -> MemoryStore {
+        let store = MemoryStore::new();
+        for i in 0..n {
+            store
+                .insert(json!({
+                    "apiVersion": "role.orgchart.org/v1", "kind": "Employee",
+                    "metadata": {"name": format!("e{i}"), "namespace": "ns"},
+                    "spec": {"name": format!("E{i}")}
+                }))
+                .unwrap();
+        }
+        store
+    }
+
+    #[test]
+    fn writes_then_restores_what_it_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = steps(dir.path());
+        let set = crds();
+        let migrations = CrdMigration::group(&files, &set).unwrap();
+        let store = seeded(3);
+        let read = plan::read(&store, &migrations).unwrap();
+        let runner = Runner {
+            root: dir.path(),
+            timeout: program::TIMEOUT,
+        };
+        let planned = plan::plan(&migrations, &read, runner, None).unwrap();
+        let resources = [&migrations[0].resource];
+        let written = write(
+            &store,
+            &resources,
+            &planned.objects,
+            &*redo_up(&migrations, runner),
+            3,
+        );
+        assert_eq!(written.rewritten, [0, 1, 2]);
+        assert_eq!(written.failure, None);
+        let resource = &migrations[0].resource;
+        let now = store.list(resource).unwrap();
+        assert!(now.iter().all(|o| o.object["spec"]["office"] == "hq"));
+
+        let restored = restore(
+            &store,
+            planned.objects.iter().map(|o| (resource, &o.before)),
+        );
+        assert_eq!(restored.restored.len(), 3);
+        assert!(restored.failed.is_empty());
+        let back = store.list(resource).unwrap();
+        assert!(
+            back.iter()
+                .all(|o| o.object["spec"].get("office").is_none())
+        );
+        assert!(back.iter().all(|o| plan::marker_of(&o.object).is_none()));
+    }
+
+    #[test]
+    fn a_conflict_is_retried_on_a_fresh_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = steps(dir.path());
+        let set = crds();
+        let migrations = CrdMigration::group(&files, &set).unwrap();
+        let store = seeded(1);
+        let read = plan::read(&store, &migrations).unwrap();
+        let runner = Runner {
+            root: dir.path(),
+            timeout: program::TIMEOUT,
+        };
+        let planned = plan::plan(&migrations, &read, runner, None).unwrap();
+        // Someone renames the employee between the read and the write.
+        let resource = &migrations[0].resource;
+        let current = store.list(resource).unwrap().remove(0);
+        let mut theirs = current.object.clone();
+        theirs["spec"]["name"] = json!("Renamed");
+        store
+            .replace(resource, &theirs, &current.resource_version)
+            .unwrap();
+        let resources = [&migrations[0].resource];
+        let written = write(
+            &store,
+            &resources,
+            &planned.objects,
+            &*redo_up(&migrations, runner),
+            3,
+        );
+        assert_eq!(written.failure, None);
+        assert_eq!(written.retried.values().sum::<usize>(), 1);
+        let now = store.list(resource).unwrap().remove(0);
+        assert_eq!(
+            now.object["spec"],
+            json!({"name": "Renamed", "office": "hq"})
+        );
+        // With no retries left the conflict stops the run.
+        let stale = plan::plan(&migrations, &read, runner, None).unwrap();
+        let mut theirs = now.object.clone();
+        theirs["spec"]["name"] = json!("Again");
+        store
+            .replace(resource, &theirs, &now.resource_version)
+            .unwrap();
+        let written = write(
+            &store,
+            &resources,
+            &stale.objects,
+            &*redo_up(&migrations, runner),
+            0,
+        );
+        assert!(written.failure.is_some());
+        assert!(written.rewritten.is_empty());
+    }
+}

@@ -1,0 +1,543 @@
+//! `nexus datamodel migrate apply|status|plan|restore` end to end: the built binary against the
+//! in-process fake API server, with 200 stored employees across three namespaces.
+
+mod install_support;
+
+use install_support::*;
+use nexus::fakeapi::{Fault, FaultOn};
+use serde_json::{Value, json};
+use std::fs;
+use std::path::PathBuf;
+
+const CRD: &str = "employees.role.orgchart.org";
+const MARKER: &str = "nexus.vmware.com/migration";
+const NAMESPACES: [&str; 3] = ["ns-a", "ns-b", "ns-c"];
+
+const ADD_OFFICE: &str = "title: Give every employee an office
+crd: employees.role.orgchart.org
+up:
+  - op: add
+    path: /spec/office
+    value: headquarters
+    ifMissing: true
+down:
+  - op: remove
+    path: /spec/office
+";
+
+const RENAME: &str = "title: Rename location to office
+crd: employees.role.orgchart.org
+up:
+  - op: move
+    from: /spec/location
+    path: /spec/office
+";
+
+/// The Employee CRD with these spec fields, `required` ones listed.
+fn employees_crd(fields: &[(&str, &str)], required: &[&str]) -> Value {
+    let mut doc = crd(
+        "employees",
+        "role.orgchart.org",
+        "Employee",
+        &[version("v1", true, fields)],
+    );
+    doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["required"] =
+        json!(required);
+    doc
+}
+
+fn employee(i: usize, spec: Value) -> Value {
+    json!({
+        "apiVersion": "role.orgchart.org/v1",
+        "kind": "Employee",
+        "metadata": {"name": format!("emp-{i:03}"), "namespace": NAMESPACES[i % 3]},
+        "spec": spec
+    })
+}
+
+/// A fake cluster with the CRD `installed` and a workspace whose build holds `built`.
+struct Setup {
+    cluster: Cluster,
+    root: PathBuf,
+}
+
+impl Setup {
+    fn new(installed: &Value, built: &Value) -> Setup {
+        let cluster = Cluster::start();
+        cluster.server.seed_crd(installed).unwrap();
+        let root = cluster.dir.path().join("dm");
+        fs::create_dir_all(root.join("migrations")).unwrap();
+        fs::write(
+            root.join("nexus.yaml"),
+            "version: 1\ngroupName: orgchart.org\ndatamodelName: orgchart\n",
+        )
+        .unwrap();
+        write_crds(&root.join("build/crds"), std::slice::from_ref(built));
+        Setup { cluster, root }
+    }
+
+    fn seed(&self, objects: impl IntoIterator<Item = Value>) {
+        for o in objects {
+            self.cluster.server.seed_object(&o).unwrap();
+        }
+    }
+
+    fn step(&self, file: &str, text: &str) {
+        fs::write(self.root.join("migrations").join(file), text).unwrap();
+    }
+
+    fn migrate(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        nexus_in(&self.root)
+            .args(["datamodel", "migrate"])
+            .args(args)
+            .arg("--kubeconfig")
+            .arg(&self.cluster.kubeconfig)
+            .assert()
+    }
+
+    fn objects(&self) -> Vec<Value> {
+        self.cluster.server.stored_objects(CRD)
+    }
+
+    /// Replace requests sent for employees.
+    fn object_writes(&self) -> usize {
+        self.cluster
+            .server
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PUT" && r.path.contains("/employees/"))
+            .count()
+    }
+
+    fn state(&self) -> Option<Value> {
+        self.cluster
+            .server
+            .stored_objects("configmaps")
+            .into_iter()
+            .find(|c| c["metadata"]["name"] == "nexus-migrations-orgchart")
+    }
+}
+
+/// The office case: `office` became required (built with --force); the cluster already serves
+/// the new schema, the stored objects lack the field.
+fn office_setup() -> Setup {
+    let new = employees_crd(
+        &[("name", "string"), ("office", "string")],
+        &["name", "office"],
+    );
+    let setup = Setup::new(&new, &new);
+    setup.seed((0..200).map(|i| employee(i, json!({"name": format!("Employee {i}")}))));
+    setup.step("20260101000000_add-office.yaml", ADD_OFFICE);
+    setup
+}
+
+fn results(assert: &assert_cmd::assert::Assert) -> Value {
+    serde_json::from_str(&stdout(assert)).unwrap_or_else(|e| {
+        panic!(
+            "{e}\nstdout: {}\nstderr: {}",
+            stdout(assert),
+            stderr(assert)
+        )
+    })
+}
+
+#[test]
+fn two_hundred_objects_get_the_required_field_and_the_step_is_recorded() {
+    let setup = office_setup();
+    let output = setup.cluster.dir.path().join("migrated");
+    let plan = setup
+        .migrate(&["plan", "--output", output.to_str().unwrap()])
+        .success();
+    assert_eq!(fs::read_dir(&output).unwrap().count(), 200);
+    assert!(
+        stdout(&plan).contains("would change 200"),
+        "{}",
+        stdout(&plan)
+    );
+    assert_eq!(setup.object_writes(), 0);
+
+    let out = setup.migrate(&["apply", "--format", "json"]).success();
+    let json = results(&out);
+    assert_eq!(json["dryRun"], false);
+    assert_eq!(json["appliedSteps"], 1);
+    assert_eq!(json["changed"], 200);
+    assert_eq!(json["failed"], 0);
+    let objects = setup.objects();
+    assert_eq!(objects.len(), 200);
+    for o in &objects {
+        assert_eq!(o["spec"]["office"], "headquarters", "{o}");
+        assert_eq!(o["metadata"]["annotations"][MARKER], "20260101000000");
+    }
+    let state = setup.state().expect("the state ConfigMap");
+    assert_eq!(state["metadata"]["namespace"], "default");
+    let record: Value =
+        serde_json::from_str(state["data"]["20260101000000"].as_str().unwrap()).unwrap();
+    assert_eq!(record["changed"], 200);
+    assert_eq!(record["title"], "Give every employee an office");
+    assert!(record["checksum"].as_str().unwrap().starts_with("sha256:"));
+    // One backup file per object read.
+    let backups: Vec<_> = fs::read_dir(setup.root.join("build/migration-backup"))
+        .unwrap()
+        .collect();
+    assert_eq!(backups.len(), 1);
+    let dir = backups[0].as_ref().unwrap().path();
+    assert_eq!(fs::read_dir(dir).unwrap().count(), 200);
+
+    let status = setup.migrate(&["status"]).success();
+    let text = stdout(&status);
+    assert!(
+        text.contains("applied  20260101000000 add-office"),
+        "{text}"
+    );
+    let again = setup.migrate(&["apply"]).success();
+    assert!(
+        stdout(&again).contains("nothing to apply"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(setup.object_writes(), 200);
+}
+
+#[test]
+fn a_rename_keeps_every_value() {
+    // The cluster serves a schema that knows both fields while objects move over.
+    let both = employees_crd(
+        &[
+            ("name", "string"),
+            ("location", "string"),
+            ("office", "string"),
+        ],
+        &["name"],
+    );
+    let new = employees_crd(
+        &[("name", "string"), ("office", "string")],
+        &["name", "office"],
+    );
+    let setup = Setup::new(&both, &new);
+    setup.seed((0..200).map(|i| {
+        employee(
+            i,
+            json!({"name": format!("E{i}"), "location": format!("room-{i}")}),
+        )
+    }));
+    setup.step("20260101000000_rename.yaml", RENAME);
+    let out = setup.migrate(&["apply"]).success();
+    let text = stdout(&out);
+    assert!(
+        text.contains("applied 1 step (version none -> 20260101000000)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  changed 200, unchanged 0, skipped 0, failed 0"),
+        "{text}"
+    );
+    for o in setup.objects() {
+        let name = o["metadata"]["name"].as_str().unwrap();
+        let i: usize = name.trim_start_matches("emp-").parse().unwrap();
+        assert_eq!(
+            o["spec"],
+            json!({"name": format!("E{i}"), "office": format!("room-{i}")})
+        );
+    }
+}
+
+#[test]
+fn an_object_that_would_fail_stops_everything_before_the_first_write() {
+    let setup = office_setup();
+    // emp-200 has no name, which the new schema requires.
+    setup.seed([employee(200, json!({}))]);
+    let out = setup.migrate(&["apply"]).code(1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("nothing written: 1 object would fail"),
+        "{text}"
+    );
+    assert!(text.contains("emp-200"), "{text}");
+    assert_eq!(setup.object_writes(), 0);
+    assert!(setup.state().is_none());
+    assert!(!setup.root.join("build/migration-backup").exists());
+}
+
+#[test]
+fn a_failure_after_fifty_writes_restores_all_fifty() {
+    let setup = office_setup();
+    let before = setup.objects();
+    setup.cluster.server.fail(Fault {
+        on: FaultOn::ObjectWrite,
+        nth: 51,
+        code: 500,
+        message: "etcd is unavailable".into(),
+    });
+    let backup = setup.cluster.dir.path().join("backup");
+    let out = setup
+        .migrate(&["apply", "--backup", backup.to_str().unwrap()])
+        .code(1);
+    let err = stderr(&out);
+    assert!(err.contains("restored 50 objects from"), "{err}");
+    assert!(
+        err.contains("employees.role.orgchart.org ns-a/emp-000"),
+        "{err}"
+    );
+    assert!(
+        stdout(&out).contains("etcd is unavailable"),
+        "{}",
+        stdout(&out)
+    );
+    let after = setup.objects();
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(a["spec"], b["spec"]);
+        assert_eq!(
+            a["metadata"].get("annotations"),
+            b["metadata"].get("annotations")
+        );
+    }
+    assert!(setup.state().is_none());
+    assert_eq!(fs::read_dir(&backup).unwrap().count(), 200);
+}
+
+#[test]
+fn conflicts_are_retried_on_a_fresh_read() {
+    let setup = office_setup();
+    for (ns, name) in [
+        ("ns-a", "emp-000"),
+        ("ns-b", "emp-001"),
+        ("ns-c", "emp-002"),
+    ] {
+        setup.cluster.server.race_next_write(CRD, ns, name);
+    }
+    let out = setup.migrate(&["apply", "--format", "json"]).success();
+    let json = results(&out);
+    assert_eq!(json["retried"], 3);
+    assert_eq!(json["changed"], 200);
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["spec"]["office"] == "headquarters")
+    );
+    assert_eq!(setup.object_writes(), 203);
+}
+
+#[test]
+fn a_rerun_after_a_kill_finishes_without_rewriting_what_is_done() {
+    // A run killed after 70 writes left these objects migrated and marked, nothing recorded.
+    let new = employees_crd(
+        &[("name", "string"), ("office", "string")],
+        &["name", "office"],
+    );
+    let half = Setup::new(&new, &new);
+    half.seed((0..70).map(|i| {
+        let mut o = employee(
+            i,
+            json!({"name": format!("Employee {i}"), "office": "headquarters"}),
+        );
+        o["metadata"]["annotations"] = json!({MARKER: "20260101000000"});
+        o
+    }));
+    half.seed((70..200).map(|i| employee(i, json!({"name": format!("Employee {i}")}))));
+    half.step("20260101000000_add-office.yaml", ADD_OFFICE);
+    let out = half.migrate(&["apply", "--format", "json"]).success();
+    let json = results(&out);
+    assert_eq!(json["changed"], 130);
+    assert_eq!(json["skipped"], 70);
+    assert_eq!(half.object_writes(), 130);
+    assert!(
+        half.objects()
+            .iter()
+            .all(|o| o["spec"]["office"] == "headquarters")
+    );
+}
+
+#[test]
+fn a_step_file_changed_after_it_was_applied_is_refused() {
+    let setup = office_setup();
+    setup.migrate(&["apply"]).success();
+    setup.step(
+        "20260101000000_add-office.yaml",
+        &ADD_OFFICE.replace("headquarters", "branch"),
+    );
+    let out = setup.migrate(&["apply"]).code(2);
+    let err = stderr(&out);
+    assert!(err.contains("changed after it was applied"), "{err}");
+    assert!(err.contains("20260101000000_add-office.yaml"), "{err}");
+    let status = setup.migrate(&["status"]).success();
+    assert!(
+        stdout(&status).contains("changed since applied"),
+        "{}",
+        stdout(&status)
+    );
+}
+
+#[test]
+fn restore_puts_a_backup_back() {
+    let setup = office_setup();
+    let before = setup.objects();
+    let backup = setup.cluster.dir.path().join("backup");
+    setup
+        .migrate(&["apply", "--backup", backup.to_str().unwrap()])
+        .success();
+    let out = setup
+        .migrate(&["restore", backup.to_str().unwrap()])
+        .success();
+    assert!(
+        stdout(&out).contains("restored 200 objects of 200"),
+        "{}",
+        stdout(&out)
+    );
+    for (b, a) in before.iter().zip(setup.objects()) {
+        assert_eq!(a["spec"], b["spec"]);
+        assert_eq!(
+            a["metadata"].get("annotations"),
+            b["metadata"].get("annotations")
+        );
+    }
+}
+
+#[test]
+fn status_lists_pending_and_missing_steps() {
+    let setup = office_setup();
+    setup.migrate(&["apply"]).success();
+    fs::remove_file(setup.root.join("migrations/20260101000000_add-office.yaml")).unwrap();
+    setup.step("20260201000000_rename.yaml", RENAME);
+    let text = stdout(&setup.migrate(&["status"]).success());
+    assert!(text.contains("missing  20260101000000 (applied"), "{text}");
+    assert!(text.contains("pending  20260201000000 rename"), "{text}");
+}
+
+#[test]
+fn down_brings_the_objects_back() {
+    let setup = office_setup();
+    let before = setup.objects();
+    setup.migrate(&["apply"]).success();
+    let out = setup.migrate(&["down", "--format", "json"]).success();
+    let json = results(&out);
+    assert_eq!(json["changed"], 200);
+    assert_eq!(json["targetVersion"], Value::Null);
+    for (b, a) in before.iter().zip(setup.objects()) {
+        assert_eq!(a["spec"], b["spec"]);
+        assert_eq!(
+            a["metadata"].get("annotations"),
+            b["metadata"].get("annotations")
+        );
+    }
+    let state = setup.state().expect("the state ConfigMap");
+    assert!(
+        state["data"].as_object().is_none_or(|d| d.is_empty()),
+        "{state}"
+    );
+    let status = stdout(&setup.migrate(&["status"]).success());
+    assert!(status.contains("pending  20260101000000"), "{status}");
+    // Up again: every object is rewritten once more.
+    let again = results(&setup.migrate(&["apply", "--format", "json"]).success());
+    assert_eq!(again["changed"], 200);
+}
+
+#[test]
+fn down_refuses_a_step_without_down() {
+    let both = employees_crd(
+        &[
+            ("name", "string"),
+            ("location", "string"),
+            ("office", "string"),
+        ],
+        &["name"],
+    );
+    let setup = Setup::new(&both, &both);
+    setup.seed((0..3).map(|i| employee(i, json!({"name": "E", "location": "x"}))));
+    setup.step("20260101000000_rename.yaml", RENAME);
+    setup.migrate(&["apply"]).success();
+    let out = setup.migrate(&["down"]).code(2);
+    assert!(stderr(&out).contains("has no `down`"), "{}", stderr(&out));
+    assert!(setup.objects().iter().all(|o| o["spec"]["office"] == "x"));
+}
+
+#[test]
+fn down_to_a_version_undoes_the_later_steps_only() {
+    let setup = office_setup();
+    setup.step(
+        "20260102000000_level.yaml",
+        "title: Level\ncrd: employees.role.orgchart.org\nup:\n  - op: add\n    path: /spec/name\n    value: renamed\ndown:\n  - op: replace\n    path: /spec/name\n    value: restored\n",
+    );
+    setup.migrate(&["apply"]).success();
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["spec"]["name"] == "renamed")
+    );
+    setup.migrate(&["down", "--to", "20260101000000"]).success();
+    for o in setup.objects() {
+        assert_eq!(o["spec"]["name"], "restored");
+        assert_eq!(o["spec"]["office"], "headquarters");
+        assert_eq!(o["metadata"]["annotations"][MARKER], "20260101000000");
+    }
+    let status = stdout(&setup.migrate(&["status"]).success());
+    assert!(status.contains("applied  20260101000000"), "{status}");
+    assert!(status.contains("pending  20260102000000"), "{status}");
+}
+
+#[test]
+fn a_step_that_changes_status_behind_a_status_subresource_is_refused() {
+    let setup = office_setup();
+    setup.step(
+        "20260102000000_status.yaml",
+        "title: Status\ncrd: employees.role.orgchart.org\nup:\n  - op: add\n    path: /status\n    value: {reviewed: true}\n",
+    );
+    let out = setup.migrate(&["apply"]).code(1);
+    let text = stdout(&out);
+    assert!(text.contains("has a status subresource"), "{text}");
+    assert_eq!(setup.object_writes(), 0);
+}
+
+#[test]
+fn a_restore_that_fails_names_the_backup_and_the_command_that_finishes_it() {
+    let setup = office_setup();
+    let before = setup.objects();
+    for nth in [51, 52] {
+        // The 51st write fails, then the first write of the restore.
+        setup.cluster.server.fail(Fault {
+            on: FaultOn::ObjectWrite,
+            nth,
+            code: 500,
+            message: "etcd is unavailable".into(),
+        });
+    }
+    let backup = setup.cluster.dir.path().join("backup");
+    let backup_arg = backup.to_str().unwrap();
+    let out = setup.migrate(&["apply", "--backup", backup_arg]).code(2);
+    let err = stderr(&out);
+    assert!(err.contains("restored 49 objects"), "{err}");
+    assert!(err.contains("could not restore 1 object"), "{err}");
+    assert!(
+        err.contains(&format!("nexus datamodel migrate restore {backup_arg}")),
+        "{err}"
+    );
+    setup.migrate(&["restore", backup_arg]).success();
+    for (b, a) in before.iter().zip(setup.objects()) {
+        assert_eq!(a["spec"], b["spec"]);
+    }
+    // The cause gone, a re-run finishes the job.
+    let json = results(&setup.migrate(&["apply", "--format", "json"]).success());
+    assert_eq!(json["changed"], 200);
+    assert!(setup.state().is_some());
+}
+
+#[test]
+fn apply_to_a_version_stops_there() {
+    let setup = office_setup();
+    setup.step(
+        "20260102000000_rename.yaml",
+        "title: Name\ncrd: employees.role.orgchart.org\nup:\n  - op: replace\n    path: /spec/name\n    value: x\n",
+    );
+    setup
+        .migrate(&["apply", "--to", "20260101000000"])
+        .success();
+    let status = stdout(&setup.migrate(&["status"]).success());
+    assert!(status.contains("applied  20260101000000"), "{status}");
+    assert!(status.contains("pending  20260102000000"), "{status}");
+    assert!(setup.objects().iter().all(|o| o["spec"]["name"] != "x"));
+    let json = results(&setup.migrate(&["apply", "--format", "json"]).success());
+    assert_eq!(json["initialVersion"], 20260101000000u64);
+    assert_eq!(json["changed"], 200);
+    assert!(setup.objects().iter().all(|o| o["spec"]["name"] == "x"));
+}

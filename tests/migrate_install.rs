@@ -1,0 +1,286 @@
+//! `nexus datamodel install` with pending migration steps, against the in-process fake API
+//! server: objects are read before the CRD changes (the server prunes on read), migrated,
+//! backed up, written after the CRD, and everything is put back when a write fails.
+
+mod install_support;
+
+use install_support::*;
+use nexus::fakeapi::{Fault, FaultOn};
+use serde_json::{Value, json};
+use std::fs;
+use std::path::PathBuf;
+
+const CRD: &str = "employees.role.orgchart.org";
+const NAMESPACES: [&str; 3] = ["ns-a", "ns-b", "ns-c"];
+
+const RENAME: &str = "title: Rename location to office
+crd: employees.role.orgchart.org
+up:
+  - op: move
+    from: /spec/location
+    path: /spec/office
+";
+
+fn employees_crd(fields: &[(&str, &str)], required: &[&str]) -> Value {
+    let mut doc = crd(
+        "employees",
+        "role.orgchart.org",
+        "Employee",
+        &[version("v1", true, fields)],
+    );
+    doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["required"] =
+        json!(required);
+    doc
+}
+
+fn old_crd() -> Value {
+    employees_crd(&[("name", "string"), ("location", "string")], &["name"])
+}
+
+fn new_crd() -> Value {
+    employees_crd(
+        &[("name", "string"), ("office", "string")],
+        &["name", "office"],
+    )
+}
+
+/// The old CRD installed with 200 employees, a workspace whose build renamed `location` to
+/// `office` (breaking, so installed with --force) with the step that moves the values.
+struct Setup {
+    cluster: Cluster,
+    root: PathBuf,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let cluster = Cluster::start();
+        // Installed by nexus, so that the next install owns every field of the schema.
+        let old = cluster.crds("old", &[old_crd()]);
+        cluster.install(&old, &[]).success();
+        for i in 0..200 {
+            cluster
+                .server
+                .seed_object(&json!({
+                    "apiVersion": "role.orgchart.org/v1",
+                    "kind": "Employee",
+                    "metadata": {"name": format!("emp-{i:03}"), "namespace": NAMESPACES[i % 3]},
+                    "spec": {"name": format!("E{i}"), "location": format!("room-{i}")}
+                }))
+                .unwrap();
+        }
+        let root = cluster.dir.path().join("dm");
+        fs::create_dir_all(root.join("migrations")).unwrap();
+        fs::write(
+            root.join("nexus.yaml"),
+            "version: 1\ngroupName: orgchart.org\ndatamodelName: orgchart\n",
+        )
+        .unwrap();
+        fs::write(root.join("migrations/20260101000000_rename.yaml"), RENAME).unwrap();
+        write_crds(&root.join("build/crds"), &[new_crd()]);
+        Setup { cluster, root }
+    }
+
+    fn install(&self, args: &[&str]) -> assert_cmd::assert::Assert {
+        nexus_in(&self.root)
+            .args(["datamodel", "install", "--force", "--kubeconfig"])
+            .arg(&self.cluster.kubeconfig)
+            .args(args)
+            .assert()
+    }
+
+    fn objects(&self) -> Vec<Value> {
+        self.cluster.server.stored_objects(CRD)
+    }
+
+    fn schema_fields(&self) -> Vec<String> {
+        let crd = self.cluster.server.crd(CRD).unwrap();
+        crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    }
+
+    fn recorded(&self) -> bool {
+        self.cluster
+            .server
+            .stored_objects("configmaps")
+            .iter()
+            .any(|c| c["data"].get("20260101000000").is_some())
+    }
+}
+
+#[test]
+fn install_moves_every_value_across_a_rename() {
+    let setup = Setup::new();
+    let out = setup.install(&[]).success();
+    let text = stdout(&out);
+    assert!(
+        text.contains("read 200 objects before changing any CRD"),
+        "{text}"
+    );
+    assert!(text.contains("rewrote 200 objects"), "{text}");
+    assert_eq!(setup.schema_fields(), ["name", "office"]);
+    for o in setup.objects() {
+        let i: usize = o["metadata"]["name"].as_str().unwrap()[4..]
+            .parse()
+            .unwrap();
+        assert_eq!(
+            o["spec"],
+            json!({"name": format!("E{i}"), "office": format!("room-{i}")})
+        );
+    }
+    assert!(setup.recorded());
+    // Nothing pending any more: a second install writes no object.
+    let again = setup.install(&[]).success();
+    assert!(!stdout(&again).contains("rewrote"), "{}", stdout(&again));
+}
+
+#[test]
+fn a_failing_object_stops_the_install_before_the_crd_changes() {
+    let setup = Setup::new();
+    setup
+        .cluster
+        .server
+        .seed_object(&json!({
+            "apiVersion": "role.orgchart.org/v1", "kind": "Employee",
+            "metadata": {"name": "nobody", "namespace": "ns-a"},
+            "spec": {"name": "No location"}
+        }))
+        .unwrap();
+    let writes = setup.cluster.writes();
+    let out = setup.install(&[]).code(1);
+    assert!(
+        stdout(&out).contains("install stopped before any change"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(setup.cluster.writes(), writes);
+    assert_eq!(setup.schema_fields(), ["location", "name"]);
+}
+
+#[test]
+fn a_failed_write_restores_the_crd_and_the_objects() {
+    let setup = Setup::new();
+    let before = setup.objects();
+    setup.cluster.server.fail(Fault {
+        on: FaultOn::ObjectWrite,
+        nth: 51,
+        code: 500,
+        message: "etcd is unavailable".into(),
+    });
+    let out = setup.install(&[]).code(1);
+    let err = stderr(&out);
+    assert!(err.contains("restored 1 CRDs"), "{err}");
+    assert!(err.contains("restored 50 objects"), "{err}");
+    assert_eq!(setup.schema_fields(), ["location", "name"]);
+    for (b, a) in before.iter().zip(setup.objects()) {
+        assert_eq!(a["spec"], b["spec"]);
+    }
+    assert!(!setup.recorded());
+    // The cause gone, a re-run finishes the job.
+    setup.install(&[]).success();
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["spec"].get("office").is_some())
+    );
+}
+
+#[test]
+fn skip_migrations_leaves_the_steps_pending_and_says_so() {
+    let setup = Setup::new();
+    let out = setup.install(&["--skip-migrations"]).success();
+    assert!(
+        stdout(&out).contains("--skip-migrations: 1 step left pending (20260101000000)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!setup.recorded());
+    assert_eq!(setup.schema_fields(), ["name", "office"]);
+}
+
+#[test]
+fn dry_run_plans_the_migration_and_writes_nothing() {
+    let setup = Setup::new();
+    let writes = setup.cluster.writes();
+    let out = setup.install(&["--dry-run"]).success();
+    assert!(
+        stdout(&out).contains("would change 200"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(setup.cluster.writes(), writes);
+    assert!(!setup.root.join("build/migration-backup").exists());
+}
+
+#[test]
+fn a_first_install_records_the_steps_with_nothing_to_migrate() {
+    let cluster = Cluster::start();
+    let root = cluster.dir.path().join("dm");
+    fs::create_dir_all(root.join("migrations")).unwrap();
+    fs::write(
+        root.join("nexus.yaml"),
+        "version: 1\ngroupName: orgchart.org\ndatamodelName: orgchart\n",
+    )
+    .unwrap();
+    fs::write(root.join("migrations/20260101000000_rename.yaml"), RENAME).unwrap();
+    write_crds(&root.join("build/crds"), &[new_crd()]);
+    let out = nexus_in(&root)
+        .args(["datamodel", "install", "--kubeconfig"])
+        .arg(&cluster.kubeconfig)
+        .assert()
+        .success();
+    let text = stdout(&out);
+    assert!(
+        text.contains("read 0 objects before changing any CRD"),
+        "{text}"
+    );
+    assert!(text.contains("recorded 1 step"), "{text}");
+    assert!(cluster.server.crd(CRD).is_some());
+}
+
+#[test]
+fn a_refused_install_leaves_no_backup() {
+    let setup = Setup::new();
+    let out = nexus_in(&setup.root)
+        .args(["datamodel", "install", "--kubeconfig"])
+        .arg(&setup.cluster.kubeconfig)
+        .assert()
+        .code(1);
+    assert!(stdout(&out).contains("install refused"), "{}", stdout(&out));
+    let backups = setup.root.join("build/migration-backup");
+    assert!(
+        fs::read_dir(&backups).map_or(true, |mut d| d.next().is_none()),
+        "a backup was left behind"
+    );
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["spec"].get("location").is_some())
+    );
+}
+
+#[test]
+fn objects_are_read_at_a_version_the_live_crd_serves() {
+    let setup = Setup::new();
+    // The build adds v2 as the storage version; the cluster serves v1 only until install.
+    let mut v2 = new_crd();
+    let mut second = v2["spec"]["versions"][0].clone();
+    second["name"] = json!("v2");
+    v2["spec"]["versions"][0]["storage"] = json!(false);
+    v2["spec"]["versions"].as_array_mut().unwrap().push(second);
+    write_crds(&setup.root.join("build/crds"), &[v2]);
+    setup.install(&[]).success();
+    for o in setup.objects() {
+        assert!(
+            o["spec"]["office"].as_str().unwrap().starts_with("room-"),
+            "{o}"
+        );
+    }
+}
