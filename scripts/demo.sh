@@ -40,6 +40,14 @@ git add -A && git -c user.name=demo -c user.email=demo@example.com commit -qm "o
 expect 0 "$nexus" datamodel install --kubeconfig "$work/kubeconfig"
 bold "   Installing again changes nothing"
 expect 0 "$nexus" datamodel install --kubeconfig "$work/kubeconfig"
+bold "   Three leaders are stored in the cluster"
+api=$(sed -n 's/^ *server: *//p' "$work/kubeconfig" | head -n 1 | tr -d '"')
+for who in alice:CEO bob:CTO carol:CFO; do
+  curl -sf -X POST -H 'Content-Type: application/json' "$api/apis/root.orgchart.org/v1/leaders" \
+    -d "{\"apiVersion\":\"root.orgchart.org/v1\",\"kind\":\"Leader\",\"metadata\":{\"name\":\"${who%%:*}\"},\"spec\":{\"name\":\"${who%%:*}\",\"designation\":\"${who##*:}\"}}" >/dev/null \
+    || { echo "demo: could not store ${who%%:*}" >&2; exit 1; }
+  echo "stored leader ${who%%:*}"
+done
 
 bold "4. A breaking edit: Leader gets a required field (no omitempty); nothing is written"
 sed -i 's|\tDesignation   string\n\tDirectReports Manager|&|; /^type Leader struct/,/^}/ s|\tDesignation   string|&\n\tAdditionalField string `json:"additionalField"`|' root.go
@@ -57,3 +65,28 @@ bold "7. The cluster still holds the old CRDs: install checks against them and r
 expect 1 "$nexus" datamodel install --kubeconfig "$work/kubeconfig"
 bold "   --force --dry-run shows what a forced install would do, and touches nothing"
 expect 0 "$nexus" datamodel install --kubeconfig "$work/kubeconfig" --force --dry-run
+
+bold "8. A migration carries the stored leaders across: every one needs the new required field"
+expect 0 "$nexus" datamodel migrate create give-leaders-an-additional-field
+step_file=$(ls migrations/*_give-leaders-an-additional-field.yaml)
+# The field has no default, so nexus cannot fill the value in: a person writes the step.
+cat > "$step_file" <<'STEP'
+title: Give every leader an additionalField
+crd: leaders.root.orgchart.org
+up:
+  - op: add
+    path: /spec/additionalField
+    value: unknown
+    ifMissing: true
+down:
+  - op: remove
+    path: /spec/additionalField
+    ifPresent: true
+STEP
+cat "$step_file"
+bold "   The plan: what the step does to each stored object, validated against the new CRD"
+expect 0 "$nexus" datamodel migrate plan --kubeconfig "$work/kubeconfig"
+bold "   A forced install: read the objects, migrate and validate them, back them up, apply the CRDs, write the objects, record the step"
+expect 0 "$nexus" datamodel install --kubeconfig "$work/kubeconfig" --force
+expect 0 "$nexus" datamodel migrate status --kubeconfig "$work/kubeconfig"
+curl -sf "$api/apis/root.orgchart.org/v1/leaders/alice" | grep -o '"spec":{[^}]*}' 
