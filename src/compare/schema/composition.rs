@@ -35,38 +35,12 @@ fn missing<'a>(from: &'a [Value], to: &[Value]) -> Vec<&'a Value> {
 }
 
 fn one_of(n: &mut NodeCx<'_, '_, '_>) {
-    let Some((old, new)) = branches(n, Kw::OneOf) else {
-        return;
-    };
-    n.claim(Kw::OneOf);
-    let (removed, added) = (missing(old, new), missing(new, old));
-    if removed.is_empty() && added.is_empty() {
-        return;
-    }
-    let subject = n.subject();
-    let message = if old.is_empty() {
-        format!(
-            "oneOf added to {subject}: objects must match exactly one of its {}",
-            count(new.len(), "branch", "branches")
-        )
-    } else if new.is_empty() {
-        format!(
-            "oneOf removed from {subject}: clients relying on its branches may see other shapes"
-        )
-    } else {
-        format!(
-            "oneOf of {subject} changed ({} added, {} removed): objects valid before may match no branch or several",
-            count(added.len(), "branch", "branches"),
-            count(removed.len(), "branch", "branches")
-        )
-    };
-    let (o, v) = n.get(Kw::OneOf);
-    n.emit(
-        RuleId::OneOfChanged,
+    branch_set(
+        n,
         Kw::OneOf,
-        message,
-        finding_value(o),
-        finding_value(v),
+        RuleId::OneOfChanged,
+        "exactly one of",
+        "objects valid before may match no branch or several",
     );
 }
 
@@ -75,39 +49,44 @@ fn any_of(n: &mut NodeCx<'_, '_, '_>) {
     if n.is_claimed(Kw::AnyOf) {
         return;
     }
-    let Some((old, new)) = branches(n, Kw::AnyOf) else {
+    branch_set(
+        n,
+        Kw::AnyOf,
+        RuleId::AnyOfChanged,
+        "one of",
+        "objects valid before may match no branch",
+    );
+}
+
+/// `oneOf` / `anyOf`: the branches compared as a set (by meaning), one finding when they differ.
+fn branch_set(n: &mut NodeCx<'_, '_, '_>, kw: Kw, rule: RuleId, must_match: &str, risk: &str) {
+    let Some((old, new)) = branches(n, kw) else {
         return;
     };
-    n.claim(Kw::AnyOf);
+    n.claim(kw);
     let (removed, added) = (missing(old, new), missing(new, old));
     if removed.is_empty() && added.is_empty() {
         return;
     }
-    let subject = n.subject();
+    let (subject, name) = (n.subject(), kw.name());
     let message = if old.is_empty() {
         format!(
-            "anyOf added to {subject}: objects must match one of its {}",
+            "{name} added to {subject}: objects must match {must_match} its {}",
             count(new.len(), "branch", "branches")
         )
     } else if new.is_empty() {
         format!(
-            "anyOf removed from {subject}: clients relying on its branches may see other shapes"
+            "{name} removed from {subject}: clients relying on its branches may see other shapes"
         )
     } else {
         format!(
-            "anyOf of {subject} changed ({} added, {} removed): objects valid before may match no branch",
+            "{name} of {subject} changed ({} added, {} removed): {risk}",
             count(added.len(), "branch", "branches"),
             count(removed.len(), "branch", "branches")
         )
     };
-    let (o, v) = n.get(Kw::AnyOf);
-    n.emit(
-        RuleId::AnyOfChanged,
-        Kw::AnyOf,
-        message,
-        finding_value(o),
-        finding_value(v),
-    );
+    let (o, v) = n.get(kw);
+    n.emit(rule, kw, message, finding_value(o), finding_value(v));
 }
 
 fn all_of(n: &mut NodeCx<'_, '_, '_>) {
