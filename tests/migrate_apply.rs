@@ -476,17 +476,111 @@ fn down_to_a_version_undoes_the_later_steps_only() {
     assert!(status.contains("pending  20260102000000"), "{status}");
 }
 
+const STATUS_RENAME: &str = "title: Rename status.old to status.new
+crd: employees.role.orgchart.org
+up:
+  - op: move
+    from: /status/old
+    path: /status/new
+";
+
+/// Employees behind a status subresource whose status names its field `old`; the step renames
+/// it to `new`.
+fn status_setup() -> Setup {
+    let mut new = employees_crd(&[("name", "string")], &["name"]);
+    new["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"] = json!({
+        "type": "object",
+        "properties": {"old": {"type": "string"}, "new": {"type": "string"}}
+    });
+    assert!(new["spec"]["versions"][0]["subresources"]["status"].is_object());
+    let setup = Setup::new(&new, &new);
+    setup.seed((0..60).map(|i| {
+        let mut o = employee(i, json!({"name": format!("Employee {i}")}));
+        o["status"] = json!({"old": format!("state {i}")});
+        o
+    }));
+    setup.step("20260101000000_status.yaml", STATUS_RENAME);
+    setup
+}
+
+/// Replace requests sent to the status subresource of employees.
+fn status_writes(setup: &Setup) -> usize {
+    setup
+        .cluster
+        .server
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.method == "PUT" && r.path.contains("/employees/") && r.path.ends_with("/status")
+        })
+        .count()
+}
+
 #[test]
-fn a_step_that_changes_status_behind_a_status_subresource_is_refused() {
-    let setup = office_setup();
-    setup.step(
-        "20260102000000_status.yaml",
-        "title: Status\ncrd: employees.role.orgchart.org\nup:\n  - op: add\n    path: /status\n    value: {reviewed: true}\n",
+fn a_step_that_renames_a_status_field_behind_the_status_subresource_rewrites_every_status() {
+    let setup = status_setup();
+    let before = setup.objects();
+    assert!(before.iter().all(|o| o["status"]["old"].is_string()));
+    let json = results(&setup.migrate(&["apply", "--format", "json"]).success());
+    assert_eq!(json["changed"], 60);
+    assert_eq!(json["failed"], 0);
+    let after = setup.objects();
+    assert_eq!(after.len(), 60);
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(a["metadata"]["name"], b["metadata"]["name"]);
+        assert_eq!(a["status"], json!({"new": b["status"]["old"]}));
+        assert_eq!(a["spec"], b["spec"]);
+        assert_eq!(a["metadata"]["annotations"][MARKER], "20260101000000");
+    }
+    // One main write and one status write per object.
+    assert_eq!(status_writes(&setup), 60);
+    assert_eq!(setup.object_writes(), 120);
+    assert!(setup.state().is_some());
+}
+
+#[test]
+fn a_failed_status_write_restores_spec_and_status_from_the_backup() {
+    let setup = status_setup();
+    let before = setup.objects();
+    // Writes alternate main, status: the 52nd is the status write of the 26th object, whose
+    // main write (with the marker) went through.
+    setup.cluster.server.fail(Fault {
+        on: FaultOn::ObjectWrite,
+        nth: 52,
+        code: 500,
+        message: "etcd is unavailable".into(),
+    });
+    let backup = setup.cluster.dir.path().join("backup");
+    let out = setup
+        .migrate(&["apply", "--backup", backup.to_str().unwrap()])
+        .code(1);
+    let err = stderr(&out);
+    assert!(err.contains("restored 26 objects from"), "{err}");
+    assert!(
+        stdout(&out).contains("etcd is unavailable"),
+        "{}",
+        stdout(&out)
     );
-    let out = setup.migrate(&["apply"]).code(1);
-    let text = stdout(&out);
-    assert!(text.contains("has a status subresource"), "{text}");
-    assert_eq!(setup.object_writes(), 0);
+    let after = setup.objects();
+    assert_eq!(after.len(), before.len());
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(a["spec"], b["spec"]);
+        assert_eq!(a["status"], b["status"], "{}", a["metadata"]["name"]);
+        assert_eq!(
+            a["metadata"].get("annotations"),
+            b["metadata"].get("annotations")
+        );
+    }
+    assert!(setup.state().is_none());
+    // The cause gone, a re-run finishes the job.
+    let json = results(&setup.migrate(&["apply", "--format", "json"]).success());
+    assert_eq!(json["changed"], 60);
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["status"]["new"].is_string() && o["status"].get("old").is_none())
+    );
 }
 
 #[test]

@@ -182,9 +182,35 @@ impl ObjectStore for KubeStore {
         object: &Value,
         resource_version: &str,
     ) -> std::result::Result<StoredObject, StoreError> {
+        self.put(resource, object, resource_version, None)
+    }
+
+    fn replace_status(
+        &self,
+        resource: &Resource,
+        object: &Value,
+        resource_version: &str,
+    ) -> std::result::Result<StoredObject, StoreError> {
+        self.put(resource, object, resource_version, Some("status"))
+    }
+}
+
+impl KubeStore {
+    /// PUT of the object, or of its `subresource`, with `resource_version` as the precondition.
+    fn put(
+        &self,
+        resource: &Resource,
+        object: &Value,
+        resource_version: &str,
+        subresource: Option<&str>,
+    ) -> std::result::Result<StoredObject, StoreError> {
         let id = ObjectId::of(object)
             .ok_or_else(|| StoreError::Other("the object has no metadata.name".into()))?;
-        let attempt = Attempt::new("update", qualified(resource), Some(&id.name));
+        let what = match subresource {
+            Some(sub) => format!("{}/{sub}", qualified(resource)),
+            None => qualified(resource),
+        };
+        let attempt = Attempt::new("update", what, Some(&id.name));
         let mut body = object.clone();
         if let Some(map) = body.as_object_mut() {
             map.insert("apiVersion".into(), Value::String(resource.api_version()));
@@ -202,9 +228,12 @@ impl ObjectStore for KubeStore {
             field_manager: Some(super::api::FIELD_MANAGER.to_string()),
             ..PostParams::default()
         };
-        let req = Request::new(collection_path(resource, id.namespace.as_deref()))
-            .replace(&id.name, &params, bytes)
-            .map_err(build_error)?;
+        let request = Request::new(collection_path(resource, id.namespace.as_deref()));
+        let req = match subresource {
+            Some(sub) => request.replace_subresource(sub, &id.name, &params, bytes),
+            None => request.replace(&id.name, &params, bytes),
+        }
+        .map_err(build_error)?;
         match self
             .runtime
             .block_on(self.conn.client.request::<Value>(req))
@@ -232,6 +261,7 @@ mod tests {
             plural: "employees".into(),
             kind: "Employee".into(),
             namespaced: true,
+            status_subresource: false,
         }
     }
 

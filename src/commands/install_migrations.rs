@@ -47,6 +47,7 @@ fn crd_resource() -> Resource {
         plural: "customresourcedefinitions".to_string(),
         kind: "CustomResourceDefinition".to_string(),
         namespaced: false,
+        status_subresource: false,
     }
 }
 

@@ -37,7 +37,7 @@ use std::io::{self, Write as _};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use store::{Call, Identity, Store};
+use store::{Call, Identity, Route, Store};
 use tokio::sync::{oneshot, watch};
 
 /// A user that authenticates with a bearer token.
@@ -215,7 +215,8 @@ impl FakeApiServer {
     }
 
     /// Creates a custom resource of an established CRD (found by the object's apiVersion and
-    /// kind).
+    /// kind), with its `status` even behind a status subresource (written through `/status`, as
+    /// a controller would).
     pub fn seed_object(&self, doc: &Value) -> Result<Value, ApiError> {
         let api_version = doc
             .get("apiVersion")
@@ -248,6 +249,35 @@ impl FakeApiServer {
             identity: &Identity::admin(),
             now: &now,
         })?;
+        // Behind a status subresource the create dropped the status; a controller would write
+        // it next, through `/status`.
+        let name = created
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let status_route = store.route(&format!("{path}/{name}/status"));
+        let created = match doc.get("status") {
+            Some(status) if created.get("status").is_none() && status_route != Route::NotFound => {
+                let route = status_route;
+                let mut with_status = created.clone();
+                with_status["status"] = status.clone();
+                let body = serde_json::to_vec(&with_status)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                store
+                    .handle(&Call {
+                        method: "PUT",
+                        route: &route,
+                        query: &Query::default(),
+                        content_type: "application/json",
+                        body: &body,
+                        user_agent: "seed",
+                        identity: &Identity::admin(),
+                        now: &now,
+                    })?
+                    .1
+            }
+            _ => created,
+        };
         drop(store);
         self.shared.changed.send_replace(0);
         Ok(created)

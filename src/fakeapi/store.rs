@@ -75,6 +75,8 @@ pub enum Route {
         version: String,
         namespace: Option<String>,
         name: Option<String>,
+        /// The `status` subresource of the named object.
+        status: bool,
     },
     NotFound,
 }
@@ -386,11 +388,13 @@ impl Store {
     }
 
     fn object_route(&self, group: &str, version: &str, rest: &[&str]) -> Route {
-        let (namespace, plural, name) = match rest {
-            [plural] => (None, *plural, None),
-            [plural, name] => (None, *plural, Some(*name)),
-            ["namespaces", ns, plural] => (Some(*ns), *plural, None),
-            ["namespaces", ns, plural, name] => (Some(*ns), *plural, Some(*name)),
+        let (namespace, plural, name, status) = match rest {
+            [plural] => (None, *plural, None, false),
+            [plural, name] => (None, *plural, Some(*name), false),
+            [plural, name, "status"] => (None, *plural, Some(*name), true),
+            ["namespaces", ns, plural] => (Some(*ns), *plural, None, false),
+            ["namespaces", ns, plural, name] => (Some(*ns), *plural, Some(*name), false),
+            ["namespaces", ns, plural, name, "status"] => (Some(*ns), *plural, Some(*name), true),
             _ => return Route::NotFound,
         };
         let Some(def) = self.crds.values().chain(self.builtins.values()).find(|c| {
@@ -409,11 +413,16 @@ impl Store {
         {
             return Route::NotFound;
         }
+        // The real server registers `/status` only for versions with the status subresource.
+        if status && !has_status_subresource(def, version) {
+            return Route::NotFound;
+        }
         Route::Objects {
             crd: meta_str(def, "name").to_string(),
             version: version.to_string(),
             namespace: namespace.map(str::to_string),
             name: name.map(str::to_string),
+            status,
         }
     }
 
@@ -554,6 +563,7 @@ impl Store {
                 version,
                 namespace,
                 name,
+                status,
             } => {
                 let def = self
                     .definition(crd_name)
@@ -577,7 +587,10 @@ impl Store {
                     version,
                     namespace: namespace.as_deref(),
                 };
-                self.handle_objects(call, verb, &target, name.as_deref())
+                match name {
+                    Some(name) if *status => self.handle_object_status(call, verb, &target, name),
+                    _ => self.handle_objects(call, verb, &target, name.as_deref()),
+                }
             }
             _ => Err(ApiError::no_such_resource()),
         }
@@ -687,6 +700,68 @@ impl Store {
                 self.write(call, kind, target, Some(name))
             }
             _ => Err(ApiError::method_not_supported(&target.resource(), verb)),
+        }
+    }
+
+    /// `.../<name>/status` of an object whose version has the status subresource: a get reads
+    /// the whole object; an update replaces `.status` only (metadata and spec of the body are
+    /// ignored, as the apiextensions `statusStrategy` copies the old object and sets the new
+    /// status), with the body's resourceVersion as the precondition.
+    fn handle_object_status(
+        &mut self,
+        call: &Call<'_>,
+        verb: &str,
+        target: &Target<'_>,
+        name: &str,
+    ) -> Result<(u16, Value), ApiError> {
+        let Target::Object { crd: def, .. } = target else {
+            return Err(ApiError::no_such_resource());
+        };
+        let gr = target.resource();
+        let old = self
+            .existing(target, name)
+            .ok_or_else(|| ApiError::not_found(&gr, name))?;
+        match verb {
+            "get" => Ok((200, self.present(target, old))),
+            "update" => {
+                let body = parse_body(call.body, call.content_type)?;
+                check_type(&body, &target.api_version(), &target.kind())?;
+                let body_name = meta_str(&body, "name");
+                if body_name != name {
+                    return Err(ApiError::bad_request(format!(
+                        "the name of the object ({body_name}) does not match the name on the URL ({name})"
+                    )));
+                }
+                let rv = meta_str(&body, "resourceVersion");
+                if rv.is_empty() {
+                    return Err(ApiError::invalid(
+                        &target.kind(),
+                        &gr.group,
+                        name,
+                        &[FieldError::invalid(
+                            "metadata.resourceVersion",
+                            json!(0),
+                            "must be specified for an update",
+                        )],
+                    ));
+                }
+                if rv != meta_str(&old, "resourceVersion") {
+                    return Err(ApiError::modified(&gr, name));
+                }
+                let mut candidate = old.clone();
+                set_status(&mut candidate, body.get("status").cloned());
+                let candidate = View::new(def, target.version()).normalize(candidate);
+                if unchanged(&old, &candidate) {
+                    return Ok((200, self.present(target, old)));
+                }
+                if call.query.dry_run {
+                    return Ok((200, self.present(target, candidate)));
+                }
+                self.persist(target, name, candidate.clone(), false, call.now);
+                let stored = self.existing(target, name).unwrap_or(candidate);
+                Ok((200, self.present(target, stored)))
+            }
+            _ => Err(ApiError::method_not_supported(&gr, verb)),
         }
     }
 
@@ -1937,6 +2012,100 @@ mod tests {
         .unwrap();
         assert_eq!(store.object_count("foos.example.com"), 0);
         assert_eq!(store.route("/apis/example.com/v1/foos"), Route::NotFound);
+    }
+
+    #[test]
+    fn the_status_endpoint_replaces_only_status_with_a_precondition() {
+        let mut store = Store::new(0);
+        let schema = json!({"openAPIV3Schema": {"type": "object", "properties": {
+            "spec": {"type": "object", "properties": {"size": {"type": "integer"}}},
+            "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}}
+        }}});
+        let mut def = sample(
+            "foos.example.com",
+            "foos",
+            "Foo",
+            &[("v1", true), ("v2", false)],
+        );
+        def["spec"]["versions"][0]["schema"] = schema.clone();
+        def["spec"]["versions"][0]["subresources"] = json!({"status": {}});
+        def["spec"]["versions"][1]["schema"] = schema;
+        apply(&mut store, &def, "fieldManager=nexus").unwrap();
+        let put = |store: &mut Store, path: &str, body: Value| {
+            call(
+                store,
+                Req {
+                    method: if path.ends_with("/foos") {
+                        "POST"
+                    } else {
+                        "PUT"
+                    },
+                    path,
+                    query: "",
+                    content_type: "application/json",
+                    body,
+                },
+                &Identity::admin(),
+            )
+        };
+        let base = "/apis/example.com/v1/namespaces/ns1/foos";
+        let (_, created) = put(
+            &mut store,
+            base,
+            json!({"apiVersion": "example.com/v1", "kind": "Foo", "metadata": {"name": "a"},
+                   "spec": {"size": 1}, "status": {"ready": false}}),
+        )
+        .unwrap();
+        // The main resource ignores status on create too.
+        assert_eq!(created.get("status"), None);
+        let rv = meta_str(&created, "resourceVersion").to_string();
+        let mut body = created.clone();
+        body["spec"]["size"] = json!(99);
+        body["metadata"]["labels"] = json!({"x": "y"});
+        body["status"] = json!({"ready": true, "unknown": 1});
+        let status_path = format!("{base}/a/status");
+        let (code, written) = put(&mut store, &status_path, body.clone()).unwrap();
+        assert_eq!(code, 200);
+        assert_eq!(
+            written["status"],
+            json!({"ready": true}),
+            "pruned by the schema"
+        );
+        assert_eq!(
+            written["spec"],
+            json!({"size": 1}),
+            "spec of the body ignored"
+        );
+        assert_eq!(written["metadata"].get("labels"), None);
+        assert_eq!(written["metadata"]["generation"], 1);
+        let new_rv = meta_str(&written, "resourceVersion").to_string();
+        assert_ne!(new_rv, rv);
+        // The stale resourceVersion conflicts, as a Status.
+        let err = put(&mut store, &status_path, body.clone()).unwrap_err();
+        assert_eq!(err.code, 409);
+        let status = err.to_status();
+        assert_eq!(status["kind"], "Status");
+        assert_eq!(status["reason"], "Conflict");
+        assert_eq!(
+            store.stored_objects("foos.example.com")[0]["status"],
+            json!({"ready": true})
+        );
+        // A replace of the main resource keeps the stored status.
+        let mut main = written.clone();
+        main["status"] = json!({"ready": false});
+        main["spec"]["size"] = json!(2);
+        let (_, replaced) = put(&mut store, &format!("{base}/a"), main).unwrap();
+        assert_eq!(replaced["status"], json!({"ready": true}));
+        assert_eq!(replaced["spec"]["size"], 2);
+        // No status subresource at v2: no /status endpoint.
+        assert_eq!(
+            store.route("/apis/example.com/v2/namespaces/ns1/foos/a/status"),
+            Route::NotFound
+        );
+        assert!(matches!(
+            store.route(&status_path),
+            Route::Objects { status: true, .. }
+        ));
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //! steps run again on the fresh copy, and the write is retried (`retries` times). The first
 //! write that fails stops the run; [`restore`] then puts back every object already rewritten,
 //! from the copies read before (the backup).
+//!
+//! Behind a status subresource a replace keeps the stored status, so an object whose status
+//! changed takes two writes: the main resource, then `/status` with the resourceVersion the
+//! first returned. A restore does the same with the backed-up copy.
 
 use super::plan::{CrdMigration, PlannedObject};
 use super::step::Runner;
@@ -88,12 +92,30 @@ pub fn write(
             reason,
         };
         let mut object = after.clone();
+        // The copy `object` was migrated from: its status tells whether status changed.
+        let mut base = planned.before.clone();
         let mut resource_version = planned.resource_version.clone();
+        let mut stage = Stage::Whole;
+        let mut touched = false;
         let mut attempt = 0;
         let outcome = loop {
-            match store.replace(resource, &object, &resource_version) {
-                Ok(_) => break Ok(true),
-                Err(StoreError::Conflict { .. }) if attempt < retries => {
+            let sent = match stage {
+                Stage::Whole => write_whole(store, resource, &object, &base, &resource_version)
+                    .map_err(|(e, main_written)| {
+                        touched |= main_written;
+                        (e, main_written)
+                    }),
+                Stage::StatusOnly => store
+                    .replace_status(resource, &object, &resource_version)
+                    .map(|_| ())
+                    .map_err(|e| (e, true)),
+            };
+            match sent {
+                Ok(()) => {
+                    touched = true;
+                    break Ok(true);
+                }
+                Err((StoreError::Conflict { .. }, status_half)) if attempt < retries => {
                     attempt += 1;
                     *done.retried.entry(planned.crd.clone()).or_default() += 1;
                     let fresh = match store.get(resource, &planned.id) {
@@ -101,9 +123,28 @@ pub fn write(
                         Ok(None) => break Err(fail("deleted while it was migrated".into())),
                         Err(e) => break Err(fail(e.to_string())),
                     };
+                    if status_half {
+                        // The main write went through and carries the marker, so the steps
+                        // would skip the fresh copy: they run again on the copy the spec was
+                        // migrated from, with the fresh status, and only the status is sent.
+                        let mut source = base.clone();
+                        set_status(&mut source, fresh.object.get("status").cloned());
+                        match redo(&planned.crd, &source) {
+                            Ok(Some(next)) if next.get("status") != fresh.object.get("status") => {
+                                object = next;
+                                resource_version = fresh.resource_version;
+                                stage = Stage::StatusOnly;
+                            }
+                            // The status already is where the steps lead.
+                            Ok(_) => break Ok(true),
+                            Err(reason) => break Err(fail(reason)),
+                        }
+                        continue;
+                    }
                     match redo(&planned.crd, &fresh.object) {
                         Ok(Some(next)) => {
                             object = next;
+                            base = fresh.object;
                             resource_version = fresh.resource_version;
                         }
                         // Someone else already brought it where the steps lead.
@@ -111,24 +152,70 @@ pub fn write(
                         Err(reason) => break Err(fail(reason)),
                     }
                 }
-                Err(StoreError::Conflict { .. }) => {
+                Err((StoreError::Conflict { .. }, _)) => {
                     break Err(fail(format!(
                         "still changed by someone else after {retries} retries"
                     )));
                 }
-                Err(e) => break Err(fail(e.to_string())),
+                Err((e, _)) => break Err(fail(e.to_string())),
             }
         };
-        match outcome {
-            Ok(true) => done.rewritten.push(index),
-            Ok(false) => {}
-            Err(e) => {
-                done.failure = Some(e);
-                break;
-            }
+        // An object whose main write went through is rewritten, even if its status write
+        // failed: a restore must put it back.
+        if touched {
+            done.rewritten.push(index);
+        }
+        if let Err(e) = outcome {
+            done.failure = Some(e);
+            break;
         }
     }
     done
+}
+
+/// What the next attempt at one object sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// The main resource, then the status when it changed.
+    Whole,
+    /// Only the status: the main resource is written already.
+    StatusOnly,
+}
+
+/// Whether `object` changes the status of `base` behind a status subresource, where a replace
+/// of the main resource keeps the stored status.
+fn status_write_needed(resource: &Resource, object: &Value, base: &Value) -> bool {
+    resource.status_subresource && object.get("status") != base.get("status")
+}
+
+/// Replaces the main resource, then (when the status changed behind a status subresource) the
+/// status with the resourceVersion the first write returned. The error says whether the main
+/// write had gone through.
+fn write_whole(
+    store: &dyn ObjectStore,
+    resource: &Resource,
+    object: &Value,
+    base: &Value,
+    resource_version: &str,
+) -> std::result::Result<(), (StoreError, bool)> {
+    let written = store
+        .replace(resource, object, resource_version)
+        .map_err(|e| (e, false))?;
+    if status_write_needed(resource, object, base) {
+        store
+            .replace_status(resource, object, &written.resource_version)
+            .map_err(|e| (e, true))?;
+    }
+    Ok(())
+}
+
+fn set_status(object: &mut Value, status: Option<Value>) {
+    if let Some(map) = object.as_object_mut() {
+        match status {
+            Some(status) => map.insert("status".to_string(), status),
+            None => map.remove("status"),
+        };
+    }
 }
 
 /// What [`restore`] did.
@@ -181,11 +268,21 @@ fn restore_one(
             Ok(None) => return Err("it no longer exists".into()),
             Err(e) => return Err(e.to_string()),
         };
-        match store.replace(resource, &body, &current.resource_version) {
-            Ok(_) => return Ok(()),
+        let written = match store.replace(resource, &body, &current.resource_version) {
+            Ok(written) => written,
             Err(StoreError::Conflict { .. }) => continue,
             Err(e) => return Err(e.to_string()),
+        };
+        // Behind a status subresource the replace kept the migrated status: put back the
+        // backed-up one too.
+        if status_write_needed(resource, &body, &written.object) {
+            match store.replace_status(resource, &body, &written.resource_version) {
+                Ok(_) => {}
+                Err(StoreError::Conflict { .. }) => continue,
+                Err(e) => return Err(e.to_string()),
+            }
         }
+        return Ok(());
     }
     Err(format!(
         "changed by someone else on each of {RESTORE_ATTEMPTS} attempts"
@@ -216,12 +313,17 @@ mod tests {
     use super::*;
     use crate::crd::{Crd, CrdSet, Origin};
     use crate::migrate::file::MigrationFile;
-    use crate::migrate::store::MemoryStore;
+    use crate::migrate::store::{MemoryStore, StoredObject};
     use crate::migrate::{plan, program};
     use serde_json::json;
 
     fn crds() -> CrdSet {
-        let doc = json!({
+        crds_with(false)
+    }
+
+    /// The Employee CRD, with the status subresource when `status` is set.
+    fn crds_with(status: bool) -> CrdSet {
+        let mut doc = json!({
             "metadata": {"name": "employees.role.orgchart.org"},
             "spec": {
                 "group": "role.orgchart.org",
@@ -235,6 +337,13 @@ mod tests {
                 }}}]
             }
         });
+        if status {
+            doc["spec"]["versions"][0]["subresources"] = json!({"status": {}});
+            doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"] = json!({
+                "type": "object",
+                "properties": {"old": {"type": "string"}, "new": {"type": "string"}}
+            });
+        }
         let mut set = CrdSet::new("build/crds");
         set.crds.insert(
             "employees.role.orgchart.org".into(),
@@ -367,5 +476,121 @@ mod tests {
         );
         assert!(written.failure.is_some());
         assert!(written.rewritten.is_empty());
+    }
+
+    /// A store where someone else rewrites the status of every object just before the first
+    /// status write reaches it, so that write fails its precondition once.
+    struct RacingStatus {
+        inner: MemoryStore,
+        raced: std::sync::Mutex<bool>,
+    }
+
+    impl ObjectStore for RacingStatus {
+        fn list(&self, r: &Resource) -> std::result::Result<Vec<StoredObject>, StoreError> {
+            self.inner.list(r)
+        }
+        fn get(
+            &self,
+            r: &Resource,
+            id: &ObjectId,
+        ) -> std::result::Result<Option<StoredObject>, StoreError> {
+            self.inner.get(r, id)
+        }
+        fn create(&self, r: &Resource, o: &Value) -> std::result::Result<StoredObject, StoreError> {
+            self.inner.create(r, o)
+        }
+        fn replace(
+            &self,
+            r: &Resource,
+            o: &Value,
+            rv: &str,
+        ) -> std::result::Result<StoredObject, StoreError> {
+            self.inner.replace(r, o, rv)
+        }
+        fn replace_status(
+            &self,
+            r: &Resource,
+            o: &Value,
+            rv: &str,
+        ) -> std::result::Result<StoredObject, StoreError> {
+            let mut raced = self.raced.lock().unwrap();
+            if !*raced {
+                *raced = true;
+                let id = ObjectId::of(o).unwrap();
+                let current = self.inner.get(r, &id).unwrap().unwrap();
+                let mut theirs = current.object.clone();
+                theirs["status"] = json!({"old": "set by the controller"});
+                self.inner
+                    .replace_status(r, &theirs, &current.resource_version)
+                    .unwrap();
+            }
+            self.inner.replace_status(r, o, rv)
+        }
+    }
+
+    #[test]
+    fn status_behind_a_subresource_takes_a_second_write_and_a_conflict_there_is_retried() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("migrations")).unwrap();
+        std::fs::write(
+            dir.path().join("migrations/1_status.yaml"),
+            "title: Status\ncrd: employees.role.orgchart.org\nup:\n  - op: move\n    from: /status/old\n    path: /status/new\n",
+        )
+        .unwrap();
+        let files = crate::migrate::file::load_dir(dir.path()).unwrap();
+        let set = crds_with(true);
+        let migrations = CrdMigration::group(&files, &set).unwrap();
+        let resource = &migrations[0].resource;
+        assert!(resource.status_subresource);
+        let store = RacingStatus {
+            inner: MemoryStore::new(),
+            raced: std::sync::Mutex::new(false),
+        };
+        for i in 0..2 {
+            store
+                .inner
+                .insert(json!({
+                    "apiVersion": "role.orgchart.org/v1", "kind": "Employee",
+                    "metadata": {"name": format!("e{i}"), "namespace": "ns"},
+                    "spec": {"name": format!("E{i}")},
+                    "status": {"old": format!("s{i}")}
+                }))
+                .unwrap();
+        }
+        let read = plan::read(&store, &migrations).unwrap();
+        let runner = Runner {
+            root: dir.path(),
+            timeout: program::TIMEOUT,
+        };
+        let planned = plan::plan(&migrations, &read, runner, None).unwrap();
+        assert!(!planned.fails());
+        let written = write(
+            &store,
+            &[resource],
+            &planned.objects,
+            &*redo_up(&migrations, runner),
+            3,
+        );
+        assert_eq!(written.failure, None);
+        assert_eq!(written.rewritten, [0, 1]);
+        assert_eq!(written.retried.values().sum::<usize>(), 1);
+        let now = store.list(resource).unwrap();
+        // The controller's status of e0, migrated on the retry; e1's own status.
+        assert_eq!(
+            now[0].object["status"],
+            json!({"new": "set by the controller"})
+        );
+        assert_eq!(now[1].object["status"], json!({"new": "s1"}));
+        assert!(now.iter().all(|o| plan::marker_of(&o.object) == Some(1)));
+
+        let restored = restore(
+            &store,
+            planned.objects.iter().map(|o| (resource, &o.before)),
+        );
+        assert!(restored.failed.is_empty(), "{:?}", restored.failed);
+        let back = store.list(resource).unwrap();
+        assert_eq!(back[0].object["status"], json!({"old": "s0"}));
+        assert_eq!(back[1].object["status"], json!({"old": "s1"}));
+        assert!(back.iter().all(|o| plan::marker_of(&o.object).is_none()));
     }
 }

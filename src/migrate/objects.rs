@@ -219,6 +219,7 @@ mod tests {
             plural: "employees".into(),
             kind: "Employee".into(),
             namespaced: true,
+            status_subresource: false,
         };
         let names: Vec<String> = loaded
             .store

@@ -23,6 +23,7 @@ pub fn config_maps() -> Resource {
         plural: "configmaps".to_string(),
         kind: "ConfigMap".to_string(),
         namespaced: true,
+        status_subresource: false,
     }
 }
 

@@ -50,6 +50,9 @@ pub struct Resource {
     pub plural: String,
     pub kind: String,
     pub namespaced: bool,
+    /// Whether `version` has the status subresource: a replace then keeps the stored status,
+    /// and status is written with [`ObjectStore::replace_status`].
+    pub status_subresource: bool,
 }
 
 impl Resource {
@@ -74,6 +77,7 @@ impl Resource {
             plural: names.get("plural")?.as_str()?.to_string(),
             kind: names.get("kind")?.as_str()?.to_string(),
             namespaced: spec.get("scope").and_then(Value::as_str) != Some("Cluster"),
+            status_subresource: storage.pointer("/subresources/status").is_some(),
         })
     }
 
@@ -131,8 +135,19 @@ pub trait ObjectStore: Send + Sync {
     fn create(&self, resource: &Resource, object: &Value) -> Result<StoredObject, StoreError>;
 
     /// Replaces the object named by `object.metadata` if its current `resourceVersion` is still
-    /// `resource_version`; returns the object as stored with its new `resourceVersion`.
+    /// `resource_version`; returns the object as stored with its new `resourceVersion`. With
+    /// [`Resource::status_subresource`] the stored status stays (the API server ignores it).
     fn replace(
+        &self,
+        resource: &Resource,
+        object: &Value,
+        resource_version: &str,
+    ) -> Result<StoredObject, StoreError>;
+
+    /// Replaces only the status of the object named by `object.metadata` (`PUT .../status`; no
+    /// `status` removes it) if its current `resourceVersion` is still `resource_version`; only
+    /// for a resource with [`Resource::status_subresource`].
+    fn replace_status(
         &self,
         resource: &Resource,
         object: &Value,
@@ -239,6 +254,42 @@ impl ObjectStore for MemoryStore {
         object: &Value,
         resource_version: &str,
     ) -> Result<StoredObject, StoreError> {
+        self.write(resource, object, resource_version, Part::Main)
+    }
+
+    fn replace_status(
+        &self,
+        resource: &Resource,
+        object: &Value,
+        resource_version: &str,
+    ) -> Result<StoredObject, StoreError> {
+        if !resource.status_subresource {
+            return Err(StoreError::Other(format!(
+                "{} has no status subresource",
+                resource.crd
+            )));
+        }
+        self.write(resource, object, resource_version, Part::Status)
+    }
+}
+
+/// Which part of an object a write replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Everything, except the status behind a status subresource.
+    Main,
+    /// The status only.
+    Status,
+}
+
+impl MemoryStore {
+    fn write(
+        &self,
+        resource: &Resource,
+        object: &Value,
+        resource_version: &str,
+        part: Part,
+    ) -> Result<StoredObject, StoreError> {
         let id = ObjectId::of(object)
             .ok_or_else(|| StoreError::Other("the object has no metadata.name".into()))?;
         let mut state = self.lock();
@@ -254,7 +305,22 @@ impl ObjectStore for MemoryStore {
                 expected: resource_version.to_string(),
             });
         }
-        let mut stored = with_resource_version(object.clone(), next);
+        // As the API server: the main resource keeps the stored status, `/status` keeps all
+        // but the status.
+        let (mut base, status) = match part {
+            Part::Main if resource.status_subresource => {
+                (object.clone(), slot.0.get("status").cloned())
+            }
+            Part::Main => (object.clone(), object.get("status").cloned()),
+            Part::Status => (slot.0.clone(), object.get("status").cloned()),
+        };
+        if let Some(map) = base.as_object_mut() {
+            match status {
+                Some(status) => map.insert("status".to_string(), status),
+                None => map.remove("status"),
+            };
+        }
+        let mut stored = with_resource_version(base, next);
         if let Some(map) = stored.as_object_mut() {
             map.insert(
                 "apiVersion".to_string(),
@@ -392,5 +458,43 @@ mod tests {
             store.replace(&r, &missing, "1"),
             Err(StoreError::NotFound { .. })
         ));
+    }
+
+    #[test]
+    fn behind_a_status_subresource_replace_keeps_status_and_replace_status_keeps_the_rest() {
+        let store = MemoryStore::new();
+        let mut doc = crd();
+        doc["spec"]["versions"][1]["subresources"] = json!({"status": {}});
+        let r = Resource::of_crd(&doc).unwrap();
+        assert!(r.status_subresource);
+        let mut e = employee("a", "x");
+        e["status"] = json!({"ready": false});
+        let first = store.insert(e).unwrap();
+        let mut changed = first.object.clone();
+        changed["spec"]["location"] = json!("branch");
+        changed["status"] = json!({"ready": true});
+        let second = store
+            .replace(&r, &changed, &first.resource_version)
+            .unwrap();
+        assert_eq!(second.object["status"], json!({"ready": false}));
+        assert_eq!(second.object["spec"]["location"], "branch");
+        let mut stale = changed.clone();
+        stale["spec"]["location"] = json!("ignored");
+        assert!(matches!(
+            store.replace_status(&r, &stale, &first.resource_version),
+            Err(StoreError::Conflict { .. })
+        ));
+        let third = store
+            .replace_status(&r, &stale, &second.resource_version)
+            .unwrap();
+        assert_eq!(third.object["status"], json!({"ready": true}));
+        assert_eq!(third.object["spec"]["location"], "branch");
+        let plain = Resource::of_crd(&crd()).unwrap();
+        assert!(!plain.status_subresource);
+        assert!(
+            store
+                .replace_status(&plain, &stale, &third.resource_version)
+                .is_err()
+        );
     }
 }
