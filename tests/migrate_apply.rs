@@ -25,27 +25,6 @@ down:
     path: /spec/office
 ";
 
-const RENAME: &str = "title: Rename location to office
-crd: employees.role.orgchart.org
-up:
-  - op: move
-    from: /spec/location
-    path: /spec/office
-";
-
-/// The Employee CRD with these spec fields, `required` ones listed.
-fn employees_crd(fields: &[(&str, &str)], required: &[&str]) -> Value {
-    let mut doc = crd(
-        "employees",
-        "role.orgchart.org",
-        "Employee",
-        &[version("v1", true, fields)],
-    );
-    doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["required"] =
-        json!(required);
-    doc
-}
-
 fn employee(i: usize, spec: Value) -> Value {
     json!({
         "apiVersion": "role.orgchart.org/v1",

@@ -13,26 +13,6 @@ use std::path::PathBuf;
 const CRD: &str = "employees.role.orgchart.org";
 const NAMESPACES: [&str; 3] = ["ns-a", "ns-b", "ns-c"];
 
-const RENAME: &str = "title: Rename location to office
-crd: employees.role.orgchart.org
-up:
-  - op: move
-    from: /spec/location
-    path: /spec/office
-";
-
-fn employees_crd(fields: &[(&str, &str)], required: &[&str]) -> Value {
-    let mut doc = crd(
-        "employees",
-        "role.orgchart.org",
-        "Employee",
-        &[version("v1", true, fields)],
-    );
-    doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["required"] =
-        json!(required);
-    doc
-}
-
 fn old_crd() -> Value {
     employees_crd(&[("name", "string"), ("location", "string")], &["name"])
 }

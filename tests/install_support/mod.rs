@@ -182,3 +182,25 @@ pub fn stdout(assert: &assert_cmd::assert::Assert) -> String {
 pub fn stderr(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
 }
+
+/// A migration step renaming `.spec.location` of employees to `.spec.office`.
+pub const RENAME: &str = "title: Rename location to office
+crd: employees.role.orgchart.org
+up:
+  - op: move
+    from: /spec/location
+    path: /spec/office
+";
+
+/// The Employee CRD (`employees.role.orgchart.org`) with these spec fields, `required` ones listed.
+pub fn employees_crd(fields: &[(&str, &str)], required: &[&str]) -> Value {
+    let mut doc = crd(
+        "employees",
+        "role.orgchart.org",
+        "Employee",
+        &[version("v1", true, fields)],
+    );
+    doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["required"] =
+        json!(required);
+    doc
+}
