@@ -614,3 +614,42 @@ fn apply_to_a_version_stops_there() {
     assert_eq!(json["changed"], 200);
     assert!(setup.objects().iter().all(|o| o["spec"]["name"] == "x"));
 }
+
+#[test]
+fn down_leaves_alone_what_up_did_not_change() {
+    // The MIGRATE.md example: `add /spec/office ifMissing`, `down: remove /spec/office`. An
+    // object that already had an office was not changed by `up`, so `down` must keep its office.
+    let new = employees_crd(
+        &[("name", "string"), ("office", "string")],
+        &["name", "office"],
+    );
+    let setup = Setup::new(&new, &new);
+    setup.seed((0..4).map(|i| {
+        let spec = if i % 2 == 0 {
+            json!({"name": format!("Employee {i}"), "office": "Paris"})
+        } else {
+            json!({"name": format!("Employee {i}")})
+        };
+        employee(i, spec)
+    }));
+    setup.step("20260101000000_add-office.yaml", ADD_OFFICE);
+    let applied = results(&setup.migrate(&["apply", "--format", "json"]).success());
+    assert_eq!(applied["changed"], 2);
+    let down = results(&setup.migrate(&["down", "--format", "json"]).success());
+    assert_eq!(down["changed"], 2);
+    let offices: Vec<Value> = setup
+        .objects()
+        .iter()
+        .map(|o| o["spec"]["office"].clone())
+        .collect();
+    assert_eq!(
+        offices.iter().filter(|o| **o == "Paris").count(),
+        2,
+        "{offices:?}"
+    );
+    assert_eq!(
+        offices.iter().filter(|o| o.is_null()).count(),
+        2,
+        "{offices:?}"
+    );
+}

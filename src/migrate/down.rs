@@ -95,13 +95,23 @@ impl<'a> Undo<'a> {
         };
         let mut current = stored.clone();
         let mut touched = false;
+        // Which steps really changed the object; objects written before this record existed fall
+        // back to the marker (every step up to it).
+        let mut changed = super::changed_steps(stored);
         for step in &self.steps {
             let count = counts.iter_mut().find(|c| c.version == step.version);
             let Some(count) = count else { continue };
             let Some(down) = &step.down else { continue };
-            if marker < step.version {
+            let rewrote = match &changed {
+                Some(versions) => versions.contains(&step.version),
+                None => marker >= step.version,
+            };
+            if !rewrote {
                 count.skipped += 1;
                 continue;
+            }
+            if let Some(versions) = changed.as_mut() {
+                versions.retain(|v| *v != step.version);
             }
             touched = true;
             match runner.apply(step, down, &current) {
@@ -126,6 +136,17 @@ impl<'a> Undo<'a> {
             return Ok(Ok(None));
         }
         set_marker(&mut current, self.remaining);
+        if let Some(versions) = &changed {
+            super::set_changed_steps(&mut current, versions);
+        }
+        if current
+            .pointer("/metadata/annotations")
+            .and_then(Value::as_object)
+            .is_some_and(|a| a.is_empty())
+            && let Some(metadata) = current.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            metadata.remove("annotations");
+        }
         Ok(Ok((current != *stored).then_some(current)))
     }
 }

@@ -171,6 +171,15 @@ impl<'a> CrdMigration<'a> {
         if result.marks.contains(&Mark::Changed) {
             let last = self.steps.last().map_or(0, |s| s.version);
             set_marker(&mut current, last);
+            let mut changed = super::changed_steps(stored).unwrap_or_default();
+            changed.extend(
+                self.steps
+                    .iter()
+                    .zip(&result.marks)
+                    .filter(|(_, mark)| **mark == Mark::Changed)
+                    .map(|(step, _)| step.version),
+            );
+            super::set_changed_steps(&mut current, &changed);
             result.after = Some(current);
         }
         Ok(result)
