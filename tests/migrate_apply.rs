@@ -250,7 +250,7 @@ fn a_failure_after_fifty_writes_restores_all_fifty() {
     let backup = setup.cluster.dir.path().join("backup");
     let out = setup
         .migrate(&["apply", "--backup", backup.to_str().unwrap()])
-        .code(1);
+        .code(2);
     let err = stderr(&out);
     assert!(err.contains("restored 50 objects from"), "{err}");
     assert!(
@@ -532,7 +532,7 @@ fn a_failed_status_write_restores_spec_and_status_from_the_backup() {
     let backup = setup.cluster.dir.path().join("backup");
     let out = setup
         .migrate(&["apply", "--backup", backup.to_str().unwrap()])
-        .code(1);
+        .code(2);
     let err = stderr(&out);
     assert!(err.contains("restored 26 objects from"), "{err}");
     assert!(

@@ -152,7 +152,7 @@ fn a_failed_write_restores_the_crd_and_the_objects() {
         code: 500,
         message: "etcd is unavailable".into(),
     });
-    let out = setup.install(&[]).code(1);
+    let out = setup.install(&[]).code(2);
     let err = stderr(&out);
     assert!(err.contains("restored 1 CRDs"), "{err}");
     assert!(err.contains("restored 50 objects"), "{err}");

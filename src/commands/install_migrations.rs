@@ -341,7 +341,8 @@ impl Prepared {
             );
         }
         let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), err.as_bytes());
-        if failed { EXIT_RESTORE_FAILED } else { 1 }
+        // A write the cluster refused is a cluster error (CLI.md: 2) even when all was restored.
+        if failed { EXIT_RESTORE_FAILED } else { 2 }
     }
 }
 

@@ -358,7 +358,9 @@ fn report_restore(restored: &Restored, backup: &Path) -> i32 {
             err,
             "no step was recorded; fix the cause and run again (objects already migrated are skipped)"
         );
-        1
+        // A write the cluster refused is a cluster error (CLI.md: 2), not objects that fail
+        // validation (1), even when everything was restored.
+        2
     } else {
         let _ = writeln!(
             err,
@@ -643,5 +645,5 @@ pub fn run_restore(args: &MigrateRestoreArgs) -> Result<i32> {
         let _ = writeln!(out, "not restored: {f}");
     }
     print(&out);
-    Ok(if restored.failed.is_empty() { 0 } else { 1 })
+    Ok(if restored.failed.is_empty() { 0 } else { 2 })
 }
