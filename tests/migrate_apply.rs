@@ -653,3 +653,26 @@ fn down_leaves_alone_what_up_did_not_change() {
         "{offices:?}"
     );
 }
+
+#[test]
+fn a_step_older_than_an_applied_one_is_refused() {
+    // Two branches each ran `migrate create`; the merged older step would be skipped everywhere.
+    let setup = office_setup();
+    setup.migrate(&["apply"]).success();
+    setup.step(
+        "20251231000000_older.yaml",
+        "title: Older\ncrd: employees.role.orgchart.org\nup:\n  - op: add\n    path: /spec/name\n    value: renamed\n",
+    );
+    let out = setup.migrate(&["apply"]).code(2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("20251231000000_older.yaml") && err.contains("below 20260101000000"),
+        "{err}"
+    );
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["spec"]["name"] != "renamed")
+    );
+}

@@ -127,7 +127,7 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
     })?;
     let state = State::load(&store, &name, &args.state.state_namespace)?;
     state.check_checksums(&all)?;
-    let steps: Vec<MigrationFile> = state.pending(&all).into_iter().cloned().collect();
+    let steps: Vec<MigrationFile> = state.pending(&all)?.into_iter().cloned().collect();
     if steps.is_empty() {
         return Ok(Migrations::None);
     }

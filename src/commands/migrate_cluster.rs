@@ -83,7 +83,7 @@ fn pending(root: &Path, store: &KubeStore, namespace: &str, to: Option<u64>) -> 
         )));
     }
     let steps: Vec<MigrationFile> = state
-        .pending(&all)
+        .pending(&all)?
         .into_iter()
         .filter(|s| to.is_none_or(|t| s.version <= t))
         .cloned()

@@ -147,11 +147,24 @@ impl State {
     }
 
     /// The steps on disk not applied yet, in version order.
-    pub fn pending<'a>(&self, steps: &'a [MigrationFile]) -> Vec<&'a MigrationFile> {
-        steps
+    ///
+    /// A pending step below the highest applied version is refused: the resume marker of every
+    /// object already says it is past that version, so the step would be skipped everywhere and
+    /// still be recorded (it happens when two branches each ran `migrate create`).
+    pub fn pending<'a>(&self, steps: &'a [MigrationFile]) -> Result<Vec<&'a MigrationFile>> {
+        let pending: Vec<&MigrationFile> = steps
             .iter()
             .filter(|s| !self.applied.contains_key(&s.version))
-            .collect()
+            .collect();
+        if let Some(last) = self.last_applied()
+            && let Some(older) = pending.iter().find(|s| s.version < last)
+        {
+            return Err(Error::input(format!(
+                "{} has version {}, below {last}, which is already applied in the cluster: it would be skipped on every object; give it a version above {last} (rename the file) and run again",
+                older.shown, older.version
+            )));
+        }
+        Ok(pending)
     }
 
     /// The highest applied version.
