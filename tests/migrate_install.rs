@@ -264,3 +264,34 @@ fn objects_are_read_at_a_version_the_live_crd_serves() {
         );
     }
 }
+
+#[test]
+fn a_rejection_before_the_first_write_changes_no_crd() {
+    // A second CRD that the API server rejects in the dry run: install stops before writing
+    // anything, so there is nothing to restore, and the live CRD must not be rewritten by a
+    // "restore".
+    let setup = Setup::new();
+    let mut bad = crd(
+        "gadgets",
+        "role.orgchart.org",
+        "Gadget",
+        &[version("v1", true, &[])],
+    );
+    bad["metadata"]["name"] = json!("gadget.role.orgchart.org");
+    write_crds(&setup.root.join("build/crds"), &[new_crd(), bad]);
+    let before = setup.cluster.server.crd(CRD).unwrap();
+    let out = setup.install(&[]).code(2);
+    let err = stderr(&out);
+    assert!(!err.contains("restored"), "{err}");
+    let after = setup.cluster.server.crd(CRD).unwrap();
+    assert_eq!(
+        after["metadata"]["resourceVersion"], before["metadata"]["resourceVersion"],
+        "the live CRD was rewritten"
+    );
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["spec"].get("location").is_some())
+    );
+}

@@ -54,7 +54,10 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
         Migrations::Ready(prepared) => Some(prepared),
         Migrations::None => None,
     };
-    let installed = cluster::runtime()?.block_on(install(args, &config, &target, &new, &scope));
+    // Set just before the first write, so a failure before it undoes nothing.
+    let wrote = std::cell::Cell::new(false);
+    let installed =
+        cluster::runtime()?.block_on(install(args, &config, &target, &new, &scope, &wrote));
     match (prepared, installed) {
         (None, result) => result.map(|(code, _)| code),
         // Refused or a dry run: no CRD changed, so no object may change either.
@@ -66,6 +69,11 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
             0 => Ok(code),
             failed => Ok(failed),
         },
+        // Refused before any write (stored versions, the dry run): the cluster is as it was.
+        (Some(prepared), Err(err)) if !wrote.get() => {
+            prepared.discard();
+            Err(err)
+        }
         (Some(prepared), Err(err)) => {
             eprintln!("error: {err}");
             Ok(prepared.undo(Vec::new()).max(2))
@@ -89,6 +97,7 @@ async fn install(
     target: &ClusterTarget,
     new: &CrdSet,
     scope: &GroupScope,
+    wrote: &std::cell::Cell<bool>,
 ) -> Result<(i32, bool)> {
     let conn = cluster::connect(target).await?;
     let live_all = api::list_crds(&conn).await?;
@@ -199,6 +208,7 @@ async fn install(
     let mut done = Outcome::default();
     for p in &mut planned {
         if p.action != Action::Unchanged {
+            wrote.set(true);
             if let Some((patch, _)) = &p.adoption {
                 let answer = api::merge_patch_crd(&conn, p.name, patch)
                     .await
@@ -229,6 +239,7 @@ async fn install(
             .await
             .map_err(|e| after_partial(e, &done))?;
         for crd in &orphans {
+            wrote.set(true);
             let field = |p: &str| crd.pointer(p).and_then(Value::as_str).unwrap_or_default();
             let name = field("/metadata/name");
             api::delete_crd(
