@@ -676,3 +676,31 @@ fn a_step_older_than_an_applied_one_is_refused() {
             .all(|o| o["spec"]["name"] != "renamed")
     );
 }
+
+#[test]
+fn apply_refuses_to_write_fields_the_live_crd_would_drop() {
+    // The new CRD (office) is built but not installed: the cluster still serves location only.
+    // Writing the renamed objects would lose every value, so nothing is written.
+    let old = employees_crd(&[("name", "string"), ("location", "string")], &["name"]);
+    let new = employees_crd(&[("name", "string"), ("office", "string")], &["name"]);
+    let setup = Setup::new(&old, &new);
+    setup.seed((0..5).map(|i| {
+        employee(
+            i,
+            json!({"name": format!("E{i}"), "location": format!("room-{i}")}),
+        )
+    }));
+    setup.step("20260101000000_rename.yaml", RENAME);
+    let out = setup.migrate(&["apply"]).code(2);
+    let err = stderr(&out);
+    assert!(
+        err.contains("does not know") && err.contains("nexus datamodel install"),
+        "{err}"
+    );
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["spec"]["location"].is_string())
+    );
+}

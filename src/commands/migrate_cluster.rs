@@ -157,6 +157,62 @@ pub fn run_plan(args: &MigratePlanArgs) -> Result<i32> {
     Ok(if plan.fails() { 1 } else { 0 })
 }
 
+/// `migrate apply` writes objects in their new shape through the CRDs the cluster serves now. If
+/// the live schema does not know a field that a step writes, the API server prunes it as it stores
+/// the object and the value is lost without an error. Refuse before the first write when any
+/// migrated object would lose a field that the object as read did not already lose.
+fn require_live_schema_keeps(plan: &Plan, cluster: &crate::cli::ClusterArgs) -> Result<()> {
+    use crate::validate::{Validator, ViolationKind};
+    use serde_json::Value;
+    let mut live_crds = std::collections::BTreeMap::new();
+    for object in &plan.objects {
+        let Some(after) = &object.after else { continue };
+        if !live_crds.contains_key(&object.crd) {
+            let live = crate::cluster::load_cluster(
+                Some(&object.crd),
+                cluster.kubeconfig.as_deref(),
+                cluster.context.as_deref(),
+            )?;
+            live_crds.insert(object.crd.clone(), live);
+        }
+        let Some(live) = live_crds
+            .get(&object.crd)
+            .and_then(|set| set.crds.get(&object.crd))
+        else {
+            continue;
+        };
+        let version = after
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .and_then(|v| v.rsplit('/').next())
+            .unwrap_or_default();
+        let schema = live.doc["spec"]["versions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["name"] == version)
+            .and_then(|v| v.pointer("/schema/openAPIV3Schema"));
+        let Some(schema) = schema else { continue };
+        let validator = Validator::new(schema);
+        let pruned = |value: &Value| -> Vec<String> {
+            validator
+                .validate(value)
+                .into_iter()
+                .filter(|v| v.kind == ViolationKind::Pruned)
+                .map(|v| v.path)
+                .collect()
+        };
+        let already = pruned(&object.before);
+        if let Some(lost) = pruned(after).into_iter().find(|p| !already.contains(p)) {
+            return Err(Error::input(format!(
+                "the live CRD {} does not know {lost}, which the steps write into {}: the API server would drop it; run `nexus datamodel install`, which applies the new CRDs and the pending steps in the right order",
+                object.crd, object.id
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `migrate apply`.
 pub fn run_apply(args: &MigrateApplyArgs) -> Result<i32> {
     let root = args.datamodel.as_path();
@@ -184,6 +240,9 @@ pub fn run_apply(args: &MigrateApplyArgs) -> Result<i32> {
     }
     let migrations = CrdMigration::group(&steps, &crds)?;
     let (mut plan, read) = plan_against(root, &store, &migrations, &state)?;
+    if !plan.fails() {
+        require_live_schema_keeps(&plan, &args.cluster)?;
+    }
     let mut out = String::new();
     if text {
         let _ = writeln!(
