@@ -301,7 +301,13 @@ impl Prepared {
                     .insert(step.version, Applied::of(step, counts, &at));
             }
         }
-        self.state.save(&self.store)?;
+        self.state.save(&self.store).map_err(|err| {
+            Error::Cluster(format!(
+                "{err}; the CRDs are installed and {} rewritten (backup in {}), but the steps were not recorded: run `nexus datamodel migrate apply` to record them (objects already migrated are skipped)",
+                count(written.rewritten.len(), "object", "objects"),
+                self.backup.display()
+            ))
+        })?;
         print(
             self.format,
             &format!(

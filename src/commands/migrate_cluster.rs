@@ -319,7 +319,13 @@ pub fn run_apply(args: &MigrateApplyArgs) -> Result<i32> {
                 .insert(step.version, Applied::of(step, counts, &applied_at));
         }
     }
-    state.save(&store)?;
+    if let Err(err) = state.save(&store) {
+        print(&out);
+        return Err(Error::Cluster(format!(
+            "{err}; the objects were rewritten (backup in {}) but the step was not recorded: run `nexus datamodel migrate apply` again to record it (objects already migrated are skipped)",
+            backup.display()
+        )));
+    }
     if text {
         out.push_str(&results::render_text(&plan.results));
         let _ = writeln!(
@@ -565,7 +571,12 @@ pub fn run_down(args: &MigrateDownArgs) -> Result<i32> {
     for version in &undone {
         state.applied.remove(version);
     }
-    state.save(&store)?;
+    if let Err(err) = state.save(&store) {
+        print(&out);
+        return Err(Error::Cluster(format!(
+            "{err}; the objects were reverted but the state still lists the undone steps: run `nexus datamodel migrate down` again with the same flags to record it"
+        )));
+    }
     if text {
         // The summary's header names the direction.
         out.push_str(&results::render_text(&plan.results).replacen("applied ", "undid ", 1));
