@@ -197,8 +197,10 @@ fn a_rename_keeps_every_value_of_200_objects() {
             .remove("location")
             .unwrap();
         expected["spec"]["office"] = location;
-        expected["metadata"]["annotations"] =
-            json!({"nexus.vmware.com/migration": "20260101000000"});
+        expected["metadata"]["annotations"] = json!({
+            "nexus.vmware.com/migration": "20260101000000",
+            "nexus.vmware.com/migration-changed": "20260101000000",
+        });
         assert_eq!(migrated, &expected, "{}", id(original));
     }
     assert!(by_id.is_empty());
