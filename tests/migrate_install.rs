@@ -295,3 +295,24 @@ fn a_rejection_before_the_first_write_changes_no_crd() {
             .all(|o| o["spec"].get("location").is_some())
     );
 }
+
+#[test]
+fn a_dry_run_without_steps_says_which_stored_objects_the_new_crd_rejects() {
+    // No migration step: the stored objects stay as they are, and the new CRD requires `office`.
+    let setup = Setup::new();
+    fs::remove_file(setup.root.join("migrations/20260101000000_rename.yaml")).unwrap();
+    let out = setup.install(&["--dry-run"]).success();
+    let text = stdout(&out);
+    assert!(
+        text.contains("stored objects of employees.role.orgchart.org: 200 of 200 would be rejected by the new CRD"),
+        "{text}"
+    );
+    assert!(text.contains("ns-a/emp-000"), "{text}");
+    assert!(text.contains("... and 190 more"), "{text}");
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["spec"]["location"].is_string())
+    );
+}

@@ -52,7 +52,14 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
     let prepared = match install_migrations::prepare(args, &new)? {
         Migrations::Stop(code) => return Ok(code),
         Migrations::Ready(prepared) => Some(prepared),
-        Migrations::None => None,
+        Migrations::None => {
+            // Without pending steps the objects stay as stored: a dry run says which of them
+            // the new CRDs would reject (with steps, their plan above already says it).
+            if args.dry_run {
+                install_migrations::report_rejections(args, &new)?;
+            }
+            None
+        }
     };
     // Set just before the first write, so a failure before it undoes nothing.
     let wrote = std::cell::Cell::new(false);

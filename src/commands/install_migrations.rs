@@ -364,3 +364,73 @@ fn describe(out: &mut String, what: &str, r: &Restored) {
         let _ = writeln!(out, "  not restored: {f}");
     }
 }
+
+/// `install --dry-run`: how many stored objects the new CRDs would reject, and which. The same
+/// checker as `migrate plan` (schema, formats, enums, bounds, list and map rules, CEL), on the
+/// objects as they are stored, so a release engineer sees what a forced upgrade would break
+/// before anything changes.
+pub fn report_rejections(args: &InstallArgs, new: &CrdSet) -> Result<()> {
+    const SHOWN: usize = 10;
+    let store = KubeStore::connect(&ClusterTarget {
+        kubeconfig: args.cluster.kubeconfig.clone(),
+        context: args.cluster.context.clone(),
+    })?;
+    let live = crate::cluster::load_cluster(
+        None,
+        args.cluster.kubeconfig.as_deref(),
+        args.cluster.context.as_deref(),
+    )?;
+    let mut out = String::new();
+    for (name, crd) in &new.crds {
+        let Some(live_crd) = live.crds.get(name) else {
+            continue; // a new CRD holds no objects yet
+        };
+        let Some(resource) = crate::migrate::store::Resource::of_crd(&live_crd.doc) else {
+            continue;
+        };
+        let objects = store
+            .list(&resource)
+            .map_err(|e| Error::Cluster(format!("cannot read the objects of {name}: {e}")))?;
+        if objects.is_empty() {
+            continue;
+        }
+        let checker = crate::migrate::check::CrdChecker::new(&crd.doc);
+        let mut rejected = Vec::new();
+        for stored in &objects {
+            let version = stored
+                .object
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .and_then(|v| v.rsplit('/').next())
+                .unwrap_or_default();
+            let problem = match checker.version(version) {
+                None => Some(format!(
+                    ".apiVersion: version {version} is not in the new CRD"
+                )),
+                Some(v) => v
+                    .check(&stored.object, Some(&stored.object))
+                    .invalid
+                    .into_iter()
+                    .next()
+                    .map(|p| format!("{}: {}", p.path, p.reason)),
+            };
+            if let Some(problem) = problem {
+                rejected.push(format!("{} {problem}", stored.id()));
+            }
+        }
+        let _ = writeln!(
+            out,
+            "stored objects of {name}: {} of {} would be rejected by the new CRD",
+            rejected.len(),
+            objects.len()
+        );
+        for line in rejected.iter().take(SHOWN) {
+            let _ = writeln!(out, "  {line}");
+        }
+        if rejected.len() > SHOWN {
+            let _ = writeln!(out, "  ... and {} more", rejected.len() - SHOWN);
+        }
+    }
+    print(args.report.format, &out);
+    Ok(())
+}
