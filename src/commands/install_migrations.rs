@@ -265,13 +265,16 @@ impl Prepared {
                 self.format,
                 &format!("migrations: writing stopped at {failure}\n"),
             );
-            let rewritten: Vec<(&Resource, &Value)> = written
+            let rewritten: Vec<(&Resource, &Value, Option<&str>)> = written
                 .rewritten
                 .iter()
                 .filter_map(|&i| {
                     let o = self.plan.objects.get(i)?;
                     let r = resources.iter().find(|r| r.crd == o.crd)?;
-                    Some((*r, &o.before))
+                    Some(match written.replaced.get(&i) {
+                        Some((copy, rv)) => (*r, copy, rv.as_deref()),
+                        None => (*r, &o.before, None),
+                    })
                 })
                 .collect();
             return Ok(self.undo(rewritten));
@@ -323,10 +326,12 @@ impl Prepared {
 
     /// Puts back the previous CRDs, then `rewritten`; prints exactly what was restored and
     /// returns the exit code (1 restored, 2 not all of it).
-    pub fn undo(&self, rewritten: Vec<(&Resource, &Value)>) -> i32 {
+    pub fn undo(&self, rewritten: Vec<(&Resource, &Value, Option<&str>)>) -> i32 {
         let crds = crd_resource();
-        let crd_restore =
-            apply::restore(&self.store, self.previous_crds.iter().map(|c| (&crds, c)));
+        let crd_restore = apply::restore(
+            &self.store,
+            self.previous_crds.iter().map(|c| (&crds, c, None)),
+        );
         let objects = apply::restore(&self.store, rewritten);
         let mut err = String::new();
         for (what, r) in [("CRDs", &crd_restore), ("objects", &objects)] {

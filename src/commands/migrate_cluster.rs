@@ -393,7 +393,10 @@ fn write_or_restore(
     let rewritten = written.rewritten.iter().filter_map(|&i| {
         let o = job.objects.get(i)?;
         let r = job.resources.iter().find(|r| r.crd == o.crd)?;
-        Some((*r, &o.before))
+        Some(match written.replaced.get(&i) {
+            Some((copy, rv)) => (*r, copy, rv.as_deref()),
+            None => (*r, &o.before, None),
+        })
     });
     let restored = apply::restore(job.store, rewritten);
     let _ = writeln!(out, "writing stopped at {failure}");
@@ -704,7 +707,7 @@ pub fn run_restore(args: &MigrateRestoreArgs) -> Result<i32> {
         )));
     }
     let store = connect(&args.cluster)?;
-    let restored = apply::restore(&store, backed_up.iter().map(|(r, o)| (*r, o)));
+    let restored = apply::restore(&store, backed_up.iter().map(|(r, o)| (*r, o, None)));
     let mut out = format!(
         "restored {} of {} in {}\n",
         count(restored.restored.len(), "object", "objects"),

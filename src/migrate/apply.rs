@@ -41,6 +41,10 @@ pub struct Written {
     pub rewritten: Vec<usize>,
     /// Writes retried after a conflict, per CRD.
     pub retried: BTreeMap<String, usize>,
+    /// For each rewritten object (by index): the copy its last write replaced (the one to put
+    /// back, which after a retry is not the copy first read) and the resourceVersion that write
+    /// returned (`None` when only part of it went through), the precondition of a restore.
+    pub replaced: BTreeMap<usize, (Value, Option<String>)>,
     /// The write that stopped the run.
     pub failure: Option<ObjectError>,
 }
@@ -107,12 +111,14 @@ pub fn write(
                     }),
                 Stage::StatusOnly => store
                     .replace_status(resource, &object, &resource_version)
-                    .map(|_| ())
+                    .map(|w| w.resource_version)
                     .map_err(|e| (e, true)),
             };
             match sent {
-                Ok(()) => {
+                Ok(written_rv) => {
                     touched = true;
+                    done.replaced
+                        .insert(index, (base.clone(), Some(written_rv)));
                     break Ok(true);
                 }
                 Err((StoreError::Conflict { .. }, status_half)) if attempt < retries => {
@@ -164,6 +170,9 @@ pub fn write(
         // failed: a restore must put it back.
         if touched {
             done.rewritten.push(index);
+            done.replaced
+                .entry(index)
+                .or_insert_with(|| (base.clone(), None));
         }
         if let Err(e) = outcome {
             done.failure = Some(e);
@@ -197,16 +206,17 @@ fn write_whole(
     object: &Value,
     base: &Value,
     resource_version: &str,
-) -> std::result::Result<(), (StoreError, bool)> {
+) -> std::result::Result<String, (StoreError, bool)> {
     let written = store
         .replace(resource, object, resource_version)
         .map_err(|e| (e, false))?;
     if status_write_needed(resource, object, base) {
-        store
+        let status = store
             .replace_status(resource, object, &written.resource_version)
             .map_err(|e| (e, true))?;
+        return Ok(status.resource_version);
     }
-    Ok(())
+    Ok(written.resource_version)
 }
 
 fn set_status(object: &mut Value, status: Option<Value>) {
@@ -227,18 +237,20 @@ pub struct Restored {
     pub failed: Vec<ObjectError>,
 }
 
-/// Puts objects back as they were read (`before`, with its `resourceVersion` and server-owned
-/// metadata dropped), each over its current copy.
+/// Puts objects back as they were (`before`, with its `resourceVersion` and server-owned
+/// metadata dropped). With an expected resourceVersion (the one nexus's own write returned), an
+/// object changed by someone else since is not overwritten: it is reported instead. Without one
+/// (`migrate restore DIR`), each goes over its current copy.
 pub fn restore<'a>(
     store: &dyn ObjectStore,
-    objects: impl IntoIterator<Item = (&'a Resource, &'a Value)>,
+    objects: impl IntoIterator<Item = (&'a Resource, &'a Value, Option<&'a str>)>,
 ) -> Restored {
     let mut out = Restored::default();
-    for (resource, before) in objects {
+    for (resource, before, expected) in objects {
         let Some(id) = ObjectId::of(before) else {
             continue;
         };
-        match restore_one(store, resource, before, &id) {
+        match restore_one(store, resource, before, &id, expected) {
             Ok(()) => out.restored.push(format!("{} {id}", resource.crd)),
             Err(reason) => out.failed.push(ObjectError {
                 crd: resource.crd.clone(),
@@ -255,6 +267,7 @@ fn restore_one(
     resource: &Resource,
     before: &Value,
     id: &ObjectId,
+    expected: Option<&str>,
 ) -> std::result::Result<(), String> {
     let mut body = before.clone();
     if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -268,6 +281,14 @@ fn restore_one(
             Ok(None) => return Err("it no longer exists".into()),
             Err(e) => return Err(e.to_string()),
         };
+        if let Some(expected) = expected
+            && current.resource_version != expected
+        {
+            return Err(
+                "changed by someone else after nexus wrote it, so it was left as it is (its copy from before the run is in the backup)"
+                    .into(),
+            );
+        }
         let written = match store.replace(resource, &body, &current.resource_version) {
             Ok(written) => written,
             Err(StoreError::Conflict { .. }) => continue,
@@ -384,6 +405,55 @@ mod tests {
     }
 
     #[test]
+    fn a_restore_leaves_alone_an_object_changed_after_nexus_wrote_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = steps(dir.path());
+        let set = crds();
+        let migrations = CrdMigration::group(&files, &set).unwrap();
+        let store = seeded(2);
+        let read = plan::read(&store, &migrations).unwrap();
+        let runner = Runner {
+            root: dir.path(),
+            timeout: program::TIMEOUT,
+        };
+        let planned = plan::plan(&migrations, &read, runner, None).unwrap();
+        let resource = &migrations[0].resource;
+        let written = write(
+            &store,
+            &[resource],
+            &planned.objects,
+            &*redo_up(&migrations, runner),
+            3,
+        );
+        assert_eq!(written.rewritten, [0, 1]);
+        // Someone else edits e1 after nexus wrote it.
+        let e1 = store.list(resource).unwrap().remove(1);
+        let mut edited = e1.object.clone();
+        edited["spec"]["office"] = json!("edited by someone else");
+        store
+            .replace(resource, &edited, &e1.resource_version)
+            .unwrap();
+
+        let restored = restore(
+            &store,
+            written.rewritten.iter().map(|i| {
+                let (copy, rv) = &written.replaced[i];
+                (resource, copy, rv.as_deref())
+            }),
+        );
+        assert_eq!(restored.restored, ["employees.role.orgchart.org ns/e0"]);
+        assert_eq!(restored.failed.len(), 1);
+        assert!(
+            restored.failed[0]
+                .reason
+                .contains("changed by someone else")
+        );
+        let now = store.list(resource).unwrap();
+        assert!(now[0].object["spec"].get("office").is_none());
+        assert_eq!(now[1].object["spec"]["office"], "edited by someone else");
+    }
+
+    #[test]
     fn writes_then_restores_what_it_wrote() {
         let dir = tempfile::tempdir().unwrap();
         let files = steps(dir.path());
@@ -412,7 +482,7 @@ mod tests {
 
         let restored = restore(
             &store,
-            planned.objects.iter().map(|o| (resource, &o.before)),
+            planned.objects.iter().map(|o| (resource, &o.before, None)),
         );
         assert_eq!(restored.restored.len(), 3);
         assert!(restored.failed.is_empty());
@@ -585,7 +655,7 @@ mod tests {
 
         let restored = restore(
             &store,
-            planned.objects.iter().map(|o| (resource, &o.before)),
+            planned.objects.iter().map(|o| (resource, &o.before, None)),
         );
         assert!(restored.failed.is_empty(), "{:?}", restored.failed);
         let back = store.list(resource).unwrap();
