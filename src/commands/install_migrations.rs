@@ -27,6 +27,7 @@ use crate::migrate::step::Runner;
 use crate::migrate::store::{ObjectId, ObjectStore, Resource};
 use crate::migrate::utc::UtcTime;
 use crate::migrate::{MIGRATIONS_DIR, program, results};
+use crate::report::plural as count;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -85,10 +86,6 @@ fn print(args_format: Format, text: &str) {
     } else {
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     }
-}
-
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `wanted` if the live CRD serves it, else the live CRD's storage version.
@@ -402,12 +399,7 @@ pub fn report_rejections(args: &InstallArgs, new: &CrdSet) -> Result<()> {
         let checker = crate::migrate::check::CrdChecker::new(&crd.doc);
         let mut rejected = Vec::new();
         for stored in &objects {
-            let version = stored
-                .object
-                .get("apiVersion")
-                .and_then(Value::as_str)
-                .and_then(|v| v.rsplit('/').next())
-                .unwrap_or_default();
+            let version = crate::migrate::store::object_version(&stored.object);
             let problem = match checker.version(version) {
                 None => Some(format!(
                     ".apiVersion: version {version} is not in the new CRD"

@@ -8,6 +8,7 @@ use crate::migrate::plan::{self, CrdMigration, Plan};
 use crate::migrate::step::Runner;
 use crate::migrate::utc::UtcTime;
 use crate::migrate::{create, objects, program, results};
+use crate::report::plural as count;
 use crate::{datamodel, output, source};
 use serde_json::Value;
 use std::io::Write;
@@ -183,8 +184,4 @@ fn under(root: &Path, dir: &Path) -> PathBuf {
     } else {
         root.join(dir)
     }
-}
-
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }

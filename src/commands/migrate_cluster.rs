@@ -20,6 +20,7 @@ use crate::migrate::step::Runner;
 use crate::migrate::store::{ObjectStore, Resource};
 use crate::migrate::utc::UtcTime;
 use crate::migrate::{objects, program, results};
+use crate::report::plural as count;
 use crate::{datamodel, source};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -52,10 +53,6 @@ fn load_crds(root: &Path, dir: &Path) -> Result<CrdSet> {
         )));
     }
     source::load_path(&path, &dir.display().to_string())
-}
-
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn print(text: &str) {
@@ -181,11 +178,7 @@ fn require_live_schema_keeps(plan: &Plan, cluster: &crate::cli::ClusterArgs) -> 
         else {
             continue;
         };
-        let version = after
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .and_then(|v| v.rsplit('/').next())
-            .unwrap_or_default();
+        let version = crate::migrate::store::object_version(after);
         let schema = live.doc["spec"]["versions"]
             .as_array()
             .into_iter()

@@ -137,11 +137,7 @@ impl<'a> CrdMigration<'a> {
         if result.failure.is_some() {
             return Ok(result);
         }
-        let version = current
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .and_then(|v| v.rsplit('/').next())
-            .unwrap_or("");
+        let version = crate::migrate::store::object_version(&current);
         let Some(checker) = self.checker.version(version) else {
             result.failure = Some(Problem {
                 path: ".apiVersion".to_string(),

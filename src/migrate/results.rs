@@ -3,6 +3,7 @@
 //! objects `changed`, `unchanged`, `skipped`, `failed`, `retried`. Text for people,
 //! `--format json` as one document whose keys are public interface.
 
+use crate::report::plural as count;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -197,10 +198,6 @@ pub fn render_text(results: &Results) -> String {
         results.changed, results.unchanged, results.skipped, results.failed, results.retried
     );
     out
-}
-
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn listed(what: &str, shown: usize, all: usize) -> String {

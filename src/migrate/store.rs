@@ -370,6 +370,16 @@ fn with_resource_version(mut object: Value, version: u64) -> Value {
     object
 }
 
+/// The version part of an object's `apiVersion` (`v1` of `role.orgchart.org/v1`), `""` when it
+/// has none.
+pub fn object_version(object: &Value) -> &str {
+    object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .and_then(|v| v.rsplit('/').next())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -215,7 +215,7 @@ pub struct Report {
 }
 
 /// `1 thing` / `2 things`.
-pub(crate) fn plural(n: usize, singular: &str, plural: &str) -> String {
+pub fn plural(n: usize, singular: &str, plural: &str) -> String {
     if n == 1 {
         format!("{n} {singular}")
     } else {

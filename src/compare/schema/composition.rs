@@ -4,7 +4,8 @@
 use super::equal::schema_eq;
 use super::keyword::Kw;
 use super::node::NodeCx;
-use super::show::{count, finding_list, finding_value};
+use super::show::{finding_list, finding_value};
+use crate::report::plural as count;
 use crate::rules::RuleId;
 use serde_json::Value;
 

@@ -81,15 +81,6 @@ pub(crate) fn snippet(text: &str) -> String {
     }
 }
 
-/// `"1 branch"` / `"2 branches"`.
-pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,8 +96,8 @@ mod tests {
         assert_eq!(snippet("self.a\n  && self.b"), "self.a && self.b");
         let long = "x".repeat(200);
         assert_eq!(snippet(&long).chars().count(), MAX_SHOWN + 1);
-        assert_eq!(count(1, "branch", "branches"), "1 branch");
-        assert_eq!(count(2, "branch", "branches"), "2 branches");
+        assert_eq!(crate::report::plural(1, "branch", "branches"), "1 branch");
+        assert_eq!(crate::report::plural(2, "branch", "branches"), "2 branches");
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use super::equal::{opt_json_eq, set_minus};
 use super::keyword::Kw;
 use super::node::NodeCx;
-use super::show::{count, finding_list, finding_value, json, json_list};
+use super::show::{finding_list, finding_value, json, json_list};
+use crate::report::plural as count;
 use crate::rules::RuleId;
 use serde_json::Value;
 
