@@ -348,7 +348,20 @@ impl ApiError {
             504 => "Timeout",
             _ => "InternalError",
         };
-        ApiError::new(code, reason, message)
+        let mut err = ApiError::new(code, reason, message);
+        // As the API server's throttling answers: the client may retry after a second
+        // (`Retry-After`, from `details.retryAfterSeconds`).
+        if code == 429 || code == 503 {
+            err.details = json!({ "retryAfterSeconds": 1 });
+        }
+        err
+    }
+
+    /// Seconds the client should wait before retrying (`Retry-After`), if the answer says.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.details
+            .get("retryAfterSeconds")
+            .and_then(Value::as_u64)
     }
 
     /// The `metav1.Status` body.

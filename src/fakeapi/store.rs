@@ -10,6 +10,8 @@
 //! clients have something to wait for.
 
 use super::crd;
+use super::faults::{Admission, Faults, Injection};
+pub use super::faults::{Fault, FaultOn};
 use super::fields::{self, ApplyOutcome, ApplyRequest, TooDeep};
 use super::query::{Query, Selector};
 use super::status::{ApiError, FieldError, GroupResource};
@@ -81,31 +83,6 @@ pub enum Route {
     NotFound,
 }
 
-/// Which requests a [`Fault`] counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FaultOn {
-    /// Create, update, patch and delete requests that are not dry runs.
-    Write,
-    /// Dry-run writes.
-    DryRun,
-    /// Get, list and watch of resources.
-    Read,
-    /// Create, update, patch and delete requests of custom resources that are not dry runs
-    /// (CRD writes do not count).
-    ObjectWrite,
-    /// Every resource request.
-    Any,
-}
-
-/// An injected failure: the `nth` matching request (1-based) fails with `code` and `message`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fault {
-    pub on: FaultOn,
-    pub nth: u64,
-    pub code: u16,
-    pub message: String,
-}
-
 /// What the server has been asked to do, for tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -163,7 +140,7 @@ pub struct Store {
     objects: BTreeMap<String, BTreeMap<(String, String), Value>>,
     events: VecDeque<Event>,
     counters: Counters,
-    faults: Vec<(Fault, u64)>,
+    faults: Faults,
     /// Objects (CRD name, namespace, name) that someone else rewrites just before the next
     /// client write reaches them, so that write fails its resourceVersion precondition once.
     races: BTreeSet<(String, String, String)>,
@@ -292,7 +269,7 @@ impl Store {
             objects: BTreeMap::new(),
             events: VecDeque::new(),
             counters: Counters::default(),
-            faults: Vec::new(),
+            faults: Faults::default(),
             races: BTreeSet::new(),
             builtins: builtin_definitions(),
         }
@@ -309,7 +286,12 @@ impl Store {
 
     /// Arms a failure.
     pub fn add_fault(&mut self, fault: Fault) {
-        self.faults.push((fault, 0));
+        self.faults.arm(fault.into());
+    }
+
+    /// Arms a fault of any kind.
+    pub fn inject(&mut self, injection: Injection) {
+        self.faults.arm(injection);
     }
 
     /// A stored CRD, as a client would read it (without counting as a read).
@@ -486,22 +468,15 @@ impl Store {
         }
     }
 
-    fn take_fault(&mut self, category: FaultOn, object: bool) -> Option<ApiError> {
-        let mut fired = None;
-        for (i, (fault, seen)) in self.faults.iter_mut().enumerate() {
-            let object_write =
-                fault.on == FaultOn::ObjectWrite && object && category == FaultOn::Write;
-            if fault.on == category || fault.on == FaultOn::Any || object_write {
-                *seen += 1;
-                if *seen == fault.nth {
-                    fired = Some(i);
-                    break;
-                }
-            }
-        }
-        let i = fired?;
-        let (fault, _) = self.faults.remove(i);
-        Some(ApiError::injected(fault.code, fault.message))
+    /// Checks that the caller may watch the collection of a route and says what the armed
+    /// faults do to the watch (a read).
+    pub fn admit_watch(&mut self, route: &Route, who: &Identity) -> Result<Admission, ApiError> {
+        self.authorize_watch(route, who)?;
+        let custom = match route {
+            Route::Objects { crd, .. } => !self.builtins.contains_key(crd),
+            _ => false,
+        };
+        Ok(self.faults.admit(FaultOn::Read, custom))
     }
 
     /// Checks that the caller may watch the collection of a route.
@@ -535,27 +510,57 @@ impl Store {
         }
     }
 
-    /// Handles a request to a resource (not watch, not discovery).
+    /// Handles a request to a resource (not watch, not discovery) at once: an armed answer
+    /// fault answers instead; delays and lost responses are for the HTTP layer and ignored here.
     pub fn handle(&mut self, call: &Call<'_>) -> Result<(u16, Value), ApiError> {
-        let is_write = matches!(call.method, "POST" | "PUT" | "PATCH" | "DELETE");
-        let category = match (is_write, call.query.dry_run) {
-            (true, true) => FaultOn::DryRun,
-            (true, false) => FaultOn::Write,
-            (false, _) => FaultOn::Read,
-        };
+        let admission = self.admit(call)?;
+        if let Some(err) = admission.answer {
+            return Err(err);
+        }
+        self.carry_out(call)
+    }
+
+    /// The first half of a request: counts it, checks the verb and the caller's rights, and
+    /// says what the armed faults do to it. [`Store::carry_out`] is the second half.
+    pub fn admit(&mut self, call: &Call<'_>) -> Result<Admission, ApiError> {
+        let category = category_of(call);
         match category {
             FaultOn::Write => self.counters.write_requests += 1,
             FaultOn::DryRun => self.counters.dry_runs += 1,
             _ => {}
         }
         match call.route {
-            Route::Crds { name, status } => {
+            Route::Crds { name, .. } => {
                 let verb = verb_of(call.method, name.is_some())?;
                 call.identity
                     .authorize(verb, &crd_resource(), name.as_deref(), None)?;
-                if let Some(err) = self.take_fault(category, false) {
-                    return Err(err);
-                }
+                Ok(self.faults.admit(category, false))
+            }
+            Route::Objects {
+                crd: crd_name,
+                namespace,
+                name,
+                ..
+            } => {
+                let def = self
+                    .definition(crd_name)
+                    .ok_or_else(ApiError::no_such_resource)?;
+                let gr = GroupResource::new(crd::group(def), crd::plural(def));
+                let verb = verb_of(call.method, name.is_some())?;
+                call.identity
+                    .authorize(verb, &gr, name.as_deref(), namespace.as_deref())?;
+                let custom = !self.builtins.contains_key(crd_name);
+                Ok(self.faults.admit(category, custom))
+            }
+            _ => Err(ApiError::no_such_resource()),
+        }
+    }
+
+    /// The second half of a request [`Store::admit`] let through: carries it out.
+    pub fn carry_out(&mut self, call: &Call<'_>) -> Result<(u16, Value), ApiError> {
+        match call.route {
+            Route::Crds { name, status } => {
+                let verb = verb_of(call.method, name.is_some())?;
                 self.handle_crds(call, verb, name.as_deref(), *status)
             }
             Route::Objects {
@@ -565,19 +570,13 @@ impl Store {
                 name,
                 status,
             } => {
+                // Looked up again: a delayed request may find its CRD gone.
                 let def = self
                     .definition(crd_name)
                     .cloned()
                     .ok_or_else(ApiError::no_such_resource)?;
-                let gr = GroupResource::new(crd::group(&def), crd::plural(&def));
                 let verb = verb_of(call.method, name.is_some())?;
-                call.identity
-                    .authorize(verb, &gr, name.as_deref(), namespace.as_deref())?;
-                let custom = !self.builtins.contains_key(crd_name);
-                if let Some(err) = self.take_fault(category, custom) {
-                    return Err(err);
-                }
-                if category == FaultOn::Write
+                if category_of(call) == FaultOn::Write
                     && let Some(name) = name
                 {
                     self.run_race(crd_name, namespace.as_deref().unwrap_or_default(), name);
@@ -1575,6 +1574,16 @@ fn namespace_of<'a>(target: &'a Target<'_>) -> Option<&'a str> {
     match target {
         Target::Object { namespace, .. } => *namespace,
         Target::Crd => None,
+    }
+}
+
+/// Whether a request writes (for real or as a dry run) or reads.
+fn category_of(call: &Call<'_>) -> FaultOn {
+    let is_write = matches!(call.method, "POST" | "PUT" | "PATCH" | "DELETE");
+    match (is_write, call.query.dry_run) {
+        (true, true) => FaultOn::DryRun,
+        (true, false) => FaultOn::Write,
+        (false, _) => FaultOn::Read,
     }
 }
 
