@@ -24,6 +24,7 @@ pub mod discovery;
 pub mod faults;
 pub mod fields;
 mod http;
+pub mod names;
 pub mod query;
 pub mod status;
 pub mod store;

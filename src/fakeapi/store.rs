@@ -13,6 +13,7 @@ use super::crd;
 use super::faults::{Admission, Faults, Injection};
 pub use super::faults::{Fault, FaultOn};
 use super::fields::{self, ApplyOutcome, ApplyRequest, TooDeep};
+use super::names;
 use super::query::{Query, Selector};
 use super::status::{ApiError, FieldError, GroupResource};
 use crate::validate::Validator;
@@ -133,6 +134,8 @@ pub struct Store {
     established_after_reads: u32,
     rv: u64,
     uid_seq: u64,
+    /// Names made of `generateName` so far.
+    names_generated: u64,
     crds: BTreeMap<String, Value>,
     /// CRDs waiting to become Established: reads left before they are.
     pending: BTreeMap<String, u32>,
@@ -264,6 +267,7 @@ impl Store {
             established_after_reads,
             rv: 1000,
             uid_seq: 0,
+            names_generated: 0,
             crds: BTreeMap::new(),
             pending: BTreeMap::new(),
             objects: BTreeMap::new(),
@@ -900,6 +904,13 @@ impl Store {
         };
         let name = match (&parsed, url_name) {
             (_, Some(n)) => n.to_string(),
+            (Some(body), None)
+                if kind == Write::Create
+                    && meta_str(body, "name").is_empty()
+                    && !meta_str(body, "generateName").is_empty() =>
+            {
+                self.unused_name(target, meta_str(body, "generateName"))
+            }
             (Some(body), None) => meta_str(body, "name").to_string(),
             (None, None) => String::new(),
         };
@@ -1067,6 +1078,14 @@ impl Store {
                     );
                 }
                 candidate = View::new(def, version).normalize(candidate);
+                let meta = candidate.get("metadata").unwrap_or(&Value::Null);
+                let errors = match old {
+                    None => names::validate_create(meta, crd::namespaced(def)),
+                    Some(_) => names::validate_update(meta),
+                };
+                if !errors.is_empty() {
+                    return Err(ApiError::invalid(&expected_kind, &gr.group, &name, &errors));
+                }
             }
         }
         bump_generation(&mut candidate, old.as_ref());
@@ -1083,6 +1102,17 @@ impl Store {
         self.persist(target, &name, candidate.clone(), old.is_none(), call.now);
         let stored = self.existing(target, &name).unwrap_or(candidate);
         Ok((code, self.present(target, stored)))
+    }
+
+    /// A name made of `generateName` that no object of the target has.
+    fn unused_name(&mut self, target: &Target<'_>, base: &str) -> String {
+        loop {
+            self.names_generated += 1;
+            let name = names::generate_name(base, self.names_generated);
+            if self.existing(target, &name).is_none() {
+                return name;
+            }
+        }
     }
 
     fn present(&self, target: &Target<'_>, obj: Value) -> Value {
@@ -1116,13 +1146,14 @@ impl Store {
             return;
         };
         meta.insert("name".to_string(), json!(name));
-        if let Target::Object {
-            namespace: Some(ns),
-            ..
-        } = target
-        {
-            meta.insert("namespace".to_string(), json!(ns));
-        }
+        // The request's namespace wins; cluster-scoped objects lose theirs, as on the server.
+        match target {
+            Target::Object {
+                namespace: Some(ns),
+                ..
+            } => meta.insert("namespace".to_string(), json!(ns)),
+            _ => meta.remove("namespace"),
+        };
         meta.insert("uid".to_string(), json!(uid));
         meta.insert("creationTimestamp".to_string(), json!(created));
         match resource_version {
