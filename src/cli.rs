@@ -1,5 +1,7 @@
 //! The command line (clap definitions only).
 
+use crate::fakeapi::Injection;
+use crate::fakeapi::faults;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -185,7 +187,8 @@ pub struct FakeApiserverArgs {
     /// Port on 127.0.0.1 (0: any free port).
     #[arg(long, default_value_t = 0)]
     pub port: u16,
-    /// Also write the kubeconfig to this file (before it is printed).
+    /// Also write the kubeconfig to this file, before it is printed; created with mode 0600 (it
+    /// may hold the token), replacing a file that was there.
     #[arg(long, value_name = "FILE")]
     pub kubeconfig_out: Option<PathBuf>,
     /// Require this bearer token (it goes into the kubeconfig). kube-rs clients send it over
@@ -198,6 +201,19 @@ pub struct FakeApiserverArgs {
     /// Print one line per request to stderr.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Answer TIMES matching requests from the FROMth on (TIMES `max`: every one) with CODE and a
+    /// Status carrying MESSAGE, without carrying them out; 429 and 503 carry `Retry-After: 1`.
+    /// ON: write, object-write (custom resources only), read (get, list, watch), dry-run, any.
+    /// Repeatable; each fault counts its own matches.
+    #[arg(long, value_name = "ON:FROM:TIMES:CODE[:MESSAGE]", value_parser = faults::parse_fail_times)]
+    pub fail_times: Vec<Injection>,
+    /// Carry out the Nth matching request, then close its connection without an answer (as when
+    /// the network dies after the server committed a write). Repeatable.
+    #[arg(long, value_name = "ON:N", value_parser = faults::parse_lose_response)]
+    pub lose_response: Vec<Injection>,
+    /// Hold the Nth matching request back MS milliseconds before handling it. Repeatable.
+    #[arg(long, value_name = "ON:N:MS", value_parser = faults::parse_delay)]
+    pub delay: Vec<Injection>,
 }
 
 /// `nexus datamodel migrate ...` (MIGRATE.md).

@@ -20,7 +20,14 @@ pub fn run(args: &FakeApiserverArgs) -> Result<i32> {
         users,
         verbose: args.verbose,
     };
-    run_standalone(config, args.kubeconfig_out.as_deref())
+    let faults: Vec<_> = args
+        .fail_times
+        .iter()
+        .chain(&args.lose_response)
+        .chain(&args.delay)
+        .cloned()
+        .collect();
+    run_standalone(config, args.kubeconfig_out.as_deref(), &faults)
         .map_err(|e| Error::Cluster(format!("fake API server on 127.0.0.1:{}: {e}", args.port)))?;
     Ok(0)
 }

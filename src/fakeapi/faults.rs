@@ -147,6 +147,92 @@ impl Faults {
     }
 }
 
+/// The text an injected answer carries when the command line gives none.
+pub const DEFAULT_MESSAGE: &str = "injected by nexus fake-apiserver";
+
+fn parse_on(text: &str) -> Result<FaultOn, String> {
+    Ok(match text {
+        "write" => FaultOn::Write,
+        "object-write" => FaultOn::ObjectWrite,
+        "read" => FaultOn::Read,
+        "dry-run" => FaultOn::DryRun,
+        "any" => FaultOn::Any,
+        other => {
+            return Err(format!(
+                "{other:?} is not a kind of request: use write, object-write, read, dry-run or any"
+            ));
+        }
+    })
+}
+
+/// A count of matching requests: 1 or more.
+fn parse_nth(text: &str, what: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "{what} {text:?} is not a whole number of at least 1"
+        )),
+    }
+}
+
+fn parse_code(text: &str) -> Result<u16, String> {
+    match text.parse::<u16>() {
+        Ok(code) if (400..=599).contains(&code) => Ok(code),
+        _ => Err(format!("{text:?} is not an HTTP error code (400 to 599)")),
+    }
+}
+
+/// `--fail-times ON:FROM:TIMES:CODE[:MESSAGE]` (TIMES a number or `max`, for ever).
+pub fn parse_fail_times(text: &str) -> Result<Injection, String> {
+    let parts: Vec<&str> = text.splitn(5, ':').collect();
+    let [on, from, times, code, rest @ ..] = parts.as_slice() else {
+        return Err("expected ON:FROM:TIMES:CODE[:MESSAGE], e.g. read:1:max:503".to_string());
+    };
+    let times = match *times {
+        "max" => u64::MAX,
+        n => parse_nth(n, "TIMES")?,
+    };
+    Ok(Injection {
+        on: parse_on(on)?,
+        from_nth: parse_nth(from, "FROM")?,
+        times,
+        effect: Effect::Answer {
+            code: parse_code(code)?,
+            message: rest.first().unwrap_or(&DEFAULT_MESSAGE).to_string(),
+        },
+    })
+}
+
+/// `--lose-response ON:N`.
+pub fn parse_lose_response(text: &str) -> Result<Injection, String> {
+    let Some((on, nth)) = text.split_once(':') else {
+        return Err("expected ON:N, e.g. write:1".to_string());
+    };
+    Ok(Injection {
+        on: parse_on(on)?,
+        from_nth: parse_nth(nth, "N")?,
+        times: 1,
+        effect: Effect::LoseResponse,
+    })
+}
+
+/// `--delay ON:N:MS`.
+pub fn parse_delay(text: &str) -> Result<Injection, String> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let [on, nth, ms] = parts.as_slice() else {
+        return Err("expected ON:N:MS, e.g. read:1:2000".to_string());
+    };
+    let ms = ms
+        .parse::<u64>()
+        .map_err(|_| format!("MS {ms:?} is not a whole number of milliseconds"))?;
+    Ok(Injection {
+        on: parse_on(on)?,
+        from_nth: parse_nth(nth, "N")?,
+        times: 1,
+        effect: Effect::Delay { ms },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +322,46 @@ mod tests {
         let second = faults.admit(FaultOn::Write, true);
         assert_eq!(second.delay, Duration::ZERO);
         assert!(!second.lose_response);
+    }
+
+    #[test]
+    fn command_line_specs() {
+        assert_eq!(
+            parse_fail_times("read:1:max:503").unwrap(),
+            Injection {
+                on: FaultOn::Read,
+                from_nth: 1,
+                times: u64::MAX,
+                effect: Effect::Answer {
+                    code: 503,
+                    message: DEFAULT_MESSAGE.into()
+                },
+            }
+        );
+        let with_message = parse_fail_times("object-write:3:2:500:etcd: down").unwrap();
+        assert_eq!(
+            with_message.effect,
+            Effect::Answer {
+                code: 500,
+                message: "etcd: down".into()
+            }
+        );
+        assert_eq!(parse_lose_response("write:2").unwrap().from_nth, 2);
+        assert_eq!(
+            parse_delay("any:1:250").unwrap().effect,
+            Effect::Delay { ms: 250 }
+        );
+        for bad in [
+            "read:1:max",
+            "reads:1:1:500",
+            "read:0:1:500",
+            "read:1:1:200",
+            "read:1:0:500",
+        ] {
+            assert!(parse_fail_times(bad).is_err(), "{bad}");
+        }
+        assert!(parse_lose_response("write").is_err());
+        assert!(parse_delay("read:1:-5").is_err());
     }
 
     #[test]

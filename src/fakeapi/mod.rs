@@ -152,9 +152,9 @@ impl FakeApiServer {
         kubeconfig(&self.url(), token)
     }
 
-    /// Writes [`FakeApiServer::kubeconfig`] to a file.
+    /// Writes [`FakeApiServer::kubeconfig`] to a file only its owner can read.
     pub fn write_kubeconfig(&self, path: &Path, token: Option<&str>) -> io::Result<()> {
-        std::fs::write(path, self.kubeconfig(token))
+        write_private(path, &self.kubeconfig(token))
     }
 
     pub fn counters(&self) -> Counters {
@@ -371,6 +371,36 @@ impl Drop for FakeApiServer {
     }
 }
 
+/// Writes a file that may hold a token: a new file created with mode 0600 next to `path`, then
+/// renamed over it, so the text is never readable by others, even for a moment, and a file
+/// that was there (whatever its mode) is replaced rather than rewritten.
+pub fn write_private(path: &Path, text: &str) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(file_name);
+    temp_name.push(format!(".{}.tmp", std::process::id()));
+    let temp = dir.join(temp_name);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&temp).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    });
+    let renamed = written.and_then(|()| std::fs::rename(&temp, path));
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    renamed
+}
+
 /// Quotes a string for YAML (JSON strings are valid YAML scalars).
 fn quote(s: &str) -> String {
     Value::String(s.to_string()).to_string()
@@ -398,14 +428,21 @@ pub fn kubeconfig(server: &str, token: Option<&str>) -> String {
     )
 }
 
-/// Runs the server until SIGINT or SIGTERM: writes the kubeconfig to `kubeconfig_out` (if given)
-/// first, then prints it to stdout (its first line names the URL).
-pub fn run_standalone(config: FakeConfig, kubeconfig_out: Option<&Path>) -> io::Result<()> {
+/// Runs the server until SIGINT or SIGTERM, with `faults` armed: writes the kubeconfig to
+/// `kubeconfig_out` (if given) first, then prints it to stdout (its first line names the URL).
+pub fn run_standalone(
+    config: FakeConfig,
+    kubeconfig_out: Option<&Path>,
+    faults: &[Injection],
+) -> io::Result<()> {
     let token = config.users.first().map(|u| u.token.clone());
     let server = FakeApiServer::start(config)?;
+    for fault in faults {
+        server.inject(fault.clone());
+    }
     let text = server.kubeconfig(token.as_deref());
     if let Some(path) = kubeconfig_out {
-        std::fs::write(path, &text)?;
+        write_private(path, &text)?;
     }
     let mut stdout = io::stdout().lock();
     stdout.write_all(text.as_bytes())?;
