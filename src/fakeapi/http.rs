@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use std::io::Write;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
@@ -71,7 +72,9 @@ pub async fn handle(
         Err(err) => (err.code, json_response(err.code, &err.to_status())),
     };
     if shared.verbose {
-        eprintln!(
+        // Not `eprintln!`: a closed stderr must not panic a request handler.
+        let _ = writeln!(
+            std::io::stderr(),
             "{method} {path}{}{raw_query} -> {code}",
             if raw_query.is_empty() { "" } else { "?" }
         );
