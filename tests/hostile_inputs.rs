@@ -16,8 +16,11 @@ use std::time::{Duration, Instant};
 /// Far above what any of these runs needs; a hang is caught long before the suite's timeout.
 const DEADLINE: Duration = Duration::from_secs(20);
 
+/// The nexus binary (`NEXUS_BIN` if set, to test another build, as the install tests do).
 fn bin() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("nexus")
+    std::env::var_os("NEXUS_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| assert_cmd::cargo::cargo_bin("nexus"))
 }
 
 /// The binary in `dir`, with nothing of the environment's cluster or limit settings.
