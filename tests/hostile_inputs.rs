@@ -147,6 +147,27 @@ spec:
     )
 }
 
+/// A datamodel root with built employee CRDs and one stored employee in `objects/`.
+fn employee_workspace(root: &Path) -> PathBuf {
+    std::fs::write(root.join("nexus.yaml"), "groupName: orgchart.org\n").unwrap();
+    write_crds(
+        &root.join("build/crds"),
+        &[employees_crd(&[("name", "string")], &["name"])],
+    );
+    let objects = root.join("objects");
+    std::fs::create_dir(&objects).unwrap();
+    std::fs::write(
+        objects.join("e.yaml"),
+        serde_json::to_string(&json!({
+            "apiVersion": "role.orgchart.org/v1", "kind": "Employee",
+            "metadata": {"name": "e1", "namespace": "default"}, "spec": {"name": "E"}
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    objects
+}
+
 // ---- FIFOs ----
 
 #[test]
@@ -173,8 +194,6 @@ fn a_fifo_in_a_directory_source_is_skipped_and_counted() {
         "{stdout}"
     );
     assert!(start.elapsed() < Duration::from_secs(10));
-    // `git:` and a file named beside it stay unaffected; `build`'s previous CRDs are a directory
-    // source too: the walk is the same one.
 }
 
 #[test]
@@ -301,22 +320,7 @@ fn a_fifo_where_the_datamodel_or_a_kubeconfig_is_required_is_refused() {
 fn a_fifo_among_migration_inputs_is_refused_or_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    std::fs::write(root.join("nexus.yaml"), "groupName: orgchart.org\n").unwrap();
-    write_crds(
-        &root.join("build/crds"),
-        &[employees_crd(&[("name", "string")], &["name"])],
-    );
-    let objects = root.join("objects");
-    std::fs::create_dir(&objects).unwrap();
-    std::fs::write(
-        objects.join("e.yaml"),
-        serde_json::to_string(&json!({
-            "apiVersion": "role.orgchart.org/v1", "kind": "Employee",
-            "metadata": {"name": "e1", "namespace": "default"}, "spec": {"name": "E"}
-        }))
-        .unwrap(),
-    )
-    .unwrap();
+    let objects = employee_workspace(root);
     mkfifo(&objects.join("pipe.yaml"));
     let output = run(
         nexus(root).args(["datamodel", "migrate", "plan", "--objects", "objects"]),
@@ -627,6 +631,47 @@ fn install_and_migrate_status_into_a_closed_pipe_end_quietly() {
         "migrate status",
     );
     ends_quietly(&output, "migrate status", 0);
+}
+
+#[test]
+fn workspace_commands_into_a_closed_pipe_end_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = with_closed_stdout(
+        nexus(dir.path()).args([
+            "datamodel",
+            "init",
+            "--name",
+            "orgchart",
+            "--group",
+            "orgchart.org",
+            "dm",
+        ]),
+        "init",
+    );
+    ends_quietly(&output, "init", 0);
+    let dm = dir.path().join("dm");
+    let output = with_closed_stdout(nexus(&dm).args(["datamodel", "build"]), "build");
+    ends_quietly(&output, "build", 0);
+    assert!(std::fs::read_dir(dm.join("build/crds")).unwrap().count() > 0);
+
+    let root = dir.path().join("employees");
+    std::fs::create_dir(&root).unwrap();
+    employee_workspace(&root);
+    for format in ["text", "json"] {
+        let output = with_closed_stdout(
+            nexus(&root).args([
+                "datamodel",
+                "migrate",
+                "plan",
+                "--objects",
+                "objects",
+                "--format",
+                format,
+            ]),
+            "migrate plan",
+        );
+        ends_quietly(&output, "migrate plan", 0);
+    }
 }
 
 #[test]
