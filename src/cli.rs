@@ -15,6 +15,9 @@ use std::time::Duration;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The largest file or standard input nexus reads (bytes, or with a unit: 512M, 4GiB).
+    #[arg(long, global = true, value_name = "SIZE", env = "NEXUS_MAX_INPUT_SIZE", default_value = "1GiB", value_parser = crate::input::parse_size)]
+    pub max_input_size: u64,
 }
 
 #[derive(Debug, Subcommand)]

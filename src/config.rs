@@ -98,7 +98,7 @@ impl Default for Config {
 impl Config {
     /// Reads a config file. An empty file is the defaults.
     pub fn load(path: &Path) -> Result<Config> {
-        let bytes = std::fs::read(path).map_err(|e| Error::read(path, &e))?;
+        let bytes = crate::input::read_regular(path)?;
         let file = path.display().to_string();
         let mut config = match yaml::parse_typed::<RawConfig>(&bytes, &file)? {
             Some(raw) => raw.validate(&file)?,

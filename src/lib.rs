@@ -14,6 +14,7 @@ pub mod datamodel;
 pub mod error;
 pub mod fakeapi;
 pub mod generate;
+pub mod input;
 pub mod migrate;
 pub mod output;
 pub mod report;

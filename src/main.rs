@@ -1,6 +1,7 @@
 //! Thin entry point: parse the command line, run, map the outcome to an exit code.
 
 use clap::Parser;
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -12,7 +13,9 @@ fn main() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
         }
     };
-    // A panic is a bug; still, the user gets one line and exit 2, not a backtrace.
+    nexus::input::set_limit(cli.max_input_size);
+    // A panic is a bug; still, the user gets one line and exit 2, not a backtrace. Written with
+    // `writeln!`, not `eprintln!`: a closed stderr must not panic inside the hook (an abort).
     std::panic::set_hook(Box::new(|info| {
         let what = info
             .payload()
@@ -24,14 +27,15 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
+        let _ = writeln!(
+            std::io::stderr(),
             "error: internal error{place}: {what}; please report this with the command that caused it"
         );
     }));
     match std::panic::catch_unwind(|| nexus::commands::run(cli.command)) {
         Ok(Ok(code)) => ExitCode::from(code as u8),
         Ok(Err(err)) => {
-            eprintln!("error: {err}");
+            let _ = writeln!(std::io::stderr(), "error: {err}");
             ExitCode::from(2)
         }
         Err(_) => ExitCode::from(2),

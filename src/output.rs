@@ -43,7 +43,7 @@ pub fn replace_dir(dir: &Path, files: &[(String, String)]) -> Result<()> {
         // file costs about a millisecond on some file systems, a link a hundredth of that, and a
         // typical build changes few of its CRDs.
         let current = dir.join(name);
-        if fs::read(&current).is_ok_and(|bytes| bytes == content.as_bytes())
+        if crate::input::read_regular(&current).is_ok_and(|bytes| bytes == content.as_bytes())
             && fs::hard_link(&current, &path).is_ok()
         {
             continue;

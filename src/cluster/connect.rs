@@ -68,11 +68,16 @@ fn home_kubeconfig() -> Option<PathBuf> {
 fn read_kubeconfig(target: &ClusterTarget) -> Result<Option<Source>> {
     if let Some(path) = &target.kubeconfig {
         let name = path.display().to_string();
+        crate::input::check_regular(path)?;
         let config = Kubeconfig::read_from(path).map_err(|e| kubeconfig_error(&name, e))?;
         return Ok(Some(Source { config, name }));
     }
     if let Some(value) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
         let name = format!("{} (from KUBECONFIG)", value.to_string_lossy());
+        // kube reads these whole: a FIFO would block it and a device would never end.
+        for path in std::env::split_paths(&value) {
+            crate::input::check_regular(&path)?;
+        }
         return match Kubeconfig::from_env() {
             Ok(Some(config)) => Ok(Some(Source { config, name })),
             Ok(None) => Ok(None),
@@ -82,6 +87,7 @@ fn read_kubeconfig(target: &ClusterTarget) -> Result<Option<Source>> {
     match home_kubeconfig() {
         Some(path) if path.is_file() => {
             let name = path.display().to_string();
+            crate::input::check_regular(&path)?;
             let config = Kubeconfig::read_from(&path).map_err(|e| kubeconfig_error(&name, e))?;
             Ok(Some(Source { config, name }))
         }

@@ -31,6 +31,7 @@ use crate::report::text::Mode;
 use crate::source;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 
 /// Runs the command; exit code 0 (installed or planned) or 1 (refused: breaking changes).
@@ -82,20 +83,21 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
             Err(err)
         }
         (Some(prepared), Err(err)) => {
-            eprintln!("error: {err}");
+            let _ = writeln!(std::io::stderr(), "error: {err}");
             Ok(prepared.undo(Vec::new()).max(2))
         }
     }
 }
 
 /// Where install's own lines go: stdout with the text report, stderr when stdout carries a
-/// machine-readable report.
+/// machine-readable report. A closed pipe is ignored (`println!` would panic on it): the install
+/// goes on, and its exit code still tells how it went.
 fn say(args: &InstallArgs, text: &str) {
-    if args.report.format == Format::Text {
-        println!("{text}");
+    let _ = if args.report.format == Format::Text {
+        writeln!(std::io::stdout(), "{text}")
     } else {
-        eprintln!("{text}");
-    }
+        writeln!(std::io::stderr(), "{text}")
+    };
 }
 
 async fn install(
@@ -428,11 +430,10 @@ pub fn render_outcome(outcome: &Outcome, dry_run: bool, cluster: &str) -> String
 /// The datamodel's groups: `groupName` of `nexus.yaml` (and its package groups) when there is
 /// one in the current directory, the datamodel root; else the groups of the built CRDs.
 fn datamodel_scope(nexus_yaml: &Path, new: &CrdSet) -> Result<GroupScope> {
-    let text = match std::fs::read_to_string(nexus_yaml) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(GroupScope::of_set(new)),
-        Err(e) => return Err(Error::read(nexus_yaml, &e)),
+    let Some(bytes) = crate::input::read_regular_if_exists(nexus_yaml)? else {
+        return Ok(GroupScope::of_set(new));
     };
+    let text = String::from_utf8_lossy(&bytes);
     let doc: Value = serde_saphyr::from_str(&text).map_err(|e| Error::Parse {
         location: nexus_yaml.display().to_string(),
         message: e.to_string(),

@@ -55,7 +55,7 @@ pub fn load(root: &Path) -> Result<Datamodel> {
         .map_init(syntax::new_parser, |parser, (_, rel)| {
             let parser = parser.as_mut().map_err(|e| Error::input(e.to_string()))?;
             let path = root.join(rel);
-            let bytes = std::fs::read(&path).map_err(|e| Error::read(&path, &e))?;
+            let bytes = crate::input::read_regular(&path)?;
             let file: Arc<str> = Arc::from(project::display_path(root, rel));
             let source = String::from_utf8(bytes).map_err(|_| {
                 Error::input(format!(

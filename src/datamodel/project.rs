@@ -42,13 +42,17 @@ pub(crate) fn display_path(root: &Path, rel: &str) -> String {
 
 fn read_text(root: &Path, name: &str, what_to_do: &str) -> Result<String> {
     let path = root.join(name);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::input(format!(
+    match crate::input::read_regular_if_exists(&path)? {
+        Some(bytes) => String::from_utf8(bytes).map_err(|_| {
+            Error::input(format!(
+                "{}: not valid UTF-8; convert it to UTF-8",
+                display_path(root, name)
+            ))
+        }),
+        None => Err(Error::input(format!(
             "{}: not found; {what_to_do}",
             display_path(root, name)
         ))),
-        Err(e) => Err(Error::read(path, &e)),
     }
 }
 

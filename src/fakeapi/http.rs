@@ -13,6 +13,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use std::io::Write;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
@@ -78,7 +79,9 @@ pub async fn handle(
             Err(err) => (err.code, error_response(&err)),
         };
     if shared.verbose {
-        eprintln!(
+        // Not `eprintln!`: a closed stderr must not panic a request handler.
+        let _ = writeln!(
+            std::io::stderr(),
             "{method} {path}{}{raw_query} -> {}",
             if raw_query.is_empty() { "" } else { "?" },
             if code == 0 {

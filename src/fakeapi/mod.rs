@@ -445,8 +445,14 @@ pub fn run_standalone(
         write_private(path, &text)?;
     }
     let mut stdout = io::stdout().lock();
-    stdout.write_all(text.as_bytes())?;
-    stdout.flush()?;
+    // A closed pipe (`| head -1`) is no reason to stop serving: the kubeconfig is in the file.
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => return Err(e),
+        _ => {}
+    }
     drop(stdout);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -155,7 +155,7 @@ pub fn load_dir(root: &Path) -> Result<Vec<MigrationFile>> {
             )));
         };
         let path = dir.join(&name);
-        let bytes = std::fs::read(&path).map_err(|e| Error::read(&path, &e))?;
+        let bytes = crate::input::read_regular(&path)?;
         let file = parse(&bytes, &shown, version, slug, root)?;
         files.push(MigrationFile { path, ..file });
     }

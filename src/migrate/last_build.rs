@@ -93,11 +93,10 @@ pub fn record(root: &Path, crds: &Path, baseline: &str, report: &Report) -> Resu
 pub fn read(root: &Path) -> Result<Option<LastBuild>> {
     let path = root.join(FILE);
     let shown = super::file::shown_path(root, FILE);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::read(&path, &e)),
+    let Some(bytes) = crate::input::read_regular_if_exists(&path)? else {
+        return Ok(None);
     };
+    let text = String::from_utf8_lossy(&bytes);
     let record: LastBuild = serde_json::from_str(&text).map_err(|e| Error::Parse {
         location: format!("{shown}:{}:{}", e.line().max(1), e.column().max(1)),
         message: format!(

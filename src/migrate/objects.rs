@@ -25,11 +25,18 @@ pub struct Loaded {
 /// group, kind, namespace and name) are an error naming both places.
 pub fn load(path: &Path) -> Result<Loaded> {
     let files = manifest_files(path)?;
+    // A file named on the command line may be a pipe (`<(kubectl get …)`); one found in a
+    // directory must be a regular file. Both are read up to the input limit.
+    let named = !path.is_dir();
     let mut loaded = Loaded::default();
     let mut seen: BTreeMap<(String, String, ObjectId), String> = BTreeMap::new();
     for file in files {
         let shown = file.display().to_string();
-        let bytes = std::fs::read(&file).map_err(|e| Error::read(&file, &e))?;
+        let bytes = if named {
+            crate::input::read_named(&file)?
+        } else {
+            crate::input::read_regular(&file)?
+        };
         for doc in yaml::parse_documents(&bytes, &shown)? {
             let place = format!("{shown}:{}", doc.line);
             let items = match doc.value {
@@ -123,7 +130,8 @@ fn path_segment_problem(name: &str) -> Option<&'static str> {
 }
 
 /// Every manifest file at or below `path`, sorted; a file is read whatever its name. The walk
-/// keeps its own stack and visits each real directory once.
+/// keeps its own stack and visits each real directory once; FIFOs, sockets and devices in a
+/// directory are skipped (a FIFO nobody writes to would block the read forever).
 fn manifest_files(path: &Path) -> Result<Vec<PathBuf>> {
     let meta = std::fs::metadata(path).map_err(|e| Error::read(path, &e))?;
     if !meta.is_dir() {
@@ -147,6 +155,7 @@ fn manifest_files(path: &Path) -> Result<Vec<PathBuf>> {
                         pending.push(child);
                     }
                 }
+                Ok(m) if !m.is_file() => {}
                 _ => {
                     let manifest = name.rsplit_once('.').is_some_and(|(_, ext)| {
                         ["yaml", "yml", "json"]

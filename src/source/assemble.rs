@@ -12,6 +12,7 @@ use std::collections::btree_map::Entry;
 pub fn assemble(label: &str, files: Vec<ParsedFile>) -> Result<CrdSet> {
     let mut set = CrdSet::new(label);
     for file in files {
+        set.skipped_documents += file.skipped;
         for doc in file.documents {
             let origin = Origin {
                 file: file.name.clone(),
@@ -122,6 +123,7 @@ mod tests {
                 .into_iter()
                 .map(|(line, value)| Document { value, line })
                 .collect(),
+            skipped: 0,
         }
     }
 

@@ -1,6 +1,8 @@
 //! File and directory sources: a file named on the command line is read whatever its name (it may
-//! be `/dev/stdin` or a `<(kubectl …)` pipe); a directory contributes every `*.yaml`, `*.yml` and
-//! `*.json` file below it, in sorted order so that results never depend on the file system.
+//! be `/dev/stdin` or a `<(kubectl …)` pipe, read up to the input limit); a directory contributes
+//! every `*.yaml`, `*.yml` and `*.json` regular file below it, in sorted order so that results
+//! never depend on the file system. A FIFO, socket or device with such a name is skipped and
+//! counted (reading a FIFO nobody writes to would wait forever).
 
 use super::workers::{Content, SourceFile};
 use crate::error::{Error, Result};
@@ -24,22 +26,27 @@ pub fn files(path: &Path) -> Result<Vec<SourceFile>> {
     if !meta.is_dir() {
         return Ok(vec![SourceFile {
             name: path.display().to_string(),
-            content: Content::Path(path.to_path_buf()),
+            content: Content::Named(path.to_path_buf()),
         }]);
     }
     Ok(walk(path)?
         .into_iter()
-        .map(|file| SourceFile {
+        .map(|(file, special)| SourceFile {
             name: file.display().to_string(),
-            content: Content::Path(file),
+            content: if special {
+                Content::Special
+            } else {
+                Content::Path(file)
+            },
         })
         .collect())
 }
 
 /// Every manifest below `root`, sorted. Symbolic links are followed (a link to a directory is
 /// walked once: loops are cut); `.git` directories are git's database, never sources, and are
-/// skipped. The walk keeps its own stack: directory depth never becomes recursion depth.
-fn walk(root: &Path) -> Result<Vec<PathBuf>> {
+/// skipped. The walk keeps its own stack: directory depth never becomes recursion depth. Each
+/// manifest comes with whether it is a special file (FIFO, socket, device), to be skipped.
+fn walk(root: &Path) -> Result<Vec<(PathBuf, bool)>> {
     let mut found = Vec::new();
     let mut seen_dirs = HashSet::new();
     let mut pending = vec![root.to_path_buf()];
@@ -59,7 +66,8 @@ fn walk(root: &Path) -> Result<Vec<PathBuf>> {
             match std::fs::metadata(&path) {
                 Ok(meta) if meta.is_dir() && name != ".git" => pending.push(path),
                 Ok(meta) if meta.is_dir() => {}
-                _ if is_manifest_name(&name) => found.push(path),
+                Ok(meta) if is_manifest_name(&name) => found.push((path, !meta.is_file())),
+                _ if is_manifest_name(&name) => found.push((path, false)),
                 _ => {}
             }
         }
@@ -137,6 +145,22 @@ mod tests {
         std::os::unix::fs::symlink(root.join("missing.yaml"), root.join("broken.yaml")).unwrap();
         let files = files(root).unwrap();
         assert_eq!(names(&files, root), ["broken.yaml", "d/a.yaml"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn special_files_in_a_directory_are_listed_as_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("a.yaml"), "").unwrap();
+        let fifo =
+            std::ffi::CString::new(root.join("pipe.yaml").into_os_string().into_encoded_bytes())
+                .unwrap();
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let files = files(root).unwrap();
+        assert_eq!(names(&files, root), ["a.yaml", "pipe.yaml"]);
+        assert!(matches!(files[0].content, Content::Path(_)));
+        assert!(matches!(files[1].content, Content::Special));
     }
 
     #[test]

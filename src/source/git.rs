@@ -242,10 +242,19 @@ fn read_blobs(
     blobs: Vec<(String, Oid)>,
     name: impl Fn(&str) -> String,
 ) -> Result<Vec<SourceFile>> {
+    let odb = repo
+        .odb()
+        .map_err(|e| git_error("cannot open the git object database", &e))?;
     blobs
         .into_iter()
         .map(|(path, id)| {
             let name = name(&path);
+            // The header gives the size without inflating the blob: one over the input limit is
+            // refused before it is loaded.
+            let (size, _) = odb
+                .read_header(id)
+                .map_err(|e| git_error(&format!("cannot read {name}"), &e))?;
+            crate::input::check_size(&name, size as u64)?;
             let blob = repo
                 .find_blob(id)
                 .map_err(|e| git_error(&format!("cannot read {name}"), &e))?;

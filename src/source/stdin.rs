@@ -1,22 +1,22 @@
-//! The `-` source: standard input, read whole (it may be YAML or JSON, one or many documents).
+//! The `-` source: standard input, read whole up to the input limit (it may be YAML or JSON, one or
+//! many documents).
 
 use super::workers::{Content, SourceFile};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::input;
 use std::io::Read;
+use std::path::Path;
 
 /// How messages name standard input.
 pub const STDIN_NAME: &str = "<stdin>";
 
-/// Reads standard input to its end.
+/// Reads standard input to its end, up to the input limit.
 pub fn file() -> Result<SourceFile> {
     from_reader(std::io::stdin().lock())
 }
 
-fn from_reader(mut reader: impl Read) -> Result<SourceFile> {
-    let mut bytes = Vec::new();
-    reader
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::read(STDIN_NAME, &e))?;
+fn from_reader(reader: impl Read) -> Result<SourceFile> {
+    let bytes = input::read_limited(reader, 0, input::STDIN_NAME, Path::new(STDIN_NAME))?;
     Ok(SourceFile {
         name: STDIN_NAME.to_string(),
         content: Content::Bytes(bytes),

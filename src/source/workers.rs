@@ -8,6 +8,7 @@
 
 use super::yaml::{self, Document};
 use crate::error::{Error, Result};
+use crate::input;
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -18,10 +19,14 @@ pub const STACK_SIZE: usize = yaml::MAX_DEPTH * 64 * 1024;
 /// Where a file's bytes come from.
 #[derive(Debug)]
 pub enum Content {
-    /// Read from this path on a worker thread.
+    /// A file found in a directory, read on a worker thread: it must be a regular file.
     Path(PathBuf),
+    /// A file named on the command line, read on a worker thread: a FIFO or device is read too.
+    Named(PathBuf),
     /// Already in memory (a git blob, stdin).
     Bytes(Vec<u8>),
+    /// A FIFO, socket or device found in a directory: not read, counted as skipped.
+    Special,
 }
 
 /// One file of a source.
@@ -37,6 +42,8 @@ pub struct SourceFile {
 pub struct ParsedFile {
     pub name: String,
     pub documents: Vec<Document>,
+    /// Documents skipped before parsing: 1 for a file that is not a regular file.
+    pub skipped: usize,
 }
 
 /// Reads and parses every file in parallel. Results keep the order of `files`, so the first error
@@ -82,8 +89,16 @@ fn parse_one(file: SourceFile) -> Result<ParsedFile> {
 
 fn parse_one_reusing(file: SourceFile, known: &Known<'_>) -> Result<ParsedFile> {
     let bytes = match file.content {
-        Content::Path(path) => std::fs::read(&path).map_err(|e| Error::read(path, &e))?,
+        Content::Path(path) => input::read_regular(&path)?,
+        Content::Named(path) => input::read_named(&path)?,
         Content::Bytes(bytes) => bytes,
+        Content::Special => {
+            return Ok(ParsedFile {
+                name: file.name,
+                documents: Vec::new(),
+                skipped: 1,
+            });
+        }
     };
     let documents = match known.get(bytes.as_slice()) {
         // A generated document starts on line 1.
@@ -96,6 +111,7 @@ fn parse_one_reusing(file: SourceFile, known: &Known<'_>) -> Result<ParsedFile> 
     Ok(ParsedFile {
         name: file.name,
         documents,
+        skipped: 0,
     })
 }
 
