@@ -185,7 +185,7 @@ pub async fn wait_established(conn: &Connection, name: &str) -> Result<()> {
                 let left = conn.deadline.remaining();
                 if left.is_zero() {
                     return Err(Error::Cluster(format!(
-                        "CRD {name:?} did not become Established within the deadline ({} after the start, --timeout; {state}); wait longer with --timeout, or look at `kubectl get crd {name} -o yaml`",
+                        "CRD {name:?} did not become Established within {} ({state}); the --timeout deadline counts from the start of the command: wait longer with --timeout, or look at `kubectl get crd {name} -o yaml`",
                         super::duration::format_duration(timeout)
                     )));
                 }

@@ -65,18 +65,14 @@ pub async fn call(
     let mut pause = FIRST_PAUSE;
     let mut said: Option<String> = None;
     loop {
-        let miss = match tokio::time::timeout(
-            conn.deadline.attempt_budget(),
-            once(conn, copy(&req), is_read),
-        )
-        .await
-        {
+        let budget = conn.deadline.attempt_budget();
+        let miss = match tokio::time::timeout(budget, once(conn, copy(&req), is_read)).await {
             Ok(Ok(value)) => return Ok(value),
             Ok(Err(miss)) => miss,
             Err(_) => Miss {
                 failure: Failure::Unreachable(format!(
                     "no answer within {}",
-                    super::duration::format_duration(conn.deadline.attempt_budget())
+                    super::duration::format_duration(budget)
                 )),
                 retryable: is_read,
                 retry_after: None,
@@ -101,10 +97,7 @@ pub async fn call(
             None => jitter(pause),
         };
         if remaining.is_zero() {
-            return Err(Failure::GaveUp {
-                last,
-                timeout: conn.deadline.timeout,
-            });
+            return Err(give_up(miss.failure, last, conn, is_read));
         }
         // Once per wait: again only when the answer changes.
         if said.as_deref() != Some(last.as_str()) {
@@ -122,11 +115,21 @@ pub async fn call(
         tokio::time::sleep(wait.min(remaining)).await;
         pause = (pause * 2).min(MAX_PAUSE);
         if conn.deadline.passed() {
-            return Err(Failure::GaveUp {
-                last,
-                timeout: conn.deadline.timeout,
-            });
+            return Err(give_up(miss.failure, last, conn, is_read));
         }
+    }
+}
+
+/// The failure at the deadline: a read that never reached the server stays "cannot reach"
+/// (with the retrying said); anything else names the last answer.
+fn give_up(failure: Failure, last: String, conn: &Connection, is_read: bool) -> Failure {
+    let timeout = conn.deadline.timeout;
+    match failure {
+        Failure::Unreachable(why) if is_read => Failure::Unreachable(format!(
+            "{why}, retried until the deadline ({} after the start, --timeout)",
+            super::duration::format_duration(timeout)
+        )),
+        _ => Failure::GaveUp { last, timeout },
     }
 }
 

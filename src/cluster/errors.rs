@@ -186,7 +186,7 @@ pub fn sentence(failure: &Failure, attempt: &Attempt, conn: &Connection) -> Stri
             "lost the answer of {cluster} to {attempt}: {why}; nexus cannot tell whether it was done; check that the API server is running and look at the object"
         ),
         Failure::Unreachable(why) => format!(
-            "cannot reach {cluster}: {why}; check that the API server is running and that the kubeconfig points at it"
+            "cannot reach {cluster}: {why}; check that the API server is running and that the kubeconfig points at it, or raise --timeout"
         ),
         Failure::GaveUp { last, timeout } => format!(
             "gave up trying to {attempt} on {cluster} at the deadline ({} after the start, --timeout): the last answer was {last}; check the API server's health (`kubectl get --raw /readyz`), or raise --timeout",
