@@ -153,8 +153,15 @@ fn serve(stream: TcpStream, mode: Mode, log: &Mutex<Vec<Seen>>) {
     }
 }
 
-fn diff_cluster(dir: &Path, kubeconfig: &Path, timeout: &str) -> (assert_cmd::assert::Assert, Duration) {
-    let crds = write_crds(&dir.join("crds"), &[employees_crd(&[("name", "string")], &[])]);
+fn diff_cluster(
+    dir: &Path,
+    kubeconfig: &Path,
+    timeout: &str,
+) -> (assert_cmd::assert::Assert, Duration) {
+    let crds = write_crds(
+        &dir.join("crds"),
+        &[employees_crd(&[("name", "string")], &[])],
+    );
     let started = Instant::now();
     let out = nexus_in(dir)
         .args(["datamodel", "diff", "cluster:"])
@@ -179,14 +186,23 @@ fn diff_against_a_server_answering_503_gives_up_at_the_deadline() {
     let (out, took) = diff_cluster(dir.path(), &kubeconfig, "2s");
     let out = out.code(2);
     let err = stderr(&out);
-    assert!(took >= Duration::from_millis(1900), "gave up early: {took:?}");
+    assert!(
+        took >= Duration::from_millis(1900),
+        "gave up early: {took:?}"
+    );
     assert!(took < Duration::from_secs(8), "took {took:?}");
     // Retried, said so once, and ended with one line naming the last answer and what to do.
     assert!(server.seen().len() >= 3, "{:?}", server.seen());
     assert_eq!(lines(&err, "waiting for"), 1, "{err}");
-    assert!(err.contains(&format!("the cluster at http://127.0.0.1:{}", server.port)), "{err}");
+    assert!(
+        err.contains(&format!("the cluster at http://127.0.0.1:{}", server.port)),
+        "{err}"
+    );
     let last = err.lines().last().unwrap();
-    assert!(last.starts_with("error: gave up trying to list customresourcedefinitions"), "{last}");
+    assert!(
+        last.starts_with("error: gave up trying to list customresourcedefinitions"),
+        "{last}"
+    );
     assert!(last.contains("503 Service Unavailable"), "{last}");
     assert!(last.contains("raise --timeout"), "{last}");
     assert_eq!(lines(&err, "error:"), 1, "{err}");
@@ -204,10 +220,16 @@ fn too_many_requests_waits_as_long_as_the_server_asks() {
     // Retry-After: 1 → about one request a second, not the backoff's 200 ms.
     assert!((2..=4).contains(&seen.len()), "{seen:?}");
     for pair in seen.windows(2) {
-        assert!(pair[1].at - pair[0].at >= Duration::from_millis(950), "{seen:?}");
+        assert!(
+            pair[1].at - pair[0].at >= Duration::from_millis(950),
+            "{seen:?}"
+        );
     }
     assert!(err.contains("429 Too Many Requests"), "{err}");
-    assert!(err.lines().last().unwrap().contains("raise --timeout"), "{err}");
+    assert!(
+        err.lines().last().unwrap().contains("raise --timeout"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -232,8 +254,15 @@ fn an_endless_answer_is_cut_at_the_size_cap() {
     let err = stderr(&out.code(2));
     assert!(took < Duration::from_secs(30), "took {took:?}");
     let last = err.lines().last().unwrap();
-    assert!(last.contains("is larger than 256 MiB, so nexus stopped reading it"), "{last}");
-    assert_eq!(server.seen().len(), 1, "a too large answer is not asked for again");
+    assert!(
+        last.contains("is larger than 256 MiB, so nexus stopped reading it"),
+        "{last}"
+    );
+    assert_eq!(
+        server.seen().len(),
+        1,
+        "a too large answer is not asked for again"
+    );
 }
 
 #[test]
@@ -251,7 +280,11 @@ fn the_size_cap_can_be_lowered() {
         .timeout(Duration::from_secs(30))
         .assert()
         .code(2);
-    assert!(stderr(&out).contains("larger than 100000 bytes"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("larger than 100000 bytes"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// A workspace with one pending step, for the migrate commands.
@@ -266,7 +299,10 @@ fn workspace(dir: &Path) -> std::path::PathBuf {
     std::fs::write(root.join("migrations/20260101000000_rename.yaml"), RENAME).unwrap();
     write_crds(
         &root.join("build/crds"),
-        &[employees_crd(&[("name", "string"), ("office", "string")], &[])],
+        &[employees_crd(
+            &[("name", "string"), ("office", "string")],
+            &[],
+        )],
     );
     root
 }
@@ -305,7 +341,10 @@ fn every_migrate_command_and_install_end_at_the_deadline_against_503() {
             .code(2);
         let took = started.elapsed();
         let err = stderr(&out);
-        assert!(took < Duration::from_secs(6), "{args:?} took {took:?}: {err}");
+        assert!(
+            took < Duration::from_secs(6),
+            "{args:?} took {took:?}: {err}"
+        );
         assert!(err.contains("503"), "{args:?}: {err}");
         assert!(err.contains("--timeout"), "{args:?}: {err}");
         assert_eq!(lines(&err, "waiting for"), 1, "{args:?}: {err}");
@@ -317,7 +356,10 @@ fn a_write_whose_answer_is_lost_is_not_sent_again() {
     let server = RawServer::start(Mode::ReadsOnly);
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = server.kubeconfig(dir.path());
-    let crds = write_crds(&dir.path().join("crds"), &[employees_crd(&[("name", "string")], &[])]);
+    let crds = write_crds(
+        &dir.path().join("crds"),
+        &[employees_crd(&[("name", "string")], &[])],
+    );
     let out = nexus_in(dir.path())
         .args(["datamodel", "install", "--crds"])
         .arg(&crds)
@@ -328,7 +370,11 @@ fn a_write_whose_answer_is_lost_is_not_sent_again() {
         .assert()
         .code(2);
     let err = stderr(&out);
-    let writes: Vec<Seen> = server.seen().into_iter().filter(|s| s.method != "GET").collect();
+    let writes: Vec<Seen> = server
+        .seen()
+        .into_iter()
+        .filter(|s| s.method != "GET")
+        .collect();
     assert_eq!(writes.len(), 1, "{writes:?}");
     assert!(err.contains("cannot tell whether it was done"), "{err}");
 }
@@ -338,7 +384,10 @@ fn a_write_refused_with_503_is_sent_again() {
     let server = RawServer::start(Mode::WritesUnavailable);
     let dir = tempfile::tempdir().unwrap();
     let kubeconfig = server.kubeconfig(dir.path());
-    let crds = write_crds(&dir.path().join("crds"), &[employees_crd(&[("name", "string")], &[])]);
+    let crds = write_crds(
+        &dir.path().join("crds"),
+        &[employees_crd(&[("name", "string")], &[])],
+    );
     let out = nexus_in(dir.path())
         .args(["datamodel", "install", "--crds"])
         .arg(&crds)
@@ -354,7 +403,11 @@ fn a_write_refused_with_503_is_sent_again() {
         .filter(|s| s.method == "PATCH" && s.path.contains("customresourcedefinitions"))
         .count();
     assert!(writes >= 2, "{:?}", server.seen());
-    assert!(stderr(&out).lines().last().unwrap().contains("gave up"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).lines().last().unwrap().contains("gave up"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -371,6 +424,10 @@ fn the_timeout_flag_is_checked() {
             .args(["--timeout", "soon"])
             .assert()
             .code(2);
-        assert!(stderr(&out).contains("invalid duration \"soon\""), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("invalid duration \"soon\""),
+            "{}",
+            stderr(&out)
+        );
     }
 }

@@ -162,7 +162,11 @@ fn workspace(dir: &Path) -> PathBuf {
         "version: 1\ngroupName: orgchart.org\ndatamodelName: orgchart\n",
     )
     .unwrap();
-    std::fs::write(root.join("migrations/20260101000000_rename.yaml"), RENAME_BOTH_WAYS).unwrap();
+    std::fs::write(
+        root.join("migrations/20260101000000_rename.yaml"),
+        RENAME_BOTH_WAYS,
+    )
+    .unwrap();
     write_crds(&root.join("build/crds"), &[built_crd()]);
     let backup = root.join("old-backup");
     std::fs::create_dir_all(&backup).unwrap();
@@ -175,7 +179,14 @@ fn workspace(dir: &Path) -> PathBuf {
 }
 
 fn built_crd() -> serde_json::Value {
-    employees_crd(&[("name", "string"), ("location", "string"), ("office", "string")], &["name"])
+    employees_crd(
+        &[
+            ("name", "string"),
+            ("location", "string"),
+            ("office", "string"),
+        ],
+        &["name"],
+    )
 }
 
 /// Every cluster command, with the flags that make each write a report or a backup.
@@ -185,10 +196,24 @@ fn commands() -> Vec<Vec<&'static str>> {
         vec!["diff", "build/crds", "cluster:employees.role.orgchart.org"],
         vec!["install", "--crds", "build/crds", "--dry-run"],
         vec!["migrate", "plan", "--output", "plan-output"],
-        vec!["migrate", "apply", "--backup", "apply-backup", "--format", "json"],
+        vec![
+            "migrate",
+            "apply",
+            "--backup",
+            "apply-backup",
+            "--format",
+            "json",
+        ],
         vec!["migrate", "status"],
         vec!["migrate", "down", "--backup", "down-backup"],
-        vec!["install", "--crds", "build/crds", "--force", "--backup", "install-backup"],
+        vec![
+            "install",
+            "--crds",
+            "build/crds",
+            "--force",
+            "--backup",
+            "install-backup",
+        ],
         vec!["migrate", "restore", "old-backup"],
     ]
 }
@@ -196,6 +221,11 @@ fn commands() -> Vec<Vec<&'static str>> {
 /// Runs every command in `root` with `kubeconfig`; checks each output channel and every file
 /// written. Returns the exit codes.
 fn run_all(p: &Planted, root: &Path, kubeconfig: &Path) -> Vec<i32> {
+    run_all_in(p, root, kubeconfig, &[])
+}
+
+/// [`run_all`] with extra flags (`--context`).
+fn run_all_in(p: &Planted, root: &Path, kubeconfig: &Path, extra: &[&str]) -> Vec<i32> {
     let mut codes = Vec::new();
     for args in commands() {
         let out = nexus_in(root)
@@ -203,6 +233,7 @@ fn run_all(p: &Planted, root: &Path, kubeconfig: &Path) -> Vec<i32> {
             .args(&args)
             .arg("--kubeconfig")
             .arg(kubeconfig)
+            .args(extra)
             .args(["--timeout", "1s"])
             .timeout(Duration::from_secs(60))
             .assert();
@@ -210,7 +241,10 @@ fn run_all(p: &Planted, root: &Path, kubeconfig: &Path) -> Vec<i32> {
         let code = output.status.code().unwrap_or(-1);
         let err = String::from_utf8_lossy(&output.stderr);
         assert!(!err.contains("internal error"), "{args:?}: {err}");
-        p.assert_absent(&String::from_utf8_lossy(&output.stdout), &format!("stdout of {args:?}"));
+        p.assert_absent(
+            &String::from_utf8_lossy(&output.stdout),
+            &format!("stdout of {args:?}"),
+        );
         p.assert_absent(&err, &format!("stderr of {args:?}"));
         codes.push(code);
     }
@@ -250,8 +284,17 @@ fn no_secret_leaks_when_the_server_is_unreachable() {
     let p = Planted::new();
     let (dir, root) = scratch();
     let port = closed_port();
-    let kubeconfig = kubeconfig(&p, dir.path(), &format!("127.0.0.1:{port}"), true, Who::Everything);
+    let kubeconfig = kubeconfig(
+        &p,
+        dir.path(),
+        &format!("127.0.0.1:{port}"),
+        true,
+        Who::Everything,
+    );
     let codes = run_all(&p, &root, &kubeconfig);
+    assert!(codes.iter().all(|&c| c == 2), "{codes:?}");
+    // The other context: a proxy with credentials, client certificate and key, every auth field.
+    let codes = run_all_in(&p, &root, &kubeconfig, &["--context", "all"]);
     assert!(codes.iter().all(|&c| c == 2), "{codes:?}");
 }
 
@@ -270,7 +313,11 @@ fn no_secret_leaks_when_the_server_refuses_the_credentials() {
         },
         None,
     );
-    let host = cluster.server.url().trim_start_matches("http://").to_string();
+    let host = cluster
+        .server
+        .url()
+        .trim_start_matches("http://")
+        .to_string();
     let kubeconfig = kubeconfig(&p, dir.path(), &host, false, Who::Everything);
     let codes = run_all(&p, &root, &kubeconfig);
     assert!(codes.iter().all(|&c| c == 2), "{codes:?}");
@@ -285,7 +332,11 @@ fn no_secret_leaks_when_the_exec_plugin_fails() {
     let p = Planted::new();
     let (dir, root) = scratch();
     let cluster = Cluster::start();
-    let host = cluster.server.url().trim_start_matches("http://").to_string();
+    let host = cluster
+        .server
+        .url()
+        .trim_start_matches("http://")
+        .to_string();
     // A plugin that repeats its argument and its environment in its error.
     let plugin = "#!/bin/sh\necho \"login failed for $2 with $PLUGIN_SECRET\" >&2\nexit 3\n";
     let kubeconfig = kubeconfig(&p, dir.path(), &host, true, Who::Exec(plugin));
@@ -298,8 +349,16 @@ fn no_secret_leaks_when_the_exec_plugin_fails() {
         .code(2);
     let err = stderr(&out);
     assert!(err.contains("plugin.sh"), "{err}");
-    assert!(err.contains("failed (exit status: 3), saying: login failed for [redacted] with [redacted]"), "{err}");
-    assert!(cluster.server.requests().is_empty(), "nothing is sent without credentials");
+    assert!(
+        err.contains(
+            "failed (exit status: 3), saying: login failed for [redacted] with [redacted]"
+        ),
+        "{err}"
+    );
+    assert!(
+        cluster.server.requests().is_empty(),
+        "nothing is sent without credentials"
+    );
 }
 
 #[test]
@@ -307,7 +366,11 @@ fn credentials_with_line_breaks_are_one_clear_error() {
     let p = Planted::new();
     let (dir, root) = scratch();
     let cluster = Cluster::start();
-    let host = cluster.server.url().trim_start_matches("http://").to_string();
+    let host = cluster
+        .server
+        .url()
+        .trim_start_matches("http://")
+        .to_string();
     let newline_plugin = Box::leak(
         format!(
             "#!/bin/sh\nprintf '%s' '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{}\\nmore\"}}}}'\n",
@@ -320,7 +383,13 @@ fn credentials_with_line_breaks_are_one_clear_error() {
         let codes = run_all(&p, &root, &kubeconfig);
         assert!(codes.iter().all(|&c| c == 2), "{codes:?}");
         let out = nexus_in(&root)
-            .args(["datamodel", "diff", "cluster:", "build/crds", "--kubeconfig"])
+            .args([
+                "datamodel",
+                "diff",
+                "cluster:",
+                "build/crds",
+                "--kubeconfig",
+            ])
             .arg(&kubeconfig)
             .assert()
             .code(2);
@@ -346,7 +415,14 @@ fn no_secret_reaches_backups_reports_or_the_state_configmap() {
         },
         None,
     );
-    let installed = employees_crd(&[("name", "string"), ("location", "string"), ("office", "string")], &["name"]);
+    let installed = employees_crd(
+        &[
+            ("name", "string"),
+            ("location", "string"),
+            ("office", "string"),
+        ],
+        &["name"],
+    );
     cluster.server.seed_crd(&installed).unwrap();
     for i in 0..3 {
         cluster
@@ -359,7 +435,11 @@ fn no_secret_reaches_backups_reports_or_the_state_configmap() {
             }))
             .unwrap();
     }
-    let host = cluster.server.url().trim_start_matches("http://").to_string();
+    let host = cluster
+        .server
+        .url()
+        .trim_start_matches("http://")
+        .to_string();
     let kubeconfig = kubeconfig(&p, dir.path(), &host, false, Who::Working);
     let codes = run_all(&p, &root, &kubeconfig);
     // apply migrates and records the step; down undoes it; both write backups.
@@ -369,9 +449,13 @@ fn no_secret_reaches_backups_reports_or_the_state_configmap() {
     }
     let state = cluster.server.stored_objects("configmaps");
     assert!(!state.is_empty(), "the state ConfigMap exists");
-    p.assert_absent(&serde_json::to_string(&state).unwrap(), "the state ConfigMap");
     p.assert_absent(
-        &serde_json::to_string(&cluster.server.stored_objects("employees.role.orgchart.org")).unwrap(),
+        &serde_json::to_string(&state).unwrap(),
+        "the state ConfigMap",
+    );
+    p.assert_absent(
+        &serde_json::to_string(&cluster.server.stored_objects("employees.role.orgchart.org"))
+            .unwrap(),
         "the stored objects",
     );
 }

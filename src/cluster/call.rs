@@ -262,7 +262,10 @@ fn answer_failure(status: StatusCode, body: &[u8]) -> Failure {
         .collect();
     Failure::Api {
         code: status.as_u16(),
-        reason: status.canonical_reason().unwrap_or_default().replace(' ', ""),
+        reason: status
+            .canonical_reason()
+            .unwrap_or_default()
+            .replace(' ', ""),
         message: text.trim().to_string(),
     }
 }
@@ -332,7 +335,10 @@ mod tests {
             }
         );
         let s = br#"{"kind":"Status","apiVersion":"v1","status":"Failure","message":"too many requests, please try again later","reason":"TooManyRequests","code":429}"#;
-        assert!(matches!(answer_failure(StatusCode::TOO_MANY_REQUESTS, s), Failure::Api { code: 429, .. }));
+        assert!(matches!(
+            answer_failure(StatusCode::TOO_MANY_REQUESTS, s),
+            Failure::Api { code: 429, .. }
+        ));
     }
 
     #[test]

@@ -100,7 +100,8 @@ fn home_kubeconfig() -> Option<PathBuf> {
 fn read_kubeconfig(target: &ClusterTarget) -> Result<Option<Source>> {
     if let Some(path) = &target.kubeconfig {
         let name = path.display().to_string();
-        let config = Kubeconfig::read_from(path).map_err(|e| kubeconfig_error(&name, e, &Secrets::default()))?;
+        let config = Kubeconfig::read_from(path)
+            .map_err(|e| kubeconfig_error(&name, e, &Secrets::default()))?;
         return Ok(Some(Source { config, name }));
     }
     if let Some(value) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
@@ -114,7 +115,8 @@ fn read_kubeconfig(target: &ClusterTarget) -> Result<Option<Source>> {
     match home_kubeconfig() {
         Some(path) if path.is_file() => {
             let name = path.display().to_string();
-            let config = Kubeconfig::read_from(&path).map_err(|e| kubeconfig_error(&name, e, &Secrets::default()))?;
+            let config = Kubeconfig::read_from(&path)
+                .map_err(|e| kubeconfig_error(&name, e, &Secrets::default()))?;
             Ok(Some(Source { config, name }))
         }
         _ => Ok(None),
@@ -209,8 +211,14 @@ pub async fn connect(target: &ClusterTarget) -> Result<Connection> {
     config.read_timeout = Some(Duration::from_secs(60));
     let server = display_server(&config.cluster_url.to_string());
     let client = kube::Client::try_from(config).map_err(|e| {
+        let why = match e {
+            kube::Error::ProxyProtocolDisabled { .. } | kube::Error::ProxyProtocolUnsupported { .. } => {
+                "nexus cannot connect through a proxy (proxy-url or HTTPS_PROXY); reach the API server directly".to_string()
+            }
+            other => format!("{other}; check the cluster and user of the context in the kubeconfig"),
+        };
         Error::Cluster(secrets.scrub(&format!(
-            "cannot set up a client for the cluster at {server} (context {context:?}): {e}; check the cluster and user of the context in the kubeconfig"
+            "cannot set up a client for the cluster at {server} (context {context:?}): {why}"
         )))
     })?;
     Ok(Connection {

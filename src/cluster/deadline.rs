@@ -37,7 +37,9 @@ impl Deadline {
         let start = start_clock();
         Deadline {
             timeout,
-            at: start.checked_add(timeout).unwrap_or(start + Duration::from_secs(86_400 * 365)),
+            at: start
+                .checked_add(timeout)
+                .unwrap_or(start + Duration::from_secs(86_400 * 365)),
         }
     }
 
@@ -52,8 +54,7 @@ impl Deadline {
 
     /// How long one try of a request may take: what is left, or the grace after the deadline.
     pub fn attempt_budget(&self) -> Duration {
-        self.remaining()
-            .max(GRACE.min(self.timeout.max(MIN_TRY)))
+        self.remaining().max(GRACE.min(self.timeout.max(MIN_TRY)))
     }
 
     pub fn instant(&self) -> Instant {

@@ -136,13 +136,19 @@ fn auth_reason(err: &AuthError) -> String {
         AuthError::AuthExecRun { out, .. } => {
             format!("the credential plugin failed ({})", out.status)
         }
-        AuthError::AuthExecStart(e) => format!("the credential plugin could not start ({})", e.kind()),
+        AuthError::AuthExecStart(e) => {
+            format!("the credential plugin could not start ({})", e.kind())
+        }
         AuthError::AuthExecParse(_) | AuthError::ParseTokenKey(_) => {
             "the credential plugin printed something that is not a credential".into()
         }
         AuthError::ExecPluginFailed => "the credential plugin printed no status".into(),
         AuthError::ReadTokenFile(e, path) => {
-            format!("cannot read the token file {} ({})", path.display(), e.kind())
+            format!(
+                "cannot read the token file {} ({})",
+                path.display(),
+                e.kind()
+            )
         }
         AuthError::MalformedTokenExpirationDate(_) => {
             "the credential has a malformed expiration date".into()
@@ -332,9 +338,17 @@ mod tests {
 
     #[test]
     fn lost_answers_to_writes_say_the_outcome_is_unknown() {
-        let msg = sentence(&Failure::Unreachable("no answer within 1s".into()), &patch(), &conn());
+        let msg = sentence(
+            &Failure::Unreachable("no answer within 1s".into()),
+            &patch(),
+            &conn(),
+        );
         assert!(msg.contains("cannot tell whether it was done"), "{msg}");
-        let read = Attempt::new("list", "customresourcedefinitions.apiextensions.k8s.io", None);
+        let read = Attempt::new(
+            "list",
+            "customresourcedefinitions.apiextensions.k8s.io",
+            None,
+        );
         let msg = sentence(&Failure::Unreachable("refused".into()), &read, &conn());
         assert!(msg.starts_with("cannot reach"), "{msg}");
     }

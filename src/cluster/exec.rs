@@ -38,7 +38,10 @@ pub fn resolve(
         let credential = run_plugin(exec, user, deadline)?;
         for (key, v) in [
             ("token", &credential.token),
-            ("client-certificate-data", &credential.client_certificate_data),
+            (
+                "client-certificate-data",
+                &credential.client_certificate_data,
+            ),
             ("client-key-data", &credential.client_key_data),
         ] {
             if let Some(v) = v {
@@ -126,8 +129,8 @@ fn run_plugin(exec: &ExecConfig, user: &str, deadline: Deadline) -> Result<Crede
         cmd.env_remove(k);
     }
     // client-go's IfAvailable: interactive only with a terminal to talk to.
-    let interactive = exec.interactive_mode != Some(ExecInteractiveMode::Never)
-        && std::io::stdin().is_terminal();
+    let interactive =
+        exec.interactive_mode != Some(ExecInteractiveMode::Never) && std::io::stdin().is_terminal();
     let mut spec = json!({"interactive": interactive});
     if exec.provide_cluster_info
         && let Some(cluster) = &exec.cluster
@@ -231,7 +234,10 @@ pub fn parse_credential(out: &[u8]) -> std::result::Result<Credential, String> {
         })?,
     };
     let Some(status) = value.get("status").filter(|s| s.is_object()) else {
-        return Err("printed an ExecCredential without status; run it by hand to see what it prints".to_string());
+        return Err(
+            "printed an ExecCredential without status; run it by hand to see what it prints"
+                .to_string(),
+        );
     };
     let field = |k: &str| status.get(k).and_then(Value::as_str).map(str::to_string);
     let credential = Credential {
@@ -254,9 +260,15 @@ mod tests {
     #[test]
     fn credentials_are_read_from_json_or_yaml() {
         let json = br#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"t0k"}}"#;
-        assert_eq!(parse_credential(json).unwrap().token.as_deref(), Some("t0k"));
+        assert_eq!(
+            parse_credential(json).unwrap().token.as_deref(),
+            Some("t0k")
+        );
         let yaml = b"kind: ExecCredential\nstatus:\n  token: t1k\n";
-        assert_eq!(parse_credential(yaml).unwrap().token.as_deref(), Some("t1k"));
+        assert_eq!(
+            parse_credential(yaml).unwrap().token.as_deref(),
+            Some("t1k")
+        );
     }
 
     #[test]
