@@ -431,3 +431,29 @@ fn the_timeout_flag_is_checked() {
         );
     }
 }
+
+#[test]
+fn an_exec_plugin_that_hangs_is_stopped_at_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let plugin = dir.path().join("plugin.sh");
+    std::fs::write(&plugin, "#!/bin/sh\nexec sleep 30\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: \"http://127.0.0.1:{}\"}}\ncontexts:\n- name: c\n  context: {{cluster: c, user: u}}\ncurrent-context: c\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n",
+            closed_port(),
+            plugin.display()
+        ),
+    )
+    .unwrap();
+    let (out, took) = diff_cluster(dir.path(), &kubeconfig, "1s");
+    let err = stderr(&out.code(2));
+    assert!(took < Duration::from_secs(6), "took {took:?}");
+    assert!(
+        err.contains("did not finish within 1s (--timeout); it was stopped"),
+        "{err}"
+    );
+}
