@@ -704,3 +704,98 @@ fn apply_refuses_to_write_fields_the_live_crd_would_drop() {
             .all(|o| o["spec"]["location"].is_string())
     );
 }
+
+/// `root.Leader` and `mgmt.Leader`: two CRDs of one kind, each with an object `ns-a/default`,
+/// and one step per CRD giving the leaders a title.
+fn two_leaders_setup() -> Setup {
+    let leaders = |group: &str| {
+        crd(
+            "leaders",
+            group,
+            "Leader",
+            &[version(
+                "v1",
+                true,
+                &[("name", "string"), ("title", "string")],
+            )],
+        )
+    };
+    let (root, mgmt) = (leaders("root.orgchart.org"), leaders("mgmt.orgchart.org"));
+    let setup = Setup::new(&root, &root);
+    setup.cluster.server.seed_crd(&mgmt).unwrap();
+    write_crds(&setup.root.join("build/crds"), &[root, mgmt]);
+    for group in ["root.orgchart.org", "mgmt.orgchart.org"] {
+        setup.seed([json!({
+            "apiVersion": format!("{group}/v1"),
+            "kind": "Leader",
+            "metadata": {"name": "default", "namespace": "ns-a"},
+            "spec": {"name": format!("the {group} leader")}
+        })]);
+    }
+    for (version, group) in [(1, "root.orgchart.org"), (2, "mgmt.orgchart.org")] {
+        setup.step(
+            &format!("{version}_title.yaml"),
+            &format!(
+                "title: Give leaders a title\ncrd: leaders.{group}\nup:\n  - op: add\n    path: /spec/title\n    value: boss\n"
+            ),
+        );
+    }
+    setup
+}
+
+#[test]
+fn two_crds_of_one_kind_are_backed_up_apart_and_both_restored() {
+    let setup = two_leaders_setup();
+    let stored = |group: &str| {
+        setup
+            .cluster
+            .server
+            .stored_objects(&format!("leaders.{group}"))
+    };
+    let backup = setup.cluster.dir.path().join("backups/run");
+    let out = setup
+        .migrate(&["apply", "--backup", backup.to_str().unwrap()])
+        .success();
+    assert!(
+        stdout(&out).contains("backed up 2 objects"),
+        "{}",
+        stdout(&out)
+    );
+    let mut files: Vec<String> = fs::read_dir(&backup)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "leaders.mgmt.orgchart.org_ns-a_default.yaml",
+            "leaders.root.orgchart.org_ns-a_default.yaml"
+        ]
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&backup), 0o700);
+        assert_eq!(mode(backup.parent().unwrap()), 0o700);
+        for f in &files {
+            assert_eq!(mode(&backup.join(f)), 0o600, "{f}");
+        }
+    }
+    for group in ["root.orgchart.org", "mgmt.orgchart.org"] {
+        assert_eq!(stored(group)[0]["spec"]["title"], "boss");
+    }
+
+    setup
+        .migrate(&["restore", backup.to_str().unwrap()])
+        .success();
+    for group in ["root.orgchart.org", "mgmt.orgchart.org"] {
+        let leader = &stored(group)[0];
+        assert_eq!(
+            leader["spec"],
+            json!({"name": format!("the {group} leader")})
+        );
+        assert!(leader["metadata"].get("annotations").is_none(), "{leader}");
+    }
+}

@@ -210,7 +210,7 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
         }
     };
     if !args.dry_run {
-        let saved = apply::write_backup(&backup, &plan.objects)?;
+        let saved = crate::migrate::backup::write(&backup, &plan.objects)?;
         let _ = writeln!(
             out,
             "backed up {} to {}",

@@ -370,7 +370,7 @@ fn write_or_restore(
     job: &WriteJob<'_>,
     out: &mut String,
 ) -> Result<std::result::Result<apply::Written, i32>> {
-    let saved = apply::write_backup(job.backup, job.objects)?;
+    let saved = crate::migrate::backup::write(job.backup, job.objects)?;
     if job.text {
         let _ = writeln!(
             out,

@@ -11,11 +11,8 @@
 use super::plan::{CrdMigration, PlannedObject};
 use super::step::Runner;
 use super::store::{ObjectId, ObjectStore, Resource, StoreError};
-use crate::error::Result;
-use crate::generate::yaml::to_yaml;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// Attempts to restore one object when others keep changing it.
 const RESTORE_ATTEMPTS: u32 = 5;
@@ -310,25 +307,6 @@ fn restore_one(
     ))
 }
 
-/// Writes one YAML file per object read (`<kind>_<namespace>_<name>.yaml`) into `dir`, which
-/// must be new or empty, so that [`restore`] (or `migrate restore DIR`) can put them back.
-pub fn write_backup(dir: &Path, objects: &[PlannedObject]) -> Result<usize> {
-    if let Ok(mut entries) = std::fs::read_dir(dir)
-        && entries.next().is_some()
-    {
-        return Err(crate::error::Error::input(format!(
-            "--backup {} is not empty; name a new or empty directory (a backup never overwrites files)",
-            dir.display()
-        )));
-    }
-    let files: Vec<(String, String)> = objects
-        .iter()
-        .map(|o| (super::objects::file_name(&o.before), to_yaml(&o.before)))
-        .collect();
-    crate::output::replace_dir(dir, &files)?;
-    Ok(files.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,6 +315,7 @@ mod tests {
     use crate::migrate::store::{MemoryStore, StoredObject};
     use crate::migrate::{plan, program};
     use serde_json::json;
+    use std::path::Path;
 
     fn crds() -> CrdSet {
         crds_with(false)
