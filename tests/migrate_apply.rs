@@ -799,3 +799,69 @@ fn two_crds_of_one_kind_are_backed_up_apart_and_both_restored() {
         assert!(leader["metadata"].get("annotations").is_none(), "{leader}");
     }
 }
+
+/// A program that gives every employee an office, and fails for those whose number ends in 7.
+const OFFICE_PROGRAM: &str = r#"#!/bin/sh
+o=$(cat)
+if printf %s "$o" | grep -Eq '"name":"Employee [0-9]*7"'; then
+  echo "no office for this one" >&2
+  exit 3
+fi
+printf %s "$o" | sed 's/"spec":{/"spec":{"office":"headquarters",/'
+"#;
+
+#[test]
+fn a_program_failing_for_some_objects_reports_each_in_order_and_writes_nothing() {
+    let setup = office_setup();
+    fs::remove_file(setup.root.join("migrations/20260101000000_add-office.yaml")).unwrap();
+    let script = setup.root.join("migrations/office.sh");
+    fs::write(&script, OFFICE_PROGRAM).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    setup.step(
+        "20260101000000_office.yaml",
+        "title: Offices\ncrd: employees.role.orgchart.org\nup:\n  command: [./migrations/office.sh]\n",
+    );
+    let out = setup.migrate(&["apply", "--format", "json"]).code(1);
+    let json = results(&out);
+    assert_eq!(json["failed"], 20, "{json}");
+    assert_eq!(json["changed"], 180);
+    // The objects in the order they are read (namespace, then name): every one whose number
+    // ends in 7, the first ten listed.
+    let mut failing: Vec<(String, String)> = (0..200)
+        .filter(|i| i % 10 == 7)
+        .map(|i| (NAMESPACES[i % 3].to_string(), format!("emp-{i:03}")))
+        .collect();
+    failing.sort();
+    let expected: Vec<String> = failing
+        .iter()
+        .take(10)
+        .map(|(ns, name)| format!("{ns}/{name}"))
+        .collect();
+    let listed: Vec<&str> = json["steps"][0]["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["object"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, expected);
+    let reason = json["steps"][0]["failures"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("exited with status 3 (stderr: no office for this one)")
+            && reason.contains("migrations/20260101000000_office.yaml:4:"),
+        "{reason}"
+    );
+    assert_eq!(setup.object_writes(), 0);
+    assert!(setup.state().is_none());
+    assert!(!setup.root.join("build/migration-backup").exists());
+
+    let text = stdout(&setup.migrate(&["apply"]).code(1));
+    assert!(text.contains("failures (first 10 of 20)"), "{text}");
+    assert!(
+        text.contains("nothing written: 20 objects would fail"),
+        "{text}"
+    );
+}
