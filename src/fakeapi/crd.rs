@@ -3,6 +3,7 @@
 //! it maintains (`storedVersions`, `acceptedNames`) and the `NamesAccepted` / `Established`
 //! conditions of its naming and establishing controllers.
 
+use super::names;
 use super::status::FieldError;
 use serde_json::{Value, json};
 
@@ -226,6 +227,11 @@ pub fn validate(crd: &Value, old: Option<&Value>) -> Vec<FieldError> {
             "name or generateName is required",
         ));
     }
+    for msg in names::name_is_dns_subdomain(name, false) {
+        if !name.is_empty() {
+            errs.push(FieldError::invalid("metadata.name", json!(name), msg));
+        }
+    }
     let group = group(crd);
     let names = crd.pointer("/spec/names").cloned().unwrap_or(Value::Null);
     let plural = names
@@ -247,6 +253,9 @@ pub fn validate(crd: &Value, old: Option<&Value>) -> Vec<FieldError> {
             json!(name),
             r#"must be spec.names.plural+"."+spec.group"#,
         ));
+    }
+    if let Some(meta) = crd.get("metadata") {
+        errs.extend(names::validate_update(meta));
     }
     if group.is_empty() {
         errs.push(FieldError::required("spec.group", ""));

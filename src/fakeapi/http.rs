@@ -2,13 +2,14 @@
 //! store, Status bodies for failures, `Table` answers for clients that ask for them (`kubectl
 //! get`), and streaming watches.
 
+use super::connection::Cut;
 use super::discovery;
 use super::query::{Query, Selector};
 use super::status::ApiError;
 use super::store::{Call, Collection, Identity, Route, Store};
 use super::{RequestRecord, User, clock};
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -47,6 +48,7 @@ impl Shared {
 /// The one handler: every path goes through here.
 pub async fn handle(
     State(shared): State<Arc<Shared>>,
+    ConnectInfo(connection): ConnectInfo<Cut>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -54,26 +56,36 @@ pub async fn handle(
 ) -> Response {
     let path = uri.path().to_string();
     let raw_query = uri.query().unwrap_or_default().to_string();
-    let (code, response) = match dispatch(&shared, &method, &path, &raw_query, &headers, &body) {
-        Ok(Reply::Json(code, value)) => (code, json_response(code, &value)),
-        Ok(Reply::Text(code, text)) => (
-            code,
-            (StatusCode::from_u16(code).unwrap_or(StatusCode::OK), text).into_response(),
-        ),
-        Ok(Reply::Watch(body)) => {
-            let mut response = Response::new(body);
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            (200, response)
-        }
-        Err(err) => (err.code, json_response(err.code, &err.to_status())),
-    };
+    let (code, response) =
+        match dispatch(&shared, &method, &path, &raw_query, &headers, &body).await {
+            Ok(Reply::Json(code, value)) => (code, json_response(code, &value)),
+            Ok(Reply::Text(code, text)) => (
+                code,
+                (StatusCode::from_u16(code).unwrap_or(StatusCode::OK), text).into_response(),
+            ),
+            Ok(Reply::Watch(body)) => {
+                let mut response = Response::new(body);
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                (200, response)
+            }
+            Ok(Reply::Lost) => {
+                connection.cut();
+                (0, Response::new(Body::empty()))
+            }
+            Err(err) => (err.code, error_response(&err)),
+        };
     if shared.verbose {
         eprintln!(
-            "{method} {path}{}{raw_query} -> {code}",
-            if raw_query.is_empty() { "" } else { "?" }
+            "{method} {path}{}{raw_query} -> {}",
+            if raw_query.is_empty() { "" } else { "?" },
+            if code == 0 {
+                "connection closed without an answer".to_string()
+            } else {
+                code.to_string()
+            }
         );
     }
     if let Ok(mut log) = shared.log.lock() {
@@ -92,6 +104,19 @@ enum Reply {
     Json(u16, Value),
     Text(u16, &'static str),
     Watch(Body),
+    /// Carried out; the answer is lost with the connection (fault injection).
+    Lost,
+}
+
+/// A `metav1.Status` answer, with `Retry-After` when the Status says when to retry.
+fn error_response(err: &ApiError) -> Response {
+    let mut response = json_response(err.code, &err.to_status());
+    if let Some(seconds) = err.retry_after()
+        && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 fn json_response(code: u16, value: &Value) -> Response {
@@ -127,7 +152,7 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Identity, ApiErr
         .ok_or_else(ApiError::unauthorized)
 }
 
-fn dispatch(
+async fn dispatch(
     shared: &Arc<Shared>,
     method: &Method,
     path: &str,
@@ -183,6 +208,16 @@ fn dispatch(
         Route::Crds { name: None, .. } | Route::Objects { name: None, .. }
             if is_get && query.watch =>
         {
+            let admission = shared.store().admit_watch(&route, &identity)?;
+            if !admission.delay.is_zero() {
+                tokio::time::sleep(admission.delay).await;
+            }
+            if let Some(err) = admission.answer {
+                return Err(err);
+            }
+            if admission.lose_response {
+                return Ok(Reply::Lost);
+            }
             start_watch(shared, &route, &query, &identity)
         }
         Route::Crds { .. } | Route::Objects { .. } => {
@@ -195,7 +230,7 @@ fn dispatch(
                 .and_then(|h| h.to_str().ok())
                 .unwrap_or_default();
             let now = clock::now();
-            let (code, value) = shared.store().handle(&Call {
+            let call = Call {
                 method: method.as_str(),
                 route: &route,
                 query: &query,
@@ -204,7 +239,20 @@ fn dispatch(
                 user_agent,
                 identity: &identity,
                 now: &now,
-            })?;
+            };
+            let admission = shared.store().admit(&call)?;
+            if !admission.delay.is_zero() {
+                // Without the lock: other requests go on meanwhile.
+                tokio::time::sleep(admission.delay).await;
+            }
+            if let Some(err) = admission.answer {
+                return Err(err);
+            }
+            let carried_out = shared.store().carry_out(&call);
+            if admission.lose_response {
+                return Ok(Reply::Lost);
+            }
+            let (code, value) = carried_out?;
             let wants_table = headers
                 .get(header::ACCEPT)
                 .and_then(|h| h.to_str().ok())

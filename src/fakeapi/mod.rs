@@ -12,24 +12,30 @@
 //!
 //! It runs on 127.0.0.1 over plain HTTP, in a thread of its own ([`FakeApiServer::start`]), or
 //! standalone (`nexus fake-apiserver`, [`run_standalone`]), and prints or writes the kubeconfig
-//! that reaches it. Tests drive it through its handle: seed CRDs and objects, inject failures
-//! (the Nth write, the Nth custom-resource write, a concurrent writer racing one object), count
-//! writes.
+//! that reaches it. Tests drive it through its handle: seed CRDs and objects, inject faults
+//! ([`faults`]: the Nth write answered with an error, a burst of 429/503, a write carried out
+//! whose answer is lost with the connection, a delay; a concurrent writer racing one object),
+//! count writes.
 
 pub mod clock;
+mod connection;
 pub mod crd;
 pub mod discovery;
+pub mod faults;
 pub mod fields;
 mod http;
+pub mod names;
 pub mod query;
 pub mod status;
 pub mod store;
 
+pub use faults::{Effect, Fault, FaultOn, Injection};
 pub use status::ApiError;
-pub use store::{Counters, Fault, FaultOn};
+pub use store::Counters;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use connection::{Cut, CuttableListener};
 use http::Shared;
 use query::Query;
 use serde_json::Value;
@@ -69,6 +75,7 @@ pub struct RequestRecord {
     pub method: String,
     pub path: String,
     pub query: String,
+    /// The HTTP code; 0 when the connection was closed without an answer (a lost response).
     pub code: u16,
 }
 
@@ -114,8 +121,9 @@ impl FakeApiServer {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
+                    let app = app.into_make_service_with_connect_info::<Cut>();
                     tokio::select! {
-                        _ = axum::serve(listener, app) => {}
+                        _ = axum::serve(CuttableListener(listener), app) => {}
                         _ = stopped => {}
                     }
                 });
@@ -308,6 +316,47 @@ impl FakeApiServer {
     /// Arms an injected failure.
     pub fn fail(&self, fault: Fault) {
         self.shared.store().add_fault(fault);
+    }
+
+    /// The `nth` matching request is carried out (a write is stored), then its connection is
+    /// closed without an answer, as when the network dies after the server committed.
+    pub fn lose_response(&self, on: FaultOn, nth: u64) {
+        self.inject(Injection {
+            on,
+            from_nth: nth,
+            times: 1,
+            effect: Effect::LoseResponse,
+        });
+    }
+
+    /// `times` consecutive matching requests from the `from_nth`th on (`u64::MAX`: all of them)
+    /// are answered `code` with a `metav1.Status` carrying `message`, and not carried out; 429
+    /// and 503 answers carry `Retry-After: 1`.
+    pub fn fail_times(&self, on: FaultOn, from_nth: u64, times: u64, code: u16, message: &str) {
+        self.inject(Injection {
+            on,
+            from_nth,
+            times,
+            effect: Effect::Answer {
+                code,
+                message: message.to_string(),
+            },
+        });
+    }
+
+    /// The `nth` matching request waits `ms` milliseconds before it is handled.
+    pub fn delay(&self, on: FaultOn, nth: u64, ms: u64) {
+        self.inject(Injection {
+            on,
+            from_nth: nth,
+            times: 1,
+            effect: Effect::Delay { ms },
+        });
+    }
+
+    /// Arms a fault of any kind.
+    pub fn inject(&self, injection: Injection) {
+        self.shared.store().inject(injection);
     }
 }
 

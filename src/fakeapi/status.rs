@@ -57,6 +57,8 @@ pub enum FieldErrorKind {
         value: Value,
         supported: Vec<String>,
     },
+    Forbidden,
+    TooLong,
 }
 
 impl FieldError {
@@ -80,6 +82,24 @@ impl FieldError {
         }
     }
 
+    pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            kind: FieldErrorKind::Forbidden,
+            detail: detail.into(),
+        }
+    }
+
+    /// `Too long: may not be more than N bytes` (the value is never shown).
+    pub fn too_long(field: impl Into<String>, max_bytes: usize) -> FieldError {
+        let unit = if max_bytes == 1 { "byte" } else { "bytes" };
+        FieldError {
+            field: field.into(),
+            kind: FieldErrorKind::TooLong,
+            detail: format!("may not be more than {max_bytes} {unit}"),
+        }
+    }
+
     pub fn unsupported(field: impl Into<String>, value: Value, supported: &[&str]) -> FieldError {
         FieldError {
             field: field.into(),
@@ -96,6 +116,8 @@ impl FieldError {
             FieldErrorKind::Required => "FieldValueRequired",
             FieldErrorKind::Invalid(_) => "FieldValueInvalid",
             FieldErrorKind::Unsupported { .. } => "FieldValueNotSupported",
+            FieldErrorKind::Forbidden => "FieldValueForbidden",
+            FieldErrorKind::TooLong => "FieldValueTooLong",
         }
     }
 
@@ -104,6 +126,8 @@ impl FieldError {
         match &self.kind {
             FieldErrorKind::Required if self.detail.is_empty() => "Required value".to_string(),
             FieldErrorKind::Required => format!("Required value: {}", self.detail),
+            FieldErrorKind::Forbidden => format!("Forbidden: {}", self.detail),
+            FieldErrorKind::TooLong => format!("Too long: {}", self.detail),
             FieldErrorKind::Invalid(value) => format!("Invalid value: {value}: {}", self.detail),
             FieldErrorKind::Unsupported { value, supported } => {
                 let quoted: Vec<String> = supported.iter().map(|s| format!("{s:?}")).collect();
@@ -348,7 +372,20 @@ impl ApiError {
             504 => "Timeout",
             _ => "InternalError",
         };
-        ApiError::new(code, reason, message)
+        let mut err = ApiError::new(code, reason, message);
+        // As the API server's throttling answers: the client may retry after a second
+        // (`Retry-After`, from `details.retryAfterSeconds`).
+        if code == 429 || code == 503 {
+            err.details = json!({ "retryAfterSeconds": 1 });
+        }
+        err
+    }
+
+    /// Seconds the client should wait before retrying (`Retry-After`), if the answer says.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.details
+            .get("retryAfterSeconds")
+            .and_then(Value::as_u64)
     }
 
     /// The `metav1.Status` body.

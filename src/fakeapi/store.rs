@@ -10,7 +10,10 @@
 //! clients have something to wait for.
 
 use super::crd;
+use super::faults::{Admission, Faults, Injection};
+pub use super::faults::{Fault, FaultOn};
 use super::fields::{self, ApplyOutcome, ApplyRequest, TooDeep};
+use super::names;
 use super::query::{Query, Selector};
 use super::status::{ApiError, FieldError, GroupResource};
 use crate::validate::Validator;
@@ -81,31 +84,6 @@ pub enum Route {
     NotFound,
 }
 
-/// Which requests a [`Fault`] counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FaultOn {
-    /// Create, update, patch and delete requests that are not dry runs.
-    Write,
-    /// Dry-run writes.
-    DryRun,
-    /// Get, list and watch of resources.
-    Read,
-    /// Create, update, patch and delete requests of custom resources that are not dry runs
-    /// (CRD writes do not count).
-    ObjectWrite,
-    /// Every resource request.
-    Any,
-}
-
-/// An injected failure: the `nth` matching request (1-based) fails with `code` and `message`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fault {
-    pub on: FaultOn,
-    pub nth: u64,
-    pub code: u16,
-    pub message: String,
-}
-
 /// What the server has been asked to do, for tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counters {
@@ -156,6 +134,8 @@ pub struct Store {
     established_after_reads: u32,
     rv: u64,
     uid_seq: u64,
+    /// Names made of `generateName` so far.
+    names_generated: u64,
     crds: BTreeMap<String, Value>,
     /// CRDs waiting to become Established: reads left before they are.
     pending: BTreeMap<String, u32>,
@@ -163,7 +143,7 @@ pub struct Store {
     objects: BTreeMap<String, BTreeMap<(String, String), Value>>,
     events: VecDeque<Event>,
     counters: Counters,
-    faults: Vec<(Fault, u64)>,
+    faults: Faults,
     /// Objects (CRD name, namespace, name) that someone else rewrites just before the next
     /// client write reaches them, so that write fails its resourceVersion precondition once.
     races: BTreeSet<(String, String, String)>,
@@ -287,12 +267,13 @@ impl Store {
             established_after_reads,
             rv: 1000,
             uid_seq: 0,
+            names_generated: 0,
             crds: BTreeMap::new(),
             pending: BTreeMap::new(),
             objects: BTreeMap::new(),
             events: VecDeque::new(),
             counters: Counters::default(),
-            faults: Vec::new(),
+            faults: Faults::default(),
             races: BTreeSet::new(),
             builtins: builtin_definitions(),
         }
@@ -309,7 +290,12 @@ impl Store {
 
     /// Arms a failure.
     pub fn add_fault(&mut self, fault: Fault) {
-        self.faults.push((fault, 0));
+        self.faults.arm(fault.into());
+    }
+
+    /// Arms a fault of any kind.
+    pub fn inject(&mut self, injection: Injection) {
+        self.faults.arm(injection);
     }
 
     /// A stored CRD, as a client would read it (without counting as a read).
@@ -486,22 +472,15 @@ impl Store {
         }
     }
 
-    fn take_fault(&mut self, category: FaultOn, object: bool) -> Option<ApiError> {
-        let mut fired = None;
-        for (i, (fault, seen)) in self.faults.iter_mut().enumerate() {
-            let object_write =
-                fault.on == FaultOn::ObjectWrite && object && category == FaultOn::Write;
-            if fault.on == category || fault.on == FaultOn::Any || object_write {
-                *seen += 1;
-                if *seen == fault.nth {
-                    fired = Some(i);
-                    break;
-                }
-            }
-        }
-        let i = fired?;
-        let (fault, _) = self.faults.remove(i);
-        Some(ApiError::injected(fault.code, fault.message))
+    /// Checks that the caller may watch the collection of a route and says what the armed
+    /// faults do to the watch (a read).
+    pub fn admit_watch(&mut self, route: &Route, who: &Identity) -> Result<Admission, ApiError> {
+        self.authorize_watch(route, who)?;
+        let custom = match route {
+            Route::Objects { crd, .. } => !self.builtins.contains_key(crd),
+            _ => false,
+        };
+        Ok(self.faults.admit(FaultOn::Read, custom))
     }
 
     /// Checks that the caller may watch the collection of a route.
@@ -535,27 +514,57 @@ impl Store {
         }
     }
 
-    /// Handles a request to a resource (not watch, not discovery).
+    /// Handles a request to a resource (not watch, not discovery) at once: an armed answer
+    /// fault answers instead; delays and lost responses are for the HTTP layer and ignored here.
     pub fn handle(&mut self, call: &Call<'_>) -> Result<(u16, Value), ApiError> {
-        let is_write = matches!(call.method, "POST" | "PUT" | "PATCH" | "DELETE");
-        let category = match (is_write, call.query.dry_run) {
-            (true, true) => FaultOn::DryRun,
-            (true, false) => FaultOn::Write,
-            (false, _) => FaultOn::Read,
-        };
+        let admission = self.admit(call)?;
+        if let Some(err) = admission.answer {
+            return Err(err);
+        }
+        self.carry_out(call)
+    }
+
+    /// The first half of a request: counts it, checks the verb and the caller's rights, and
+    /// says what the armed faults do to it. [`Store::carry_out`] is the second half.
+    pub fn admit(&mut self, call: &Call<'_>) -> Result<Admission, ApiError> {
+        let category = category_of(call);
         match category {
             FaultOn::Write => self.counters.write_requests += 1,
             FaultOn::DryRun => self.counters.dry_runs += 1,
             _ => {}
         }
         match call.route {
-            Route::Crds { name, status } => {
+            Route::Crds { name, .. } => {
                 let verb = verb_of(call.method, name.is_some())?;
                 call.identity
                     .authorize(verb, &crd_resource(), name.as_deref(), None)?;
-                if let Some(err) = self.take_fault(category, false) {
-                    return Err(err);
-                }
+                Ok(self.faults.admit(category, false))
+            }
+            Route::Objects {
+                crd: crd_name,
+                namespace,
+                name,
+                ..
+            } => {
+                let def = self
+                    .definition(crd_name)
+                    .ok_or_else(ApiError::no_such_resource)?;
+                let gr = GroupResource::new(crd::group(def), crd::plural(def));
+                let verb = verb_of(call.method, name.is_some())?;
+                call.identity
+                    .authorize(verb, &gr, name.as_deref(), namespace.as_deref())?;
+                let custom = !self.builtins.contains_key(crd_name);
+                Ok(self.faults.admit(category, custom))
+            }
+            _ => Err(ApiError::no_such_resource()),
+        }
+    }
+
+    /// The second half of a request [`Store::admit`] let through: carries it out.
+    pub fn carry_out(&mut self, call: &Call<'_>) -> Result<(u16, Value), ApiError> {
+        match call.route {
+            Route::Crds { name, status } => {
+                let verb = verb_of(call.method, name.is_some())?;
                 self.handle_crds(call, verb, name.as_deref(), *status)
             }
             Route::Objects {
@@ -565,19 +574,13 @@ impl Store {
                 name,
                 status,
             } => {
+                // Looked up again: a delayed request may find its CRD gone.
                 let def = self
                     .definition(crd_name)
                     .cloned()
                     .ok_or_else(ApiError::no_such_resource)?;
-                let gr = GroupResource::new(crd::group(&def), crd::plural(&def));
                 let verb = verb_of(call.method, name.is_some())?;
-                call.identity
-                    .authorize(verb, &gr, name.as_deref(), namespace.as_deref())?;
-                let custom = !self.builtins.contains_key(crd_name);
-                if let Some(err) = self.take_fault(category, custom) {
-                    return Err(err);
-                }
-                if category == FaultOn::Write
+                if category_of(call) == FaultOn::Write
                     && let Some(name) = name
                 {
                     self.run_race(crd_name, namespace.as_deref().unwrap_or_default(), name);
@@ -901,6 +904,13 @@ impl Store {
         };
         let name = match (&parsed, url_name) {
             (_, Some(n)) => n.to_string(),
+            (Some(body), None)
+                if kind == Write::Create
+                    && meta_str(body, "name").is_empty()
+                    && !meta_str(body, "generateName").is_empty() =>
+            {
+                self.unused_name(target, meta_str(body, "generateName"))
+            }
             (Some(body), None) => meta_str(body, "name").to_string(),
             (None, None) => String::new(),
         };
@@ -1068,6 +1078,14 @@ impl Store {
                     );
                 }
                 candidate = View::new(def, version).normalize(candidate);
+                let meta = candidate.get("metadata").unwrap_or(&Value::Null);
+                let errors = match old {
+                    None => names::validate_create(meta, crd::namespaced(def)),
+                    Some(_) => names::validate_update(meta),
+                };
+                if !errors.is_empty() {
+                    return Err(ApiError::invalid(&expected_kind, &gr.group, &name, &errors));
+                }
             }
         }
         bump_generation(&mut candidate, old.as_ref());
@@ -1084,6 +1102,17 @@ impl Store {
         self.persist(target, &name, candidate.clone(), old.is_none(), call.now);
         let stored = self.existing(target, &name).unwrap_or(candidate);
         Ok((code, self.present(target, stored)))
+    }
+
+    /// A name made of `generateName` that no object of the target has.
+    fn unused_name(&mut self, target: &Target<'_>, base: &str) -> String {
+        loop {
+            self.names_generated += 1;
+            let name = names::generate_name(base, self.names_generated);
+            if self.existing(target, &name).is_none() {
+                return name;
+            }
+        }
     }
 
     fn present(&self, target: &Target<'_>, obj: Value) -> Value {
@@ -1117,13 +1146,14 @@ impl Store {
             return;
         };
         meta.insert("name".to_string(), json!(name));
-        if let Target::Object {
-            namespace: Some(ns),
-            ..
-        } = target
-        {
-            meta.insert("namespace".to_string(), json!(ns));
-        }
+        // The request's namespace wins; cluster-scoped objects lose theirs, as on the server.
+        match target {
+            Target::Object {
+                namespace: Some(ns),
+                ..
+            } => meta.insert("namespace".to_string(), json!(ns)),
+            _ => meta.remove("namespace"),
+        };
         meta.insert("uid".to_string(), json!(uid));
         meta.insert("creationTimestamp".to_string(), json!(created));
         match resource_version {
@@ -1575,6 +1605,16 @@ fn namespace_of<'a>(target: &'a Target<'_>) -> Option<&'a str> {
     match target {
         Target::Object { namespace, .. } => *namespace,
         Target::Crd => None,
+    }
+}
+
+/// Whether a request writes (for real or as a dry run) or reads.
+fn category_of(call: &Call<'_>) -> FaultOn {
+    let is_write = matches!(call.method, "POST" | "PUT" | "PATCH" | "DELETE");
+    match (is_write, call.query.dry_run) {
+        (true, true) => FaultOn::DryRun,
+        (true, false) => FaultOn::Write,
+        (false, _) => FaultOn::Read,
     }
 }
 
