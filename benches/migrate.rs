@@ -162,6 +162,7 @@ fn run(objects: usize, step: &[MigrationFile], crds: &CrdSet, phases: &mut Phase
     let store = KubeStore::connect(&ClusterTarget {
         kubeconfig: Some(kubeconfig),
         context: None,
+        ..Default::default()
     })
     .expect("the store connects");
     let migrations = CrdMigration::group(step, crds).expect("the step's CRD is in the set");

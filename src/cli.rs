@@ -118,8 +118,8 @@ pub struct BuildArgs {
     pub report: ReportArgs,
 }
 
-/// Which cluster: the kubeconfig and context.
-#[derive(Debug, Clone, Default, Args)]
+/// Which cluster: the kubeconfig and context, and how long the command may take with it.
+#[derive(Debug, Clone, Args)]
 pub struct ClusterArgs {
     /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then the pod's service
     /// account).
@@ -128,6 +128,10 @@ pub struct ClusterArgs {
     /// Kubeconfig context (default: the current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
+    /// Deadline of the command's cluster work, from its start (30s, 2m, 1m30s, 500ms): retries of
+    /// busy or unreachable servers and waiting for CRDs to become Established stop there.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::cluster::parse_duration)]
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -148,9 +152,6 @@ pub struct InstallArgs {
     /// exist (also --prune=true|false).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
     pub prune: bool,
-    /// How long to wait for each CRD to become Established (30s, 2m, 1m30s, 500ms).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::cluster::parse_duration)]
-    pub timeout: Duration,
     /// Leave pending migration steps pending (they run with `migrate apply` later).
     #[arg(long)]
     pub skip_migrations: bool,

@@ -4,6 +4,8 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // `--timeout` counts from here.
+    nexus::cluster::deadline::start_clock();
     let cli = match nexus::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

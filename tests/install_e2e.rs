@@ -23,6 +23,7 @@ impl Drop for Cleanup {
             let target = nexus::cluster::ClusterTarget {
                 kubeconfig: Some(self.kubeconfig.clone()),
                 context: None,
+                ..Default::default()
             };
             let Ok(conn) = nexus::cluster::connect(&target).await else {
                 return;

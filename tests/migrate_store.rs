@@ -35,6 +35,7 @@ fn target(cluster: &Cluster) -> ClusterTarget {
     ClusterTarget {
         kubeconfig: Some(cluster.kubeconfig.clone()),
         context: None,
+        ..Default::default()
     }
 }
 

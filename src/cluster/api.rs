@@ -2,14 +2,15 @@
 //! with preconditions, look for objects of a CRD, wait for Established. Documents stay
 //! `serde_json::Value`, so that nothing the server sends is lost on the way to the checker.
 
+use super::call::{HttpRequest, call};
 use super::connect::Connection;
-use super::errors::{Attempt, describe};
+use super::errors::{Attempt, Failure, describe};
 use super::plan::{Readiness, readiness};
 use crate::error::{Error, Result};
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, Preconditions};
 use kube::core::Request;
 use serde_json::Value;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The field manager of every nexus write.
 pub const FIELD_MANAGER: &str = "nexus";
@@ -21,15 +22,10 @@ fn build_error(e: kube::core::request::Error) -> Error {
     Error::Cluster(format!("cannot build a request to the cluster: {e}"))
 }
 
-/// The request type of kube's builder: `http::Request`, reached through axum's re-export of the
-/// same `http` crate.
-type HttpRequest = axum::http::Request<Vec<u8>>;
-
 async fn send(conn: &Connection, req: HttpRequest, attempt: &Attempt) -> Result<Value> {
-    conn.client
-        .request::<Value>(req)
+    call(conn, req, attempt)
         .await
-        .map_err(|e| describe(&e, attempt, conn))
+        .map_err(|f| describe(&f, attempt, conn))
 }
 
 /// Every CRD in the cluster (paged).
@@ -60,10 +56,10 @@ pub async fn get_crd(conn: &Connection, name: &str) -> Result<Option<Value>> {
     let req = Request::new(CRDS_PATH)
         .get(name, &Default::default())
         .map_err(build_error)?;
-    match conn.client.request::<Value>(req).await {
+    match call(conn, req, &attempt).await {
         Ok(v) => Ok(Some(v)),
-        Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
-        Err(e) => Err(describe(&e, &attempt, conn)),
+        Err(Failure::Api { code: 404, .. }) => Ok(None),
+        Err(f) => Err(describe(&f, &attempt, conn)),
     }
 }
 
@@ -166,9 +162,9 @@ pub async fn sample_objects(
 }
 
 /// Polls a CRD until it is Established. Names the server refused are an error at once; so is
-/// running out of time. A zero timeout checks once.
-pub async fn wait_established(conn: &Connection, name: &str, timeout: Duration) -> Result<()> {
-    let started = Instant::now();
+/// reaching the command's deadline (`--timeout`). Past the deadline it checks once.
+pub async fn wait_established(conn: &Connection, name: &str) -> Result<()> {
+    let timeout = conn.deadline.timeout;
     let mut pause = Duration::from_millis(25);
     loop {
         let Some(crd) = get_crd(conn, name).await? else {
@@ -186,14 +182,14 @@ pub async fn wait_established(conn: &Connection, name: &str, timeout: Duration) 
                 )));
             }
             Readiness::Pending(state) => {
-                let waited = started.elapsed();
-                if waited >= timeout {
+                let left = conn.deadline.remaining();
+                if left.is_zero() {
                     return Err(Error::Cluster(format!(
-                        "CRD {name:?} did not become Established within {} ({state}); wait longer with --timeout, or look at `kubectl get crd {name} -o yaml`",
+                        "CRD {name:?} did not become Established within the deadline ({} after the start, --timeout; {state}); wait longer with --timeout, or look at `kubectl get crd {name} -o yaml`",
                         super::duration::format_duration(timeout)
                     )));
                 }
-                tokio::time::sleep(pause.min(timeout - waited)).await;
+                tokio::time::sleep(pause.min(left)).await;
                 pause = (pause * 2).min(Duration::from_secs(1));
             }
         }

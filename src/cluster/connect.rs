@@ -2,18 +2,44 @@
 //! `~/.kube/config`, else the service account of the pod nexus runs in; `--context` picks a
 //! context other than the current one.
 
+use super::deadline::{DEFAULT_TIMEOUT, Deadline};
+use super::secrets::{Secrets, display_server};
+use crate::cli::ClusterArgs;
 use crate::error::{Error, Result};
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Which cluster to talk to.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Which cluster to talk to, and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterTarget {
     /// `--kubeconfig`.
     pub kubeconfig: Option<PathBuf>,
     /// `--context`.
     pub context: Option<String>,
+    /// `--timeout`: the deadline of the command's cluster work, from the start of the command.
+    pub timeout: Duration,
+}
+
+impl Default for ClusterTarget {
+    fn default() -> ClusterTarget {
+        ClusterTarget {
+            kubeconfig: None,
+            context: None,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+impl From<&ClusterArgs> for ClusterTarget {
+    fn from(args: &ClusterArgs) -> ClusterTarget {
+        ClusterTarget {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.context.clone(),
+            timeout: args.timeout,
+        }
+    }
 }
 
 /// A client and what to call the cluster in messages.
@@ -24,6 +50,10 @@ pub struct Connection {
     pub context: String,
     /// The API server URL, without any user information.
     pub server: String,
+    /// When the command's cluster work must end.
+    pub deadline: Deadline,
+    /// The kubeconfig's credentials, kept out of every message.
+    pub secrets: Arc<Secrets>,
 }
 
 impl Connection {
@@ -42,7 +72,7 @@ struct Source {
     name: String,
 }
 
-fn kubeconfig_error(source: &str, err: KubeconfigError) -> Error {
+fn kubeconfig_error(source: &str, err: KubeconfigError, secrets: &Secrets) -> Error {
     match err {
         // The parser's message can quote the document, and a kubeconfig holds credentials: give
         // the position only.
@@ -56,7 +86,9 @@ fn kubeconfig_error(source: &str, err: KubeconfigError) -> Error {
             ))
         }
         KubeconfigError::ReadConfig(io, path) => Error::read(path, &io),
-        other => Error::Cluster(format!("cannot use kubeconfig {source}: {other}")),
+        other => Error::Cluster(secrets.scrub(&format!(
+            "cannot use kubeconfig {source}: {other}; check it with `kubectl config view`"
+        ))),
     }
 }
 
@@ -68,7 +100,7 @@ fn home_kubeconfig() -> Option<PathBuf> {
 fn read_kubeconfig(target: &ClusterTarget) -> Result<Option<Source>> {
     if let Some(path) = &target.kubeconfig {
         let name = path.display().to_string();
-        let config = Kubeconfig::read_from(path).map_err(|e| kubeconfig_error(&name, e))?;
+        let config = Kubeconfig::read_from(path).map_err(|e| kubeconfig_error(&name, e, &Secrets::default()))?;
         return Ok(Some(Source { config, name }));
     }
     if let Some(value) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
@@ -76,21 +108,21 @@ fn read_kubeconfig(target: &ClusterTarget) -> Result<Option<Source>> {
         return match Kubeconfig::from_env() {
             Ok(Some(config)) => Ok(Some(Source { config, name })),
             Ok(None) => Ok(None),
-            Err(e) => Err(kubeconfig_error(&name, e)),
+            Err(e) => Err(kubeconfig_error(&name, e, &Secrets::default())),
         };
     }
     match home_kubeconfig() {
         Some(path) if path.is_file() => {
             let name = path.display().to_string();
-            let config = Kubeconfig::read_from(&path).map_err(|e| kubeconfig_error(&name, e))?;
+            let config = Kubeconfig::read_from(&path).map_err(|e| kubeconfig_error(&name, e, &Secrets::default()))?;
             Ok(Some(Source { config, name }))
         }
         _ => Ok(None),
     }
 }
 
-/// Loads the client configuration and names the context.
-async fn load_config(target: &ClusterTarget) -> Result<(kube::Config, String)> {
+/// Loads the client configuration, names the context and collects the secrets.
+async fn load_config(target: &ClusterTarget) -> Result<(kube::Config, String, Secrets)> {
     let Some(source) = read_kubeconfig(target)? else {
         if target.context.is_some() {
             return Err(Error::Cluster(
@@ -102,8 +134,9 @@ async fn load_config(target: &ClusterTarget) -> Result<(kube::Config, String)> {
                 "no kubeconfig found (KUBECONFIG is not set and ~/.kube/config does not exist) and not running inside a cluster; pass --kubeconfig FILE".to_string(),
             )
         })?;
-        return Ok((config, "in-cluster".to_string()));
+        return Ok((config, "in-cluster".to_string(), Secrets::default()));
     };
+    let secrets = Secrets::of_kubeconfig(&source.config);
     let context = match target
         .context
         .clone()
@@ -138,59 +171,53 @@ async fn load_config(target: &ClusterTarget) -> Result<(kube::Config, String)> {
         context: Some(context.clone()),
         ..KubeConfigOptions::default()
     };
+    let user = source
+        .config
+        .contexts
+        .iter()
+        .find(|c| c.name == context)
+        .and_then(|c| c.context.as_ref())
+        .map(|c| c.user.clone().unwrap_or_default())
+        .unwrap_or_default();
     let config = kube::Config::from_custom_kubeconfig(source.config, &options)
         .await
-        .map_err(|e| kubeconfig_error(&source.name, e))?;
-    Ok((config, context))
+        .map_err(|e| kubeconfig_error(&source.name, e, &secrets))?;
+    let mut secrets = secrets;
+    let auth_info = super::exec::resolve(
+        &config.auth_info,
+        &user,
+        Deadline::after(target.timeout),
+        &mut secrets,
+    )
+    .map_err(|e| scrubbed(e, &secrets))?;
+    let mut config = config;
+    config.auth_info = auth_info;
+    Ok((config, context, secrets))
 }
 
-/// The server URL without user information (`https://user:pass@host` must not be printed) and
-/// without a trailing slash.
-fn display_server(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("https", url));
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    format!("{scheme}://{host}{}", path.trim_end_matches('/'))
+fn scrubbed(err: Error, secrets: &Secrets) -> Error {
+    Error::Cluster(secrets.scrub(&err.to_string()))
 }
 
 /// Connects (lazily: the first request opens the connection).
 pub async fn connect(target: &ClusterTarget) -> Result<Connection> {
-    let (mut config, context) = load_config(target).await?;
-    // A request that hangs should fail, not block an install forever.
+    let deadline = Deadline::after(target.timeout);
+    let (mut config, context, secrets) = load_config(target).await?;
+    // nexus retries within the deadline itself (`call`); kube's layer would retry for minutes.
+    config.default_retry = false;
     config.connect_timeout = Some(Duration::from_secs(10));
     config.read_timeout = Some(Duration::from_secs(60));
     let server = display_server(&config.cluster_url.to_string());
     let client = kube::Client::try_from(config).map_err(|e| {
-        Error::Cluster(format!(
-            "cannot set up a client for the cluster at {server} (context {context:?}): {e}"
-        ))
+        Error::Cluster(secrets.scrub(&format!(
+            "cannot set up a client for the cluster at {server} (context {context:?}): {e}; check the cluster and user of the context in the kubeconfig"
+        )))
     })?;
     Ok(Connection {
         client,
         context,
         server,
+        deadline,
+        secrets: Arc::new(secrets),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_urls_lose_user_information() {
-        assert_eq!(
-            display_server("https://admin:hunter2@10.0.0.1:6443/"),
-            "https://10.0.0.1:6443"
-        );
-        assert_eq!(
-            display_server("http://127.0.0.1:8080/prefix"),
-            "http://127.0.0.1:8080/prefix"
-        );
-        assert_eq!(display_server("https://a:b@c@host"), "https://host");
-    }
 }

@@ -1,11 +1,14 @@
 //! One clear sentence for every way a request to the cluster can fail: unreachable, TLS, 401,
 //! 403 (with the verb and resource refused), conflicts, and rejections (the server's message,
-//! verbatim). Nothing here prints credentials: messages name the server URL (without user
-//! information) and the context, never a token or a header.
+//! verbatim), running out of time, oversized answers. Nothing here prints credentials: messages
+//! name the server URL (without user information) and the context, never a token or a header,
+//! and every sentence is scrubbed of the kubeconfig's secrets ([`super::secrets`]).
 
 use super::connect::Connection;
 use crate::error::Error;
+use kube::client::AuthError;
 use std::error::Error as StdError;
+use std::time::Duration;
 
 /// What nexus was trying to do, for the message: `patch customresourcedefinitions.apiextensions.k8s.io "x"`.
 #[derive(Debug, Clone)]
@@ -52,6 +55,10 @@ pub enum Failure {
     Auth(String),
     /// Anything else the client reports.
     Other(String),
+    /// The deadline passed while nexus retried; `last` is the last answer.
+    GaveUp { last: String, timeout: Duration },
+    /// The answer was larger than the cap.
+    TooLarge { limit: u64 },
 }
 
 /// The innermost message of an error chain (the most specific one).
@@ -108,10 +115,47 @@ pub fn classify(err: &kube::Error) -> Failure {
             reason: status.reason.clone(),
             message: status.message.clone(),
         },
-        kube::Error::Auth(e) => Failure::Auth(e.to_string()),
+        kube::Error::Auth(e) => Failure::Auth(auth_reason(e)),
         kube::Error::HyperError(e) => transport(e),
         kube::Error::Service(e) => transport(e.as_ref()),
         other => Failure::Other(other.to_string()),
+    }
+}
+
+/// What went wrong with the credentials, in words that cannot hold them: kube's own messages
+/// quote the exec command with its arguments and environment, and the plugin's output.
+fn auth_reason(err: &AuthError) -> String {
+    match err {
+        AuthError::InvalidBasicAuth(_) => {
+            "the username or password is not valid in an HTTP header".into()
+        }
+        AuthError::InvalidBearerToken(_) => {
+            "the token contains a line break or another character not allowed in an HTTP header"
+                .into()
+        }
+        AuthError::AuthExecRun { out, .. } => {
+            format!("the credential plugin failed ({})", out.status)
+        }
+        AuthError::AuthExecStart(e) => format!("the credential plugin could not start ({})", e.kind()),
+        AuthError::AuthExecParse(_) | AuthError::ParseTokenKey(_) => {
+            "the credential plugin printed something that is not a credential".into()
+        }
+        AuthError::ExecPluginFailed => "the credential plugin printed no status".into(),
+        AuthError::ReadTokenFile(e, path) => {
+            format!("cannot read the token file {} ({})", path.display(), e.kind())
+        }
+        AuthError::MalformedTokenExpirationDate(_) => {
+            "the credential has a malformed expiration date".into()
+        }
+        AuthError::UnrefreshableTokenResponse => {
+            "the credential plugin returned a credential that cannot be refreshed".into()
+        }
+        AuthError::MissingCommand => "the exec credential plugin has no command".into(),
+        AuthError::ExecMissingClusterInfo => {
+            "the exec credential plugin wants cluster information the kubeconfig lacks".into()
+        }
+        // The remaining variants carry kube's own words; the caller scrubs them.
+        other => other.to_string(),
     }
 }
 
@@ -123,9 +167,14 @@ fn transport(err: &(dyn StdError + 'static)) -> Failure {
     }
 }
 
-/// The user-facing error for a failed request.
-pub fn describe(err: &kube::Error, attempt: &Attempt, conn: &Connection) -> Error {
-    Error::Cluster(sentence(&classify(err), attempt, conn))
+/// The user-facing error for a failed request, scrubbed of the kubeconfig's secrets.
+pub fn describe(failure: &Failure, attempt: &Attempt, conn: &Connection) -> Error {
+    Error::Cluster(conn.secrets.scrub(&sentence(failure, attempt, conn)))
+}
+
+/// Whether the verb changes the cluster (its outcome is unknown when the answer is lost).
+fn is_write(verb: &str) -> bool {
+    !matches!(verb, "get" | "list" | "watch")
 }
 
 /// The sentence for a failure (separate from [`describe`] so that it can be tested without a
@@ -133,8 +182,23 @@ pub fn describe(err: &kube::Error, attempt: &Attempt, conn: &Connection) -> Erro
 pub fn sentence(failure: &Failure, attempt: &Attempt, conn: &Connection) -> String {
     let cluster = conn.describe();
     match failure {
+        Failure::Unreachable(why) if is_write(attempt.verb) => format!(
+            "lost the answer of {cluster} to {attempt}: {why}; nexus cannot tell whether it was done; check that the API server is running and look at the object"
+        ),
         Failure::Unreachable(why) => format!(
             "cannot reach {cluster}: {why}; check that the API server is running and that the kubeconfig points at it"
+        ),
+        Failure::GaveUp { last, timeout } => format!(
+            "gave up trying to {attempt} on {cluster} at the deadline ({} after the start, --timeout): the last answer was {last}; check the API server's health (`kubectl get --raw /readyz`), or raise --timeout",
+            super::duration::format_duration(*timeout)
+        ),
+        Failure::TooLarge { limit } => format!(
+            "the answer of {cluster} to {attempt} is larger than {}, so nexus stopped reading it; check what answers at that address (a proxy in between?), or raise NEXUS_MAX_RESPONSE_BYTES if the answer is really that large",
+            if limit % (1 << 20) == 0 {
+                format!("{} MiB", limit >> 20)
+            } else {
+                format!("{limit} bytes")
+            }
         ),
         Failure::Tls(why) => format!(
             "TLS handshake with {cluster} failed: {why}; check the cluster's server URL and certificate-authority in the kubeconfig"
@@ -203,6 +267,8 @@ mod tests {
             client,
             context: "dev".to_string(),
             server: "https://10.0.0.1:6443".to_string(),
+            deadline: crate::cluster::deadline::Deadline::default(),
+            secrets: Default::default(),
         }
     }
 
@@ -262,6 +328,15 @@ mod tests {
             &conn(),
         );
         assert!(msg.contains("rejected the credentials (401 Unauthorized) when nexus tried to list customresourcedefinitions.apiextensions.k8s.io"));
+    }
+
+    #[test]
+    fn lost_answers_to_writes_say_the_outcome_is_unknown() {
+        let msg = sentence(&Failure::Unreachable("no answer within 1s".into()), &patch(), &conn());
+        assert!(msg.contains("cannot tell whether it was done"), "{msg}");
+        let read = Attempt::new("list", "customresourcedefinitions.apiextensions.k8s.io", None);
+        let msg = sentence(&Failure::Unreachable("refused".into()), &read, &conn());
+        assert!(msg.starts_with("cannot reach"), "{msg}");
     }
 
     #[test]

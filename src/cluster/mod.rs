@@ -6,11 +6,15 @@
 //! command ([`runtime`]). Do not call the blocking helpers from inside a tokio runtime.
 
 pub mod api;
+pub mod call;
 mod connect;
+pub mod deadline;
 pub mod duration;
 pub mod errors;
+mod exec;
 pub mod objects;
 pub mod plan;
+pub mod secrets;
 
 pub use connect::{ClusterTarget, Connection, connect};
 pub use duration::{format_duration, parse_duration};
@@ -66,8 +70,8 @@ pub fn set_of(label: &str, docs: Vec<Value>) -> CrdSet {
     set
 }
 
-/// The `cluster:` source: every CRD of the cluster (`name` `None`) or one (`cluster:NAME`, an
-/// error if it does not exist), from the kubeconfig context given (or the current one).
+/// [`load_cluster_from`] the kubeconfig and context given (or the current one), with the
+/// default deadline.
 pub fn load_cluster(
     name: Option<&str>,
     kubeconfig: Option<&Path>,
@@ -76,13 +80,20 @@ pub fn load_cluster(
     let target = ClusterTarget {
         kubeconfig: kubeconfig.map(Path::to_path_buf),
         context: context.map(str::to_string),
+        ..ClusterTarget::default()
     };
+    load_cluster_from(name, &target)
+}
+
+/// The `cluster:` source: every CRD of the cluster (`name` `None`) or one (`cluster:NAME`, an
+/// error if it does not exist).
+pub fn load_cluster_from(name: Option<&str>, target: &ClusterTarget) -> Result<CrdSet> {
     let label = match name {
         Some(name) => format!("cluster:{name}"),
         None => "cluster:".to_string(),
     };
     runtime()?.block_on(async {
-        let conn = connect(&target).await?;
+        let conn = connect(target).await?;
         let docs = match name {
             Some(name) => match api::get_crd(&conn, name).await? {
                 Some(doc) => vec![doc],

@@ -7,8 +7,9 @@
 //! current-thread runtime and blocks on it for each request, so it must not be used from inside
 //! another tokio runtime.
 
+use super::call::call;
 use super::connect::{ClusterTarget, Connection, connect};
-use super::errors::{Attempt, describe};
+use super::errors::{Attempt, Failure, describe};
 use crate::error::Result;
 use crate::migrate::store::{ObjectId, ObjectStore, Resource, StoreError, StoredObject};
 use kube::api::{ListParams, PostParams};
@@ -42,8 +43,8 @@ impl KubeStore {
         (&self.runtime, &self.conn)
     }
 
-    fn failure(&self, err: &kube::Error, attempt: &Attempt) -> StoreError {
-        StoreError::Other(describe(err, attempt, &self.conn).to_string())
+    fn failure(&self, failure: &Failure, attempt: &Attempt) -> StoreError {
+        StoreError::Other(describe(failure, attempt, &self.conn).to_string())
     }
 }
 
@@ -99,8 +100,8 @@ impl ObjectStore for KubeStore {
             let req = request.list(&params).map_err(build_error)?;
             let page = self
                 .runtime
-                .block_on(self.conn.client.request::<Value>(req))
-                .map_err(|e| self.failure(&e, &attempt))?;
+                .block_on(call(&self.conn, req, &attempt))
+                .map_err(|f| self.failure(&f, &attempt))?;
             // Items of a list carry no apiVersion and kind; the list names them once.
             let kind = resource.kind.clone();
             if let Some(list) = page.get("items").and_then(Value::as_array) {
@@ -131,13 +132,10 @@ impl ObjectStore for KubeStore {
         let req = Request::new(collection_path(resource, id.namespace.as_deref()))
             .get(&id.name, &Default::default())
             .map_err(build_error)?;
-        match self
-            .runtime
-            .block_on(self.conn.client.request::<Value>(req))
-        {
+        match self.runtime.block_on(call(&self.conn, req, &attempt)) {
             Ok(object) => Ok(Some(stored(object))),
-            Err(kube::Error::Api(status)) if status.code == 404 => Ok(None),
-            Err(e) => Err(self.failure(&e, &attempt)),
+            Err(Failure::Api { code: 404, .. }) => Ok(None),
+            Err(f) => Err(self.failure(&f, &attempt)),
         }
     }
 
@@ -163,16 +161,13 @@ impl ObjectStore for KubeStore {
         let req = Request::new(collection_path(resource, id.namespace.as_deref()))
             .create(&params, bytes)
             .map_err(build_error)?;
-        match self
-            .runtime
-            .block_on(self.conn.client.request::<Value>(req))
-        {
+        match self.runtime.block_on(call(&self.conn, req, &attempt)) {
             Ok(object) => Ok(stored(object)),
-            Err(kube::Error::Api(status)) if status.code == 409 => Err(StoreError::Conflict {
+            Err(Failure::Api { code: 409, .. }) => Err(StoreError::Conflict {
                 id,
                 expected: String::new(),
             }),
-            Err(e) => Err(self.failure(&e, &attempt)),
+            Err(f) => Err(self.failure(&f, &attempt)),
         }
     }
 
@@ -234,17 +229,14 @@ impl KubeStore {
             None => request.replace(&id.name, &params, bytes),
         }
         .map_err(build_error)?;
-        match self
-            .runtime
-            .block_on(self.conn.client.request::<Value>(req))
-        {
+        match self.runtime.block_on(call(&self.conn, req, &attempt)) {
             Ok(object) => Ok(stored(object)),
-            Err(kube::Error::Api(status)) if status.code == 409 => Err(StoreError::Conflict {
+            Err(Failure::Api { code: 409, .. }) => Err(StoreError::Conflict {
                 id,
                 expected: resource_version.to_string(),
             }),
-            Err(kube::Error::Api(status)) if status.code == 404 => Err(StoreError::NotFound { id }),
-            Err(e) => Err(self.failure(&e, &attempt)),
+            Err(Failure::Api { code: 404, .. }) => Err(StoreError::NotFound { id }),
+            Err(f) => Err(self.failure(&f, &attempt)),
         }
     }
 }

@@ -110,10 +110,9 @@ pub fn check_file_by_file(
 /// Loads one source; `cluster:` sources use the `--kubeconfig` / `--context` flags.
 fn load(spec: &str, cluster: &ClusterArgs) -> Result<CrdSet> {
     match SourceSpec::parse(spec) {
-        SourceSpec::Cluster { name } => crate::cluster::load_cluster(
+        SourceSpec::Cluster { name } => crate::cluster::load_cluster_from(
             name.as_deref(),
-            cluster.kubeconfig.as_deref(),
-            cluster.context.as_deref(),
+            &crate::cluster::ClusterTarget::from(cluster),
         ),
         parsed => source::load(&parsed, spec),
     }

@@ -44,10 +44,7 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
         )));
     }
     let scope = datamodel_scope(Path::new("nexus.yaml"), &new)?;
-    let target = ClusterTarget {
-        kubeconfig: args.cluster.kubeconfig.clone(),
-        context: args.cluster.context.clone(),
-    };
+    let target = ClusterTarget::from(&args.cluster);
     // Pending migrations read the stored objects before any CRD changes (MIGRATE.md).
     let prepared = match install_migrations::prepare(args, &new)? {
         Migrations::Stop(code) => return Ok(code),
@@ -235,7 +232,7 @@ async fn install(
         done.record(p);
     }
     for name in done.created.iter().chain(&done.updated) {
-        api::wait_established(&conn, name, args.timeout)
+        api::wait_established(&conn, name)
             .await
             .map_err(|e| after_partial(e, &done))?;
     }

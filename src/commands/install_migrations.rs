@@ -118,10 +118,7 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
         return Ok(Migrations::None);
     }
     let name = datamodel::workspace_name(root)?;
-    let store = KubeStore::connect(&ClusterTarget {
-        kubeconfig: args.cluster.kubeconfig.clone(),
-        context: args.cluster.context.clone(),
-    })?;
+    let store = KubeStore::connect(&ClusterTarget::from(&args.cluster))?;
     let state = State::load(&store, &name, &args.state.state_namespace)?;
     state.check_checksums(&all)?;
     let steps: Vec<MigrationFile> = state.pending(&all)?.into_iter().cloned().collect();
@@ -373,14 +370,10 @@ fn describe(out: &mut String, what: &str, r: &Restored) {
 /// before anything changes.
 pub fn report_rejections(args: &InstallArgs, new: &CrdSet) -> Result<()> {
     const SHOWN: usize = 10;
-    let store = KubeStore::connect(&ClusterTarget {
-        kubeconfig: args.cluster.kubeconfig.clone(),
-        context: args.cluster.context.clone(),
-    })?;
-    let live = crate::cluster::load_cluster(
+    let store = KubeStore::connect(&ClusterTarget::from(&args.cluster))?;
+    let live = crate::cluster::load_cluster_from(
         None,
-        args.cluster.kubeconfig.as_deref(),
-        args.cluster.context.as_deref(),
+        &crate::cluster::ClusterTarget::from(&args.cluster),
     )?;
     let mut out = String::new();
     for (name, crd) in &new.crds {

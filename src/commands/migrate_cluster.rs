@@ -30,10 +30,7 @@ use std::path::{Path, PathBuf};
 const EXIT_RESTORE_FAILED: i32 = 2;
 
 fn connect(cluster: &ClusterArgs) -> Result<KubeStore> {
-    KubeStore::connect(&ClusterTarget {
-        kubeconfig: cluster.kubeconfig.clone(),
-        context: cluster.context.clone(),
-    })
+    KubeStore::connect(&ClusterTarget::from(cluster))
 }
 
 fn under(root: &Path, dir: &Path) -> PathBuf {
@@ -165,10 +162,9 @@ fn require_live_schema_keeps(plan: &Plan, cluster: &crate::cli::ClusterArgs) -> 
     for object in &plan.objects {
         let Some(after) = &object.after else { continue };
         if !live_crds.contains_key(&object.crd) {
-            let live = crate::cluster::load_cluster(
+            let live = crate::cluster::load_cluster_from(
                 Some(&object.crd),
-                cluster.kubeconfig.as_deref(),
-                cluster.context.as_deref(),
+                &crate::cluster::ClusterTarget::from(cluster),
             )?;
             live_crds.insert(object.crd.clone(), live);
         }
