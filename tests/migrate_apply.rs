@@ -579,6 +579,12 @@ fn a_restore_that_fails_names_the_backup_and_the_command_that_finishes_it() {
     let backup_arg = backup.to_str().unwrap();
     let out = setup.migrate(&["apply", "--backup", backup_arg]).code(2);
     let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!(
+            "restore incomplete: 1 object not restored; the backup is in {backup_arg}; finish the restore with `nexus datamodel migrate restore {backup_arg}`\n"
+        )),
+        "{err}"
+    );
     assert!(err.contains("restored 49 objects"), "{err}");
     assert!(err.contains("could not restore 1 object"), "{err}");
     assert!(
@@ -864,4 +870,100 @@ fn a_program_failing_for_some_objects_reports_each_in_order_and_writes_nothing()
         text.contains("nothing written: 20 objects would fail"),
         "{text}"
     );
+}
+
+/// Object specs and migration annotations, to compare a cluster with itself before a run.
+fn contents(objects: &[Value]) -> Vec<(Value, Value, Option<Value>, Option<Value>)> {
+    objects
+        .iter()
+        .map(|o| {
+            (
+                o["metadata"]["name"].clone(),
+                o["spec"].clone(),
+                o.get("status").cloned(),
+                o["metadata"].get("annotations").cloned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_write_whose_answer_is_lost_is_read_back_and_counted() {
+    let setup = office_setup();
+    // The 30th object write is stored, then its connection closes without an answer.
+    setup.cluster.server.lose_response(FaultOn::ObjectWrite, 30);
+    let json = results(&setup.migrate(&["apply", "--format", "json"]).success());
+    assert_eq!(json["changed"], 200, "{json}");
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["spec"]["office"] == "headquarters"
+                && o["metadata"]["annotations"][MARKER] == "20260101000000")
+    );
+    // Read back, not sent again: it was done.
+    assert_eq!(setup.object_writes(), 200);
+    assert!(setup.state().is_some());
+}
+
+#[test]
+fn a_write_whose_answer_is_lost_is_restored_when_a_later_write_fails() {
+    let setup = office_setup();
+    let before = contents(&setup.objects());
+    setup.cluster.server.lose_response(FaultOn::ObjectWrite, 30);
+    setup.cluster.server.fail(Fault {
+        on: FaultOn::ObjectWrite,
+        nth: 51,
+        code: 500,
+        message: "etcd is unavailable".into(),
+    });
+    let out = setup.migrate(&["apply"]).code(2);
+    let err = stderr(&out);
+    assert!(err.contains("restored 50 objects from"), "{err}");
+    assert_eq!(contents(&setup.objects()), before, "{err}");
+    assert!(setup.state().is_none());
+}
+
+#[test]
+fn a_status_write_whose_answer_is_lost_is_read_back() {
+    let setup = status_setup();
+    // Writes alternate main, status: the 4th is the status write of the second object.
+    setup.cluster.server.lose_response(FaultOn::ObjectWrite, 4);
+    let json = results(&setup.migrate(&["apply", "--format", "json"]).success());
+    assert_eq!(json["changed"], 60, "{json}");
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["status"]["new"].is_string() && o["status"].get("old").is_none())
+    );
+    assert_eq!(status_writes(&setup), 60);
+}
+
+#[test]
+fn a_restore_that_cannot_finish_says_so_on_its_first_line() {
+    let setup = office_setup();
+    // From the 51st object write on, every write fails: the run stops, and so does each
+    // write of the restore.
+    setup.cluster.server.fail_times(
+        FaultOn::ObjectWrite,
+        51,
+        u64::MAX,
+        500,
+        "etcd is unavailable",
+    );
+    let backup = setup.cluster.dir.path().join("backup");
+    let backup_arg = backup.to_str().unwrap();
+    let out = setup.migrate(&["apply", "--backup", backup_arg]).code(2);
+    let err = stderr(&out);
+    let first = err.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        format!(
+            "restore incomplete: 50 objects not restored; the backup is in {backup_arg}; finish the restore with `nexus datamodel migrate restore {backup_arg}`"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("nothing to restore"), "{err}");
+    assert!(err.contains("could not restore 50 objects"), "{err}");
 }

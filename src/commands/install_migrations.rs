@@ -19,7 +19,7 @@ use crate::cluster::objects::KubeStore;
 use crate::crd::CrdSet;
 use crate::datamodel;
 use crate::error::{Error, Result};
-use crate::migrate::apply::{self, Restored};
+use crate::migrate::apply::{self, Expect, Restored};
 use crate::migrate::file::{self, MigrationFile};
 use crate::migrate::plan::{self, CrdMigration, Plan};
 use crate::migrate::state::{Applied, State};
@@ -259,19 +259,7 @@ impl Prepared {
                 self.format,
                 &format!("migrations: writing stopped at {failure}\n"),
             );
-            let rewritten: Vec<(&Resource, &Value, Option<&str>)> = written
-                .rewritten
-                .iter()
-                .filter_map(|&i| {
-                    let o = self.plan.objects.get(i)?;
-                    let r = resources.iter().find(|r| r.crd == o.crd)?;
-                    Some(match written.replaced.get(&i) {
-                        Some((copy, rv)) => (*r, copy, rv.as_deref()),
-                        None => (*r, &o.before, None),
-                    })
-                })
-                .collect();
-            return Ok(self.undo(rewritten));
+            return Ok(self.undo(None, written.to_restore(&self.plan.objects, &resources)));
         }
         for m in &migrations {
             let retried = written.retried.get(&m.resource.crd).copied().unwrap_or(0);
@@ -318,28 +306,51 @@ impl Prepared {
         Ok(0)
     }
 
-    /// Puts back the previous CRDs, then `rewritten`; prints exactly what was restored and
-    /// returns the exit code (1 restored, 2 not all of it).
-    pub fn undo(&self, rewritten: Vec<(&Resource, &Value, Option<&str>)>) -> i32 {
+    /// Puts back the previous CRDs, then `rewritten`; prints exactly what was restored (after
+    /// `cause`, the line saying why, unless the restore is incomplete: that comes first) and
+    /// returns the exit code (2: a write failed).
+    pub fn undo(
+        &self,
+        cause: Option<&str>,
+        rewritten: Vec<(&Resource, &Value, Expect<'_>)>,
+    ) -> i32 {
         let crds = crd_resource();
         let crd_restore = apply::restore(
             &self.store,
-            self.previous_crds.iter().map(|c| (&crds, c, None)),
+            self.previous_crds.iter().map(|c| (&crds, c, Expect::Any)),
         );
         let objects = apply::restore(&self.store, rewritten);
         let mut err = String::new();
+        let failed = !crd_restore.failed.is_empty() || !objects.failed.is_empty();
+        if failed {
+            // The first line says the restore is incomplete, and how to finish it.
+            let mut missing = Vec::new();
+            if !objects.failed.is_empty() {
+                missing.push(count(objects.failed.len(), "object", "objects"));
+            }
+            if !crd_restore.failed.is_empty() {
+                missing.push(count(crd_restore.failed.len(), "CRD", "CRDs"));
+            }
+            let _ = writeln!(
+                err,
+                "restore incomplete: {} not restored; the backup of the objects is in {}; finish the restore with `nexus datamodel migrate restore {}`{}",
+                missing.join(" and "),
+                self.backup.display(),
+                self.backup.display(),
+                if crd_restore.failed.is_empty() {
+                    ""
+                } else {
+                    " after installing the previous CRDs again"
+                }
+            );
+        }
+        if let Some(cause) = cause {
+            let _ = writeln!(err, "{cause}");
+        }
         for (what, r) in [("CRDs", &crd_restore), ("objects", &objects)] {
             describe(&mut err, what, r);
         }
-        let failed = !crd_restore.failed.is_empty() || !objects.failed.is_empty();
-        if failed {
-            let _ = writeln!(
-                err,
-                "the backup of the objects is in {}; finish the restore with `nexus datamodel migrate restore {}`",
-                self.backup.display(),
-                self.backup.display()
-            );
-        } else {
+        if !failed {
             let _ = writeln!(
                 err,
                 "no step was recorded; fix the cause and run install again"
