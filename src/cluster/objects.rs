@@ -220,8 +220,15 @@ impl KubeStore {
         }
         let bytes = serde_json::to_vec(&body)
             .map_err(|e| StoreError::Other(format!("cannot encode {id}: {e}")))?;
+        // A CRD is replaced only to restore it after a failed install; under a manager of its
+        // own, so the next install's apply takes its fields over (see `plan::INSTALLERS`).
+        let manager = if resource.group == "apiextensions.k8s.io" {
+            super::plan::RESTORE_MANAGER
+        } else {
+            super::api::FIELD_MANAGER
+        };
         let params = PostParams {
-            field_manager: Some(super::api::FIELD_MANAGER.to_string()),
+            field_manager: Some(manager.to_string()),
             ..PostParams::default()
         };
         let request = Request::new(collection_path(resource, id.namespace.as_deref()));

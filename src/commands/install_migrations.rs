@@ -26,7 +26,7 @@ use crate::migrate::state::{Applied, State};
 use crate::migrate::step::Runner;
 use crate::migrate::store::{ObjectId, ObjectStore, Resource};
 use crate::migrate::utc::UtcTime;
-use crate::migrate::{MIGRATIONS_DIR, program, results};
+use crate::migrate::{MIGRATIONS_DIR, backup, program, results};
 use crate::report::plural as count;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -35,6 +35,12 @@ use std::path::{Path, PathBuf};
 
 /// The datamodel root install runs in.
 const ROOT: &str = ".";
+
+/// Where backups go without `--backup` (relative to the datamodel root).
+const BACKUPS: &str = "build/migration-backup";
+
+/// How many of the newest backups a resumed install looks in for unpruned objects.
+const RESUME_BACKUPS: usize = 3;
 
 /// Exit code when the cluster may be left half-migrated (restoring failed).
 const EXIT_RESTORE_FAILED: i32 = 2;
@@ -173,6 +179,9 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
         read.insert(m.resource.crd.clone(), objects);
         previous_crds.push(live.object);
     }
+    // A run killed between the CRD change and the last object write left objects the new
+    // schema serves pruned; its backup holds them whole.
+    let unpruned = backup::unpruned_from(&root.join(BACKUPS), RESUME_BACKUPS, &mut read)?;
     let runner = Runner {
         root,
         timeout: program::TIMEOUT,
@@ -182,6 +191,13 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
         "migrations: read {} before changing any CRD\n",
         count(plan.objects.len(), "object", "objects")
     );
+    if unpruned > 0 {
+        let _ = writeln!(
+            out,
+            "migrations: {} taken from the backup of an unfinished run (the cluster serves them pruned by the new CRD)",
+            count(unpruned, "object", "objects")
+        );
+    }
     out.push_str(&results::render_text(&plan.results));
     if plan.fails() {
         let _ = writeln!(
@@ -195,7 +211,7 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
     let backup = match &args.backup {
         Some(dir) => dir.clone(),
         None => {
-            let base = root.join("build/migration-backup");
+            let base = root.join(BACKUPS);
             let stamp = UtcTime::now().version_stamp();
             let mut dir = base.join(&stamp);
             let mut n = 1;
@@ -207,7 +223,7 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
         }
     };
     if !args.dry_run {
-        let saved = crate::migrate::backup::write(&backup, &plan.objects)?;
+        let saved = backup::write(&backup, &plan.objects)?;
         let _ = writeln!(
             out,
             "backed up {} to {}",

@@ -74,6 +74,75 @@ pub fn write(dir: &Path, objects: &[PlannedObject]) -> Result<usize> {
     Ok(written)
 }
 
+/// Puts back, in objects just read, what the API server prunes on read: a run killed after it
+/// changed a CRD and before it rewrote every object leaves objects that the new schema serves
+/// pruned (their stored data is intact). A backup copy at the same resourceVersion is the same
+/// stored object as read before the CRD changed, so it replaces the pruned one (keeping the
+/// apiVersion it was read at). Looks at the newest `max_dirs` backups under `base`; returns how
+/// many objects were taken from them.
+pub fn unpruned_from(
+    base: &Path,
+    max_dirs: usize,
+    read: &mut BTreeMap<String, Vec<super::store::StoredObject>>,
+) -> Result<usize> {
+    let Ok(entries) = fs::read_dir(base) else {
+        return Ok(0);
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.is_dir()
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
+        .collect();
+    dirs.sort();
+    let mut taken = 0;
+    for dir in dirs.iter().rev().take(max_dirs) {
+        let mut copies = BTreeMap::new();
+        for entry in fs::read_dir(dir).map_err(|e| Error::read(dir, &e))? {
+            let path = entry.map_err(|e| Error::read(dir, &e))?.path();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            let Some((crd, _)) = name.split_once('_') else {
+                continue;
+            };
+            let bytes = fs::read(&path).map_err(|e| Error::read(&path, &e))?;
+            let shown = path.display().to_string();
+            for doc in crate::source::yaml::parse_documents(&bytes, &shown)? {
+                let rv = doc
+                    .value
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(serde_json::Value::as_str);
+                if let (Some(id), Some(rv)) = (super::store::ObjectId::of(&doc.value), rv) {
+                    copies.insert((crd.to_string(), id, rv.to_string()), doc.value.clone());
+                }
+            }
+        }
+        for (crd, objects) in read.iter_mut() {
+            for stored in objects.iter_mut() {
+                let key = (crd.clone(), stored.id(), stored.resource_version.clone());
+                let Some(copy) = copies.get(&key) else {
+                    continue;
+                };
+                if copy.get("spec") == stored.object.get("spec")
+                    && copy.get("status") == stored.object.get("status")
+                {
+                    continue;
+                }
+                let mut copy = copy.clone();
+                copy["apiVersion"] = stored.object["apiVersion"].clone();
+                stored.object = copy;
+                taken += 1;
+            }
+        }
+    }
+    Ok(taken)
+}
+
 /// The parent directory and the last component of `dir`.
 fn split(dir: &Path) -> Result<(PathBuf, String)> {
     let parent = match dir.parent() {
