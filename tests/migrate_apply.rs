@@ -967,3 +967,17 @@ fn a_restore_that_cannot_finish_says_so_on_its_first_line() {
     assert!(!err.contains("nothing to restore"), "{err}");
     assert!(err.contains("could not restore 50 objects"), "{err}");
 }
+
+#[test]
+fn a_state_record_whose_answer_is_lost_is_read_back() {
+    let setup = office_setup();
+    // 200 object writes, then the state ConfigMap's create: done, its answer lost.
+    setup.cluster.server.lose_response(FaultOn::Write, 201);
+    let out = setup.migrate(&["apply"]).success();
+    assert!(
+        stdout(&out).contains("recorded 1 step in ConfigMap default/nexus-migrations-orgchart"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(setup.state().is_some());
+}
