@@ -186,7 +186,7 @@ fn run(objects: usize, step: &[MigrationFile], crds: &CrdSet, phases: &mut Phase
     );
 
     let start = Instant::now();
-    let saved = apply::write_backup(&dir.path().join("backup"), &plan.objects)
+    let saved = nexus::migrate::backup::write(&dir.path().join("backup"), &plan.objects)
         .expect("the backup is written");
     let backup = start.elapsed();
     let resources: Vec<&Resource> = migrations.iter().map(|m| &m.resource).collect();

@@ -579,6 +579,12 @@ fn a_restore_that_fails_names_the_backup_and_the_command_that_finishes_it() {
     let backup_arg = backup.to_str().unwrap();
     let out = setup.migrate(&["apply", "--backup", backup_arg]).code(2);
     let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!(
+            "restore incomplete: 1 object not restored; the backup is in {backup_arg}; finish the restore with `nexus datamodel migrate restore {backup_arg}`\n"
+        )),
+        "{err}"
+    );
     assert!(err.contains("restored 49 objects"), "{err}");
     assert!(err.contains("could not restore 1 object"), "{err}");
     assert!(
@@ -703,4 +709,275 @@ fn apply_refuses_to_write_fields_the_live_crd_would_drop() {
             .iter()
             .all(|o| o["spec"]["location"].is_string())
     );
+}
+
+/// `root.Leader` and `mgmt.Leader`: two CRDs of one kind, each with an object `ns-a/default`,
+/// and one step per CRD giving the leaders a title.
+fn two_leaders_setup() -> Setup {
+    let leaders = |group: &str| {
+        crd(
+            "leaders",
+            group,
+            "Leader",
+            &[version(
+                "v1",
+                true,
+                &[("name", "string"), ("title", "string")],
+            )],
+        )
+    };
+    let (root, mgmt) = (leaders("root.orgchart.org"), leaders("mgmt.orgchart.org"));
+    let setup = Setup::new(&root, &root);
+    setup.cluster.server.seed_crd(&mgmt).unwrap();
+    write_crds(&setup.root.join("build/crds"), &[root, mgmt]);
+    for group in ["root.orgchart.org", "mgmt.orgchart.org"] {
+        setup.seed([json!({
+            "apiVersion": format!("{group}/v1"),
+            "kind": "Leader",
+            "metadata": {"name": "default", "namespace": "ns-a"},
+            "spec": {"name": format!("the {group} leader")}
+        })]);
+    }
+    for (version, group) in [(1, "root.orgchart.org"), (2, "mgmt.orgchart.org")] {
+        setup.step(
+            &format!("{version}_title.yaml"),
+            &format!(
+                "title: Give leaders a title\ncrd: leaders.{group}\nup:\n  - op: add\n    path: /spec/title\n    value: boss\n"
+            ),
+        );
+    }
+    setup
+}
+
+#[test]
+fn two_crds_of_one_kind_are_backed_up_apart_and_both_restored() {
+    let setup = two_leaders_setup();
+    let stored = |group: &str| {
+        setup
+            .cluster
+            .server
+            .stored_objects(&format!("leaders.{group}"))
+    };
+    let backup = setup.cluster.dir.path().join("backups/run");
+    let out = setup
+        .migrate(&["apply", "--backup", backup.to_str().unwrap()])
+        .success();
+    assert!(
+        stdout(&out).contains("backed up 2 objects"),
+        "{}",
+        stdout(&out)
+    );
+    let mut files: Vec<String> = fs::read_dir(&backup)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "leaders.mgmt.orgchart.org_ns-a_default.yaml",
+            "leaders.root.orgchart.org_ns-a_default.yaml"
+        ]
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&backup), 0o700);
+        assert_eq!(mode(backup.parent().unwrap()), 0o700);
+        for f in &files {
+            assert_eq!(mode(&backup.join(f)), 0o600, "{f}");
+        }
+    }
+    for group in ["root.orgchart.org", "mgmt.orgchart.org"] {
+        assert_eq!(stored(group)[0]["spec"]["title"], "boss");
+    }
+
+    setup
+        .migrate(&["restore", backup.to_str().unwrap()])
+        .success();
+    for group in ["root.orgchart.org", "mgmt.orgchart.org"] {
+        let leader = &stored(group)[0];
+        assert_eq!(
+            leader["spec"],
+            json!({"name": format!("the {group} leader")})
+        );
+        assert!(leader["metadata"].get("annotations").is_none(), "{leader}");
+    }
+}
+
+/// A program that gives every employee an office, and fails for those whose number ends in 7.
+const OFFICE_PROGRAM: &str = r#"#!/bin/sh
+o=$(cat)
+if printf %s "$o" | grep -Eq '"name":"Employee [0-9]*7"'; then
+  echo "no office for this one" >&2
+  exit 3
+fi
+printf %s "$o" | sed 's/"spec":{/"spec":{"office":"headquarters",/'
+"#;
+
+#[test]
+fn a_program_failing_for_some_objects_reports_each_in_order_and_writes_nothing() {
+    let setup = office_setup();
+    fs::remove_file(setup.root.join("migrations/20260101000000_add-office.yaml")).unwrap();
+    let script = setup.root.join("migrations/office.sh");
+    fs::write(&script, OFFICE_PROGRAM).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    setup.step(
+        "20260101000000_office.yaml",
+        "title: Offices\ncrd: employees.role.orgchart.org\nup:\n  command: [./migrations/office.sh]\n",
+    );
+    let out = setup.migrate(&["apply", "--format", "json"]).code(1);
+    let json = results(&out);
+    assert_eq!(json["failed"], 20, "{json}");
+    assert_eq!(json["changed"], 180);
+    // The objects in the order they are read (namespace, then name): every one whose number
+    // ends in 7, the first ten listed.
+    let mut failing: Vec<(String, String)> = (0..200)
+        .filter(|i| i % 10 == 7)
+        .map(|i| (NAMESPACES[i % 3].to_string(), format!("emp-{i:03}")))
+        .collect();
+    failing.sort();
+    let expected: Vec<String> = failing
+        .iter()
+        .take(10)
+        .map(|(ns, name)| format!("{ns}/{name}"))
+        .collect();
+    let listed: Vec<&str> = json["steps"][0]["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["object"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, expected);
+    let reason = json["steps"][0]["failures"][0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("exited with status 3 (stderr: no office for this one)")
+            && reason.contains("migrations/20260101000000_office.yaml:4:"),
+        "{reason}"
+    );
+    assert_eq!(setup.object_writes(), 0);
+    assert!(setup.state().is_none());
+    assert!(!setup.root.join("build/migration-backup").exists());
+
+    let text = stdout(&setup.migrate(&["apply"]).code(1));
+    assert!(text.contains("failures (first 10 of 20)"), "{text}");
+    assert!(
+        text.contains("nothing written: 20 objects would fail"),
+        "{text}"
+    );
+}
+
+/// Object specs and migration annotations, to compare a cluster with itself before a run.
+fn contents(objects: &[Value]) -> Vec<(Value, Value, Option<Value>, Option<Value>)> {
+    objects
+        .iter()
+        .map(|o| {
+            (
+                o["metadata"]["name"].clone(),
+                o["spec"].clone(),
+                o.get("status").cloned(),
+                o["metadata"].get("annotations").cloned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_write_whose_answer_is_lost_is_read_back_and_counted() {
+    let setup = office_setup();
+    // The 30th object write is stored, then its connection closes without an answer.
+    setup.cluster.server.lose_response(FaultOn::ObjectWrite, 30);
+    let json = results(&setup.migrate(&["apply", "--format", "json"]).success());
+    assert_eq!(json["changed"], 200, "{json}");
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["spec"]["office"] == "headquarters"
+                && o["metadata"]["annotations"][MARKER] == "20260101000000")
+    );
+    // Read back, not sent again: it was done.
+    assert_eq!(setup.object_writes(), 200);
+    assert!(setup.state().is_some());
+}
+
+#[test]
+fn a_write_whose_answer_is_lost_is_restored_when_a_later_write_fails() {
+    let setup = office_setup();
+    let before = contents(&setup.objects());
+    setup.cluster.server.lose_response(FaultOn::ObjectWrite, 30);
+    setup.cluster.server.fail(Fault {
+        on: FaultOn::ObjectWrite,
+        nth: 51,
+        code: 500,
+        message: "etcd is unavailable".into(),
+    });
+    let out = setup.migrate(&["apply"]).code(2);
+    let err = stderr(&out);
+    assert!(err.contains("restored 50 objects from"), "{err}");
+    assert_eq!(contents(&setup.objects()), before, "{err}");
+    assert!(setup.state().is_none());
+}
+
+#[test]
+fn a_status_write_whose_answer_is_lost_is_read_back() {
+    let setup = status_setup();
+    // Writes alternate main, status: the 4th is the status write of the second object.
+    setup.cluster.server.lose_response(FaultOn::ObjectWrite, 4);
+    let json = results(&setup.migrate(&["apply", "--format", "json"]).success());
+    assert_eq!(json["changed"], 60, "{json}");
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["status"]["new"].is_string() && o["status"].get("old").is_none())
+    );
+    assert_eq!(status_writes(&setup), 60);
+}
+
+#[test]
+fn a_restore_that_cannot_finish_says_so_on_its_first_line() {
+    let setup = office_setup();
+    // From the 51st object write on, every write fails: the run stops, and so does each
+    // write of the restore.
+    setup.cluster.server.fail_times(
+        FaultOn::ObjectWrite,
+        51,
+        u64::MAX,
+        500,
+        "etcd is unavailable",
+    );
+    let backup = setup.cluster.dir.path().join("backup");
+    let backup_arg = backup.to_str().unwrap();
+    let out = setup.migrate(&["apply", "--backup", backup_arg]).code(2);
+    let err = stderr(&out);
+    let first = err.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        format!(
+            "restore incomplete: 50 objects not restored; the backup is in {backup_arg}; finish the restore with `nexus datamodel migrate restore {backup_arg}`"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("nothing to restore"), "{err}");
+    assert!(err.contains("could not restore 50 objects"), "{err}");
+}
+
+#[test]
+fn a_state_record_whose_answer_is_lost_is_read_back() {
+    let setup = office_setup();
+    // 200 object writes, then the state ConfigMap's create: done, its answer lost.
+    setup.cluster.server.lose_response(FaultOn::Write, 201);
+    let out = setup.migrate(&["apply"]).success();
+    assert!(
+        stdout(&out).contains("recorded 1 step in ConfigMap default/nexus-migrations-orgchart"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(setup.state().is_some());
 }

@@ -172,6 +172,54 @@ fn a_failed_write_restores_the_crd_and_the_objects() {
 }
 
 #[test]
+fn a_restore_that_cannot_finish_says_so_on_the_first_line() {
+    let setup = Setup::new();
+    setup.cluster.server.fail_times(
+        FaultOn::ObjectWrite,
+        51,
+        u64::MAX,
+        500,
+        "etcd is unavailable",
+    );
+    let backup = setup.cluster.dir.path().join("backup");
+    let backup_arg = backup.to_str().unwrap();
+    let out = setup.install(&["--backup", backup_arg]).code(2);
+    let err = stderr(&out);
+    assert_eq!(
+        err.lines().next().unwrap_or_default(),
+        format!(
+            "restore incomplete: 50 objects not restored; the backup of the objects is in {backup_arg}; finish the restore with `nexus datamodel migrate restore {backup_arg}`"
+        ),
+        "{err}"
+    );
+    // The CRD went back; the objects wait for `migrate restore`.
+    assert_eq!(setup.schema_fields(), ["location", "name"]);
+    assert!(err.contains("restored 1 CRDs"), "{err}");
+}
+
+#[test]
+fn a_write_whose_answer_is_lost_is_read_back_during_install() {
+    let setup = Setup::new();
+    setup
+        .cluster
+        .server
+        .lose_response(FaultOn::ObjectWrite, 100);
+    let out = setup.install(&[]).success();
+    assert!(
+        stdout(&out).contains("migrations: rewrote 200 objects"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["spec"].get("office").is_some() && o["spec"].get("location").is_none())
+    );
+    assert!(setup.recorded());
+}
+
+#[test]
 fn skip_migrations_leaves_the_steps_pending_and_says_so() {
     let setup = Setup::new();
     let out = setup.install(&["--skip-migrations"]).success();

@@ -323,39 +323,6 @@ fn bad_input_is_one_line_naming_the_file_and_the_object() {
             &["migrations/5_x.yaml:4:12: program `./migrations/split.sh` not found"],
         ),
         (
-            "program that exits non-zero",
-            &[(
-                "5_x.yaml",
-                "title: t\ncrd: employees.role.orgchart.org\nup:\n  command: [sh, -c, 'echo cannot split >&2; exit 3']\n",
-            )],
-            &[
-                "migrations/5_x.yaml:4:12: employees.role.orgchart.org ns-",
-                "exited with status 3 (stderr: cannot split)",
-            ],
-        ),
-        (
-            "program that prints something that is not JSON",
-            &[(
-                "5_x.yaml",
-                "title: t\ncrd: employees.role.orgchart.org\nup:\n  command: [echo, done]\n",
-            )],
-            &[
-                "migrations/5_x.yaml:4:12: employees.role.orgchart.org ns-",
-                "printed something that is not JSON",
-                "`done`",
-            ],
-        ),
-        (
-            "program that renames the object",
-            &[(
-                "5_x.yaml",
-                "title: t\ncrd: employees.role.orgchart.org\nup:\n  command: [sed, 's/\"name\":\"emp-004\"/\"name\":\"someone-else\"/']\n",
-            )],
-            &[
-                "migrations/5_x.yaml:4:12: employees.role.orgchart.org ns-b/emp-004: the step changed metadata.name",
-            ],
-        ),
-        (
             "step left incomplete by create",
             &[(
                 "5_x.yaml",
@@ -396,6 +363,61 @@ fn bad_input_is_one_line_naming_the_file_and_the_object() {
         assert!(out.stdout.is_empty(), "{what}: no results on stdout");
         assert!(!ws.output.exists(), "{what}: nothing written");
     }
+}
+
+#[test]
+fn a_program_that_fails_an_object_fails_that_object_and_the_plan_goes_on() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        (
+            "exits non-zero",
+            "[sh, -c, 'echo cannot split >&2; exit 3']",
+            &["exited with status 3 (stderr: cannot split)"],
+        ),
+        (
+            "prints something that is not JSON",
+            "[echo, done]",
+            &["printed something that is not JSON", "`done`"],
+        ),
+        (
+            "renames the object",
+            "[sed, -e, 's/\"location\"/\"office\"/', -e, 's/\"name\":\"emp-004\"/\"name\":\"someone-else\"/']",
+            &["the step changed metadata.name; a step may change spec and status only"],
+        ),
+    ];
+    for (what, command, expected) in cases {
+        let ws = Workspace::new();
+        ws.step(
+            "5_x.yaml",
+            &format!("title: t\ncrd: employees.role.orgchart.org\nup:\n  command: {command}\n"),
+        );
+        ws.store(&employees());
+        let out = ws.plan(&["--output", ws.output.to_str().unwrap()]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{what}: {text}{}", stderr(&out));
+        assert!(text.contains("nothing would be written"), "{what}: {text}");
+        for fragment in *expected {
+            assert!(text.contains(fragment), "{what}: `{fragment}` in {text}");
+        }
+        assert!(
+            text.contains("(migrations/5_x.yaml:4:12)"),
+            "{what}: {text}"
+        );
+        assert!(!ws.output.exists(), "{what}: nothing written");
+    }
+    // Only emp-004 was renamed: one object fails, the others are fine.
+    let ws = Workspace::new();
+    ws.step(
+        "5_x.yaml",
+        &format!(
+            "title: t\ncrd: employees.role.orgchart.org\nup:\n  command: {}\n",
+            cases[2].1
+        ),
+    );
+    ws.store(&employees());
+    let (code, results) = ws.plan_json(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(results["failed"], 1, "{results}");
+    assert_eq!(results["steps"][0]["failures"][0]["object"], "ns-b/emp-004");
 }
 
 #[test]

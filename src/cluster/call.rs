@@ -19,6 +19,7 @@ use axum::http::{Method, Request, StatusCode};
 use serde_json::Value;
 use std::hash::{BuildHasher, Hasher};
 use std::pin::Pin;
+use std::io::Write as _;
 use std::time::Duration;
 
 /// The request type of kube's builder (the `http` crate, reached through axum's re-export).
@@ -101,7 +102,9 @@ pub async fn call(
         }
         // Once per wait: again only when the answer changes.
         if said.as_deref() != Some(last.as_str()) {
-            eprintln!(
+            // Not `eprintln!`: a closed stderr must not panic a cluster call.
+            let _ = writeln!(
+                std::io::stderr(),
                 "{}",
                 conn.secrets.scrub(&format!(
                     "waiting for {}: {attempt} got {last}; retrying until the deadline in {} s (--timeout {})",

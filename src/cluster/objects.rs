@@ -1,6 +1,7 @@
 //! Stored custom resources of a live cluster as an [`ObjectStore`]: list across all namespaces
 //! (paged), get, and replace (PUT) with the resourceVersion read as the precondition, a 409
-//! becoming [`StoreError::Conflict`]. The same requests reach the fake API server and a real
+//! becoming [`StoreError::Conflict`], a write whose answer was lost
+//! [`StoreError::OutcomeUnknown`]. The same requests reach the fake API server and a real
 //! cluster.
 //!
 //! [`ObjectStore`] is synchronous (migrations are a loop over objects); the store owns a
@@ -167,7 +168,7 @@ impl ObjectStore for KubeStore {
                 id,
                 expected: String::new(),
             }),
-            Err(f) => Err(self.failure(&f, &attempt)),
+            Err(f) => Err(self.write_failure(f, &attempt, id)),
         }
     }
 
@@ -219,8 +220,15 @@ impl KubeStore {
         }
         let bytes = serde_json::to_vec(&body)
             .map_err(|e| StoreError::Other(format!("cannot encode {id}: {e}")))?;
+        // A CRD is replaced only to restore it after a failed install; under a manager of its
+        // own, so the next install's apply takes its fields over (see `plan::INSTALLERS`).
+        let manager = if resource.group == "apiextensions.k8s.io" {
+            super::plan::RESTORE_MANAGER
+        } else {
+            super::api::FIELD_MANAGER
+        };
         let params = PostParams {
-            field_manager: Some(super::api::FIELD_MANAGER.to_string()),
+            field_manager: Some(manager.to_string()),
             ..PostParams::default()
         };
         let request = Request::new(collection_path(resource, id.namespace.as_deref()));
@@ -236,8 +244,32 @@ impl KubeStore {
                 expected: resource_version.to_string(),
             }),
             Err(Failure::Api { code: 404, .. }) => Err(StoreError::NotFound { id }),
-            Err(f) => Err(self.failure(&f, &attempt)),
+            Err(f) => Err(self.write_failure(f, &attempt, id)),
         }
+    }
+
+    /// A failed write: [`StoreError::OutcomeUnknown`] when the server may have done it.
+    fn write_failure(&self, failure: Failure, attempt: &Attempt, id: ObjectId) -> StoreError {
+        if outcome_unknown(&failure) {
+            StoreError::OutcomeUnknown {
+                id,
+                reason: describe(&failure, attempt, &self.conn).to_string(),
+            }
+        } else {
+            self.failure(&failure, attempt)
+        }
+    }
+}
+
+/// Whether a write that failed this way may still have been done: no answer (a broken
+/// connection, no answer in time), a 504 (the server may still be doing it), or a success
+/// answer nexus could not read. Other answers say the server did not do it; refused
+/// connections and 429/503 were retried by [`call`] and surface only as nothing done.
+fn outcome_unknown(failure: &Failure) -> bool {
+    match failure {
+        Failure::Unreachable(_) | Failure::Other(_) | Failure::TooLarge { .. } => true,
+        Failure::Api { code, .. } => *code == 504,
+        Failure::Tls(_) | Failure::Auth(_) | Failure::GaveUp { .. } => false,
     }
 }
 
@@ -254,6 +286,34 @@ mod tests {
             kind: "Employee".into(),
             namespaced: true,
             status_subresource: false,
+        }
+    }
+
+    #[test]
+    fn only_writes_the_server_may_have_done_are_of_unknown_outcome() {
+        let api = |code| Failure::Api {
+            code,
+            reason: String::new(),
+            message: String::new(),
+        };
+        assert!(outcome_unknown(&Failure::Unreachable(
+            "connection closed".into()
+        )));
+        assert!(outcome_unknown(&api(504)));
+        assert!(outcome_unknown(&Failure::Other(
+            "the answer is not JSON".into()
+        )));
+        for definite in [
+            api(500),
+            api(422),
+            api(403),
+            Failure::GaveUp {
+                last: "503".into(),
+                timeout: std::time::Duration::from_secs(1),
+            },
+            Failure::Tls("bad certificate".into()),
+        ] {
+            assert!(!outcome_unknown(&definite), "{definite:?}");
         }
     }
 

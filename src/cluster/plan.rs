@@ -112,7 +112,12 @@ pub const INSTALLERS: &[&str] = &[
     "kubectl-patch",
     "before-first-apply",
     "helm",
+    RESTORE_MANAGER,
 ];
+
+/// The field manager of nexus's own restore of a CRD (a replace after a failed install): its
+/// fields are taken over like an installer's, or a field the next install drops would stay.
+pub const RESTORE_MANAGER: &str = "nexus-restore";
 
 /// Nesting limit for merging `fieldsV1` trees.
 const MAX_FIELDS_DEPTH: usize = 512;

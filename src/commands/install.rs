@@ -79,10 +79,9 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
             prepared.discard();
             Err(err)
         }
-        (Some(prepared), Err(err)) => {
-            let _ = writeln!(std::io::stderr(), "error: {err}");
-            Ok(prepared.undo(Vec::new()).max(2))
-        }
+        (Some(prepared), Err(err)) => Ok(prepared
+            .undo(Some(&format!("error: {err}")), Vec::new())
+            .max(2)),
     }
 }
 

@@ -19,14 +19,14 @@ use crate::cluster::objects::KubeStore;
 use crate::crd::CrdSet;
 use crate::datamodel;
 use crate::error::{Error, Result};
-use crate::migrate::apply::{self, Restored};
+use crate::migrate::apply::{self, Expect, Restored};
 use crate::migrate::file::{self, MigrationFile};
 use crate::migrate::plan::{self, CrdMigration, Plan};
 use crate::migrate::state::{Applied, State};
 use crate::migrate::step::Runner;
 use crate::migrate::store::{ObjectId, ObjectStore, Resource};
 use crate::migrate::utc::UtcTime;
-use crate::migrate::{MIGRATIONS_DIR, program, results};
+use crate::migrate::{MIGRATIONS_DIR, backup, program, results};
 use crate::report::plural as count;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -35,6 +35,12 @@ use std::path::{Path, PathBuf};
 
 /// The datamodel root install runs in.
 const ROOT: &str = ".";
+
+/// Where backups go without `--backup` (relative to the datamodel root).
+const BACKUPS: &str = "build/migration-backup";
+
+/// How many of the newest backups a resumed install looks in for unpruned objects.
+const RESUME_BACKUPS: usize = 3;
 
 /// Exit code when the cluster may be left half-migrated (restoring failed).
 const EXIT_RESTORE_FAILED: i32 = 2;
@@ -173,6 +179,9 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
         read.insert(m.resource.crd.clone(), objects);
         previous_crds.push(live.object);
     }
+    // A run killed between the CRD change and the last object write left objects the new
+    // schema serves pruned; its backup holds them whole.
+    let unpruned = backup::unpruned_from(&root.join(BACKUPS), RESUME_BACKUPS, &mut read)?;
     let runner = Runner {
         root,
         timeout: program::TIMEOUT,
@@ -182,6 +191,13 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
         "migrations: read {} before changing any CRD\n",
         count(plan.objects.len(), "object", "objects")
     );
+    if unpruned > 0 {
+        let _ = writeln!(
+            out,
+            "migrations: {} taken from the backup of an unfinished run (the cluster serves them pruned by the new CRD)",
+            count(unpruned, "object", "objects")
+        );
+    }
     out.push_str(&results::render_text(&plan.results));
     if plan.fails() {
         let _ = writeln!(
@@ -195,7 +211,7 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
     let backup = match &args.backup {
         Some(dir) => dir.clone(),
         None => {
-            let base = root.join("build/migration-backup");
+            let base = root.join(BACKUPS);
             let stamp = UtcTime::now().version_stamp();
             let mut dir = base.join(&stamp);
             let mut n = 1;
@@ -207,7 +223,7 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
         }
     };
     if !args.dry_run {
-        let saved = apply::write_backup(&backup, &plan.objects)?;
+        let saved = backup::write(&backup, &plan.objects)?;
         let _ = writeln!(
             out,
             "backed up {} to {}",
@@ -259,19 +275,7 @@ impl Prepared {
                 self.format,
                 &format!("migrations: writing stopped at {failure}\n"),
             );
-            let rewritten: Vec<(&Resource, &Value, Option<&str>)> = written
-                .rewritten
-                .iter()
-                .filter_map(|&i| {
-                    let o = self.plan.objects.get(i)?;
-                    let r = resources.iter().find(|r| r.crd == o.crd)?;
-                    Some(match written.replaced.get(&i) {
-                        Some((copy, rv)) => (*r, copy, rv.as_deref()),
-                        None => (*r, &o.before, None),
-                    })
-                })
-                .collect();
-            return Ok(self.undo(rewritten));
+            return Ok(self.undo(None, written.to_restore(&self.plan.objects, &resources)));
         }
         for m in &migrations {
             let retried = written.retried.get(&m.resource.crd).copied().unwrap_or(0);
@@ -318,28 +322,51 @@ impl Prepared {
         Ok(0)
     }
 
-    /// Puts back the previous CRDs, then `rewritten`; prints exactly what was restored and
-    /// returns the exit code (1 restored, 2 not all of it).
-    pub fn undo(&self, rewritten: Vec<(&Resource, &Value, Option<&str>)>) -> i32 {
+    /// Puts back the previous CRDs, then `rewritten`; prints exactly what was restored (after
+    /// `cause`, the line saying why, unless the restore is incomplete: that comes first) and
+    /// returns the exit code (2: a write failed).
+    pub fn undo(
+        &self,
+        cause: Option<&str>,
+        rewritten: Vec<(&Resource, &Value, Expect<'_>)>,
+    ) -> i32 {
         let crds = crd_resource();
         let crd_restore = apply::restore(
             &self.store,
-            self.previous_crds.iter().map(|c| (&crds, c, None)),
+            self.previous_crds.iter().map(|c| (&crds, c, Expect::Any)),
         );
         let objects = apply::restore(&self.store, rewritten);
         let mut err = String::new();
+        let failed = !crd_restore.failed.is_empty() || !objects.failed.is_empty();
+        if failed {
+            // The first line says the restore is incomplete, and how to finish it.
+            let mut missing = Vec::new();
+            if !objects.failed.is_empty() {
+                missing.push(count(objects.failed.len(), "object", "objects"));
+            }
+            if !crd_restore.failed.is_empty() {
+                missing.push(count(crd_restore.failed.len(), "CRD", "CRDs"));
+            }
+            let _ = writeln!(
+                err,
+                "restore incomplete: {} not restored; the backup of the objects is in {}; finish the restore with `nexus datamodel migrate restore {}`{}",
+                missing.join(" and "),
+                self.backup.display(),
+                self.backup.display(),
+                if crd_restore.failed.is_empty() {
+                    ""
+                } else {
+                    " after installing the previous CRDs again"
+                }
+            );
+        }
+        if let Some(cause) = cause {
+            let _ = writeln!(err, "{cause}");
+        }
         for (what, r) in [("CRDs", &crd_restore), ("objects", &objects)] {
             describe(&mut err, what, r);
         }
-        let failed = !crd_restore.failed.is_empty() || !objects.failed.is_empty();
-        if failed {
-            let _ = writeln!(
-                err,
-                "the backup of the objects is in {}; finish the restore with `nexus datamodel migrate restore {}`",
-                self.backup.display(),
-                self.backup.display()
-            );
-        } else {
+        if !failed {
             let _ = writeln!(
                 err,
                 "no step was recorded; fix the cause and run install again"

@@ -169,7 +169,7 @@ pub(super) fn write_objects(dir: &Path, plan: &Plan) -> Result<usize> {
                 meta.remove("resourceVersion");
             }
             (
-                objects::file_name(&object),
+                objects::file_name(&o.crd, &object),
                 crate::generate::yaml::to_yaml(&object),
             )
         })

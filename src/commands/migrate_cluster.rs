@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Exit code when the cluster may be left half-migrated (restoring failed).
+/// Exit code after a failed write, restored or not (a cluster error).
 const EXIT_RESTORE_FAILED: i32 = 2;
 
 fn connect(cluster: &ClusterArgs) -> Result<KubeStore> {
@@ -366,7 +366,7 @@ fn write_or_restore(
     job: &WriteJob<'_>,
     out: &mut String,
 ) -> Result<std::result::Result<apply::Written, i32>> {
-    let saved = apply::write_backup(job.backup, job.objects)?;
+    let saved = crate::migrate::backup::write(job.backup, job.objects)?;
     if job.text {
         let _ = writeln!(
             out,
@@ -379,27 +379,27 @@ fn write_or_restore(
     let Some(failure) = &written.failure else {
         return Ok(Ok(written));
     };
-    let rewritten = written.rewritten.iter().filter_map(|&i| {
-        let o = job.objects.get(i)?;
-        let r = job.resources.iter().find(|r| r.crd == o.crd)?;
-        Some(match written.replaced.get(&i) {
-            Some((copy, rv)) => (*r, copy, rv.as_deref()),
-            None => (*r, &o.before, None),
-        })
-    });
-    let restored = apply::restore(job.store, rewritten);
+    let restored = apply::restore(job.store, written.to_restore(job.objects, job.resources));
     let _ = writeln!(out, "writing stopped at {failure}");
     print(out);
     Ok(Err(report_restore(&restored, job.backup)))
 }
 
-/// Prints what a restore after a failed write did; the exit code: 1 when everything is back,
-/// 2 when the cluster is left half-migrated.
+/// Prints what a restore after a failed write did; the exit code (2: a write the cluster
+/// refused is a cluster error, CLI.md, even when everything was restored). When the restore
+/// could not finish, the first line says so, with the backup and the command that finishes it.
 fn report_restore(restored: &Restored, backup: &Path) -> i32 {
     let mut err = String::new();
-    if restored.restored.is_empty() {
-        let _ = writeln!(err, "no object had been rewritten; nothing to restore");
-    } else {
+    if !restored.failed.is_empty() {
+        let _ = writeln!(
+            err,
+            "restore incomplete: {} not restored; the backup is in {}; finish the restore with `nexus datamodel migrate restore {}`",
+            count(restored.failed.len(), "object", "objects"),
+            backup.display(),
+            backup.display()
+        );
+    }
+    if !restored.restored.is_empty() {
         let _ = writeln!(
             err,
             "restored {} from {}:",
@@ -409,15 +409,14 @@ fn report_restore(restored: &Restored, backup: &Path) -> i32 {
         for object in &restored.restored {
             let _ = writeln!(err, "  {object}");
         }
+    } else if restored.failed.is_empty() {
+        let _ = writeln!(err, "no object had been rewritten; nothing to restore");
     }
-    let code = if restored.failed.is_empty() {
+    if restored.failed.is_empty() {
         let _ = writeln!(
             err,
             "no step was recorded; fix the cause and run again (objects already migrated are skipped)"
         );
-        // A write the cluster refused is a cluster error (CLI.md: 2), not objects that fail
-        // validation (1), even when everything was restored.
-        2
     } else {
         let _ = writeln!(
             err,
@@ -427,16 +426,9 @@ fn report_restore(restored: &Restored, backup: &Path) -> i32 {
         for f in &restored.failed {
             let _ = writeln!(err, "  {f}");
         }
-        let _ = writeln!(
-            err,
-            "the backup is in {}; finish the restore with `nexus datamodel migrate restore {}`",
-            backup.display(),
-            backup.display()
-        );
-        EXIT_RESTORE_FAILED
-    };
+    }
     let _ = std::io::stderr().lock().write_all(err.as_bytes());
-    code
+    EXIT_RESTORE_FAILED
 }
 
 /// `migrate down`.
@@ -696,7 +688,10 @@ pub fn run_restore(args: &MigrateRestoreArgs) -> Result<i32> {
         )));
     }
     let store = connect(&args.cluster)?;
-    let restored = apply::restore(&store, backed_up.iter().map(|(r, o)| (*r, o, None)));
+    let restored = apply::restore(
+        &store,
+        backed_up.iter().map(|(r, o)| (*r, o, apply::Expect::Any)),
+    );
     let mut out = format!(
         "restored {} of {} in {}\n",
         count(restored.restored.len(), "object", "objects"),

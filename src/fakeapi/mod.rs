@@ -358,6 +358,11 @@ impl FakeApiServer {
     pub fn inject(&self, injection: Injection) {
         self.shared.store().inject(injection);
     }
+
+    /// Disarms every fault not fired yet (a test's re-run on a healthy cluster).
+    pub fn clear_faults(&self) {
+        self.shared.store().clear_faults();
+    }
 }
 
 impl Drop for FakeApiServer {

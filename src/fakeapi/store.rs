@@ -298,6 +298,11 @@ impl Store {
         self.faults.arm(injection);
     }
 
+    /// Disarms every fault.
+    pub fn clear_faults(&mut self) {
+        self.faults = Faults::default();
+    }
+
     /// A stored CRD, as a client would read it (without counting as a read).
     pub fn crd(&self, name: &str) -> Option<Value> {
         self.crds.get(name).cloned()
@@ -1528,8 +1533,8 @@ impl Store {
 }
 
 /// An update either changes `managedFields` itself (the client writes ownership, as when a tool
-/// takes over fields; `[{}]` clears them), which the server takes as given, or it does not, and
-/// the server records who changed what.
+/// takes over fields; `[{}]` clears them), which the server takes as given, or it does not (the
+/// same entries, or none in the body), and the server records who changed what.
 fn record_or_keep_owners(
     old: &Value,
     new: &mut Value,
@@ -1538,7 +1543,8 @@ fn record_or_keep_owners(
     now: &str,
 ) -> Result<(), ApiError> {
     let given = new.pointer("/metadata/managedFields").cloned();
-    if given.as_ref() == old.pointer("/metadata/managedFields") {
+    // Left out of the body: unchanged, as the API server takes it.
+    if given.is_none() || given.as_ref() == old.pointer("/metadata/managedFields") {
         return fields::record_update(Some(old), new, manager, api_version, now).map_err(too_deep);
     }
     let entries = given

@@ -11,11 +11,8 @@
 use super::plan::{CrdMigration, PlannedObject};
 use super::step::Runner;
 use super::store::{ObjectId, ObjectStore, Resource, StoreError};
-use crate::error::Result;
-use crate::generate::yaml::to_yaml;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// Attempts to restore one object when others keep changing it.
 const RESTORE_ATTEMPTS: u32 = 5;
@@ -39,14 +36,49 @@ impl std::fmt::Display for ObjectError {
 pub struct Written {
     /// Indices into the planned objects of the objects rewritten, in write order.
     pub rewritten: Vec<usize>,
-    /// Writes retried after a conflict, per CRD.
+    /// Writes retried after a conflict or a lost answer, per CRD.
     pub retried: BTreeMap<String, usize>,
     /// For each rewritten object (by index): the copy its last write replaced (the one to put
     /// back, which after a retry is not the copy first read) and the resourceVersion that write
     /// returned (`None` when only part of it went through), the precondition of a restore.
     pub replaced: BTreeMap<usize, (Value, Option<String>)>,
+    /// Objects whose last write lost its answer and could not be read back: it may or may not
+    /// have been done. By index: the copy it would have replaced, and what was sent.
+    pub uncertain: BTreeMap<usize, (Value, Value)>,
     /// The write that stopped the run.
     pub failure: Option<ObjectError>,
+}
+
+impl Written {
+    /// What a restore must cover: every object rewritten, with the resourceVersion nexus's own
+    /// write returned when known, and every object whose write may have been done.
+    pub fn to_restore<'a>(
+        &'a self,
+        objects: &'a [PlannedObject],
+        resources: &[&'a Resource],
+    ) -> Vec<(&'a Resource, &'a Value, Expect<'a>)> {
+        let resource_of = |i: usize| {
+            let crd = &objects.get(i)?.crd;
+            resources.iter().find(|r| &r.crd == crd).copied()
+        };
+        let mut out = Vec::new();
+        for &i in &self.rewritten {
+            let (Some(resource), Some(planned)) = (resource_of(i), objects.get(i)) else {
+                continue;
+            };
+            out.push(match self.replaced.get(&i) {
+                Some((copy, Some(rv))) => (resource, copy, Expect::Version(rv)),
+                Some((copy, None)) => (resource, copy, Expect::Any),
+                None => (resource, &planned.before, Expect::Any),
+            });
+        }
+        for (&i, (copy, sent)) in &self.uncertain {
+            if let Some(resource) = resource_of(i) {
+                out.push((resource, copy, Expect::Marked(sent)));
+            }
+        }
+        out
+    }
 }
 
 /// What to do with an object that changed since it was read: the steps again, on the fresh
@@ -75,6 +107,10 @@ pub fn redo_up<'a>(migrations: &'a [CrdMigration<'a>], runner: Runner<'a>) -> Bo
 
 /// Writes every migrated object of `plan` (each CRD's objects at the resource `resources`
 /// names); stops at the first object that cannot be written.
+///
+/// A write whose answer was lost is read back: done (the object carries the marks nexus sent),
+/// not done (the resourceVersion is the one it was sent with: send it again), or changed by
+/// someone else (as a conflict). When even the read fails, the object is [`Written::uncertain`].
 pub fn write(
     store: &dyn ObjectStore,
     resources: &[&Resource],
@@ -102,70 +138,127 @@ pub fn write(
         let mut stage = Stage::Whole;
         let mut touched = false;
         let mut attempt = 0;
+        let mut retry = |attempt: &mut u32| {
+            *attempt += 1;
+            *done.retried.entry(planned.crd.clone()).or_default() += 1;
+        };
         let outcome = loop {
             let sent = match stage {
-                Stage::Whole => write_whole(store, resource, &object, &base, &resource_version)
-                    .map_err(|(e, main_written)| {
-                        touched |= main_written;
-                        (e, main_written)
-                    }),
+                Stage::Whole => write_whole(store, resource, &object, &base, &resource_version),
                 Stage::StatusOnly => store
                     .replace_status(resource, &object, &resource_version)
                     .map(|w| w.resource_version)
-                    .map_err(|e| (e, true)),
+                    .map_err(|e| (e, Some(resource_version.clone()))),
             };
-            match sent {
-                Ok(written_rv) => {
-                    touched = true;
-                    done.replaced
-                        .insert(index, (base.clone(), Some(written_rv)));
-                    break Ok(true);
-                }
-                Err((StoreError::Conflict { .. }, status_half)) if attempt < retries => {
-                    attempt += 1;
-                    *done.retried.entry(planned.crd.clone()).or_default() += 1;
-                    let fresh = match store.get(resource, &planned.id) {
-                        Ok(Some(fresh)) => fresh,
-                        Ok(None) => break Err(fail("deleted while it was migrated".into())),
-                        Err(e) => break Err(fail(e.to_string())),
-                    };
-                    if status_half {
-                        // The main write went through and carries the marker, so the steps
-                        // would skip the fresh copy: they run again on the copy the spec was
-                        // migrated from, with the fresh status, and only the status is sent.
-                        let mut source = base.clone();
-                        set_status(&mut source, fresh.object.get("status").cloned());
-                        match redo(&planned.crd, &source) {
-                            Ok(Some(next)) if next.get("status") != fresh.object.get("status") => {
-                                object = next;
-                                resource_version = fresh.resource_version;
-                                stage = Stage::StatusOnly;
+            let (error, main_written) = match sent {
+                Ok(written_rv) => break Ok(Some(written_rv)),
+                Err(e) => e,
+            };
+            // `Some(rv)`: the main resource is written (at rv) and the error is the status
+            // write's, sent with rv as its precondition.
+            let status_half = main_written.is_some();
+            touched |= status_half;
+            let precondition = main_written.unwrap_or_else(|| resource_version.clone());
+            let fresh = match error {
+                StoreError::Conflict { .. } => None,
+                StoreError::OutcomeUnknown { reason, .. } => {
+                    match store.get(resource, &planned.id) {
+                        Ok(Some(fresh)) if fresh.resource_version == precondition => {
+                            // Not done: send the same write again.
+                            if attempt >= retries {
+                                break Err(fail(format!(
+                                    "{reason} (not done; the answer was lost on each of {} tries)",
+                                    retries + 1
+                                )));
                             }
-                            // The status already is where the steps lead.
-                            Ok(_) => break Ok(true),
-                            Err(reason) => break Err(fail(reason)),
+                            retry(&mut attempt);
+                            if status_half {
+                                stage = Stage::StatusOnly;
+                                resource_version = precondition;
+                            }
+                            continue;
                         }
-                        continue;
-                    }
-                    match redo(&planned.crd, &fresh.object) {
-                        Ok(Some(next)) => {
-                            object = next;
-                            base = fresh.object;
-                            resource_version = fresh.resource_version;
+                        Ok(Some(fresh)) if applied(&fresh.object, &object, status_half) => {
+                            touched = true;
+                            if !status_half
+                                && status_write_needed(resource, &object, &base)
+                                && fresh.object.get("status") != object.get("status")
+                            {
+                                // The main write was done; its status write was never sent.
+                                stage = Stage::StatusOnly;
+                                resource_version = fresh.resource_version;
+                                continue;
+                            }
+                            break Ok(Some(fresh.resource_version));
                         }
-                        // Someone else already brought it where the steps lead.
-                        Ok(None) => break Ok(false),
-                        Err(reason) => break Err(fail(reason)),
+                        Ok(Some(fresh)) => Some(fresh),
+                        Ok(None) => break Err(fail("deleted while it was migrated".into())),
+                        Err(e) => {
+                            if !touched {
+                                done.uncertain.insert(index, (base.clone(), object.clone()));
+                            }
+                            break Err(fail(format!(
+                                "{reason}; reading it back to learn whether it was done failed too: {e}"
+                            )));
+                        }
                     }
                 }
-                Err((StoreError::Conflict { .. }, _)) => {
-                    break Err(fail(format!(
-                        "still changed by someone else after {retries} retries"
-                    )));
+                e => break Err(fail(e.to_string())),
+            };
+            // Changed by someone else since it was read: the steps again on a fresh copy.
+            if attempt >= retries {
+                break Err(fail(format!(
+                    "still changed by someone else after {retries} retries"
+                )));
+            }
+            retry(&mut attempt);
+            let fresh = match fresh {
+                Some(fresh) => fresh,
+                None => match store.get(resource, &planned.id) {
+                    Ok(Some(fresh)) => fresh,
+                    Ok(None) => break Err(fail("deleted while it was migrated".into())),
+                    Err(e) => break Err(fail(e.to_string())),
+                },
+            };
+            if status_half {
+                // The main write went through and carries the marker, so the steps would skip
+                // the fresh copy: they run again on the copy the spec was migrated from, with
+                // the fresh status, and only the status is sent.
+                let mut source = base.clone();
+                set_status(&mut source, fresh.object.get("status").cloned());
+                match redo(&planned.crd, &source) {
+                    Ok(Some(next)) if next.get("status") != fresh.object.get("status") => {
+                        object = next;
+                        resource_version = fresh.resource_version;
+                        stage = Stage::StatusOnly;
+                    }
+                    // The status already is where the steps lead.
+                    Ok(_) => break Ok(Some(fresh.resource_version)),
+                    Err(reason) => break Err(fail(reason)),
                 }
-                Err((e, _)) => break Err(fail(e.to_string())),
+                continue;
+            }
+            match redo(&planned.crd, &fresh.object) {
+                Ok(Some(next)) => {
+                    object = next;
+                    base = fresh.object;
+                    resource_version = fresh.resource_version;
+                    stage = Stage::Whole;
+                }
+                // Someone else already brought it where the steps lead.
+                Ok(None) => break Ok(None),
+                Err(reason) => break Err(fail(reason)),
             }
         };
+        match &outcome {
+            Ok(Some(written_rv)) => {
+                touched = true;
+                done.replaced
+                    .insert(index, (base.clone(), Some(written_rv.clone())));
+            }
+            Ok(None) => {}
+            Err(_) => {}
+        }
         // An object whose main write went through is rewritten, even if its status write
         // failed: a restore must put it back.
         if touched {
@@ -191,6 +284,27 @@ enum Stage {
     StatusOnly,
 }
 
+/// The migration marks of an object: its marker and changed-steps annotations.
+fn marks(object: &Value) -> (Option<&Value>, Option<&Value>) {
+    let annotations = object.pointer("/metadata/annotations");
+    (
+        annotations.and_then(|a| a.get(super::MARKER_ANNOTATION)),
+        annotations.and_then(|a| a.get(super::CHANGED_ANNOTATION)),
+    )
+}
+
+/// Whether `fresh`, read back after a write whose answer was lost (and whose resourceVersion
+/// moved on), is that write done: the status sent (for a status write), or the marks sent (the
+/// server may prune or default the rest, the marks it keeps as written; a step always moves
+/// them, so they tell nexus's write from someone else's).
+fn applied(fresh: &Value, sent: &Value, status_only: bool) -> bool {
+    if status_only {
+        fresh.get("status") == sent.get("status")
+    } else {
+        marks(fresh) == marks(sent)
+    }
+}
+
 /// Whether `object` changes the status of `base` behind a status subresource, where a replace
 /// of the main resource keeps the stored status.
 fn status_write_needed(resource: &Resource, object: &Value, base: &Value) -> bool {
@@ -198,22 +312,22 @@ fn status_write_needed(resource: &Resource, object: &Value, base: &Value) -> boo
 }
 
 /// Replaces the main resource, then (when the status changed behind a status subresource) the
-/// status with the resourceVersion the first write returned. The error says whether the main
-/// write had gone through.
+/// status with the resourceVersion the first write returned. The error carries that
+/// resourceVersion when the main write had gone through.
 fn write_whole(
     store: &dyn ObjectStore,
     resource: &Resource,
     object: &Value,
     base: &Value,
     resource_version: &str,
-) -> std::result::Result<String, (StoreError, bool)> {
+) -> std::result::Result<String, (StoreError, Option<String>)> {
     let written = store
         .replace(resource, object, resource_version)
-        .map_err(|e| (e, false))?;
+        .map_err(|e| (e, None))?;
     if status_write_needed(resource, object, base) {
         let status = store
             .replace_status(resource, object, &written.resource_version)
-            .map_err(|e| (e, true))?;
+            .map_err(|e| (e, Some(written.resource_version.clone())))?;
         return Ok(status.resource_version);
     }
     Ok(written.resource_version)
@@ -231,26 +345,38 @@ fn set_status(object: &mut Value, status: Option<Value>) {
 /// What [`restore`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Restored {
-    /// Objects put back as they were, as `crd namespace/name`.
+    /// Objects put back as they were (or found as they were), as `crd namespace/name`.
     pub restored: Vec<String>,
     /// Objects that could not be put back.
     pub failed: Vec<ObjectError>,
 }
 
+/// Whose copy a restore may write over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect<'a> {
+    /// Any (`migrate restore DIR`, an explicit request; or a write only half known).
+    Any,
+    /// Only the copy at this resourceVersion, the one nexus's own write returned: an object
+    /// changed by someone else since is left alone and reported.
+    Version(&'a str),
+    /// A write whose outcome is unknown: only a copy carrying the marks of this object (what
+    /// nexus sent) is nexus's; an object at its old resourceVersion needs nothing.
+    Marked(&'a Value),
+}
+
 /// Puts objects back as they were (`before`, with its `resourceVersion` and server-owned
-/// metadata dropped). With an expected resourceVersion (the one nexus's own write returned), an
-/// object changed by someone else since is not overwritten: it is reported instead. Without one
-/// (`migrate restore DIR`), each goes over its current copy.
+/// metadata dropped), within what each [`Expect`] allows. An object found as it was counts as
+/// restored without a write. A restore write whose answer was lost is read back like any other.
 pub fn restore<'a>(
     store: &dyn ObjectStore,
-    objects: impl IntoIterator<Item = (&'a Resource, &'a Value, Option<&'a str>)>,
+    objects: impl IntoIterator<Item = (&'a Resource, &'a Value, Expect<'a>)>,
 ) -> Restored {
     let mut out = Restored::default();
-    for (resource, before, expected) in objects {
+    for (resource, before, expect) in objects {
         let Some(id) = ObjectId::of(before) else {
             continue;
         };
-        match restore_one(store, resource, before, &id, expected) {
+        match restore_one(store, resource, before, &id, expect) {
             Ok(()) => out.restored.push(format!("{} {id}", resource.crd)),
             Err(reason) => out.failed.push(ObjectError {
                 crd: resource.crd.clone(),
@@ -262,12 +388,20 @@ pub fn restore<'a>(
     out
 }
 
+/// Whether the main resource of `current` is as in `body`: marks and spec, and status unless
+/// it sits behind a status subresource.
+fn main_as(resource: &Resource, current: &Value, body: &Value) -> bool {
+    marks(current) == marks(body)
+        && current.get("spec") == body.get("spec")
+        && (resource.status_subresource || current.get("status") == body.get("status"))
+}
+
 fn restore_one(
     store: &dyn ObjectStore,
     resource: &Resource,
     before: &Value,
     id: &ObjectId,
-    expected: Option<&str>,
+    expect: Expect<'_>,
 ) -> std::result::Result<(), String> {
     let mut body = before.clone();
     if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -275,58 +409,68 @@ fn restore_one(
             meta.remove(key);
         }
     }
+    let changed_by_someone_else = || {
+        "changed by someone else after nexus wrote it, so it was left as it is (its copy from before the run is in the backup)"
+            .to_string()
+    };
+    let mut last_error = None;
+    // Whether this restore sent the main resource (its answer may have been lost).
+    let mut sent_main = false;
     for _ in 0..RESTORE_ATTEMPTS {
         let current = match store.get(resource, id) {
             Ok(Some(current)) => current,
             Ok(None) => return Err("it no longer exists".into()),
             Err(e) => return Err(e.to_string()),
         };
-        if let Some(expected) = expected
-            && current.resource_version != expected
-        {
-            return Err(
-                "changed by someone else after nexus wrote it, so it was left as it is (its copy from before the run is in the backup)"
-                    .into(),
-            );
+        let main_back = main_as(resource, &current.object, &body);
+        if main_back && current.object.get("status") == body.get("status") {
+            return Ok(());
         }
-        let written = match store.replace(resource, &body, &current.resource_version) {
-            Ok(written) => written,
-            Err(StoreError::Conflict { .. }) => continue,
-            Err(e) => return Err(e.to_string()),
+        // Every write of a step moves the marks: an object whose main resource nexus did not
+        // put back and that has the marks and spec of before holds no write of nexus (a write
+        // that was never done); a status someone else changed since is theirs.
+        if main_back && !sent_main && expect != Expect::Any {
+            return Ok(());
+        }
+        if !main_back {
+            match expect {
+                Expect::Any => {}
+                Expect::Version(rv) if current.resource_version == rv => {}
+                Expect::Marked(sent) if marks(&current.object) == marks(sent) => {}
+                _ => return Err(changed_by_someone_else()),
+            }
+        }
+        let written = if main_back {
+            current
+        } else {
+            sent_main = true;
+            match store.replace(resource, &body, &current.resource_version) {
+                Ok(written) => written,
+                Err(e @ (StoreError::Conflict { .. } | StoreError::OutcomeUnknown { .. })) => {
+                    last_error = Some(e.to_string());
+                    continue;
+                }
+                Err(e) => return Err(e.to_string()),
+            }
         };
         // Behind a status subresource the replace kept the migrated status: put back the
         // backed-up one too.
         if status_write_needed(resource, &body, &written.object) {
             match store.replace_status(resource, &body, &written.resource_version) {
                 Ok(_) => {}
-                Err(StoreError::Conflict { .. }) => continue,
+                Err(e @ (StoreError::Conflict { .. } | StoreError::OutcomeUnknown { .. })) => {
+                    last_error = Some(e.to_string());
+                    continue;
+                }
                 Err(e) => return Err(e.to_string()),
             }
         }
         return Ok(());
     }
-    Err(format!(
-        "changed by someone else on each of {RESTORE_ATTEMPTS} attempts"
-    ))
-}
-
-/// Writes one YAML file per object read (`<kind>_<namespace>_<name>.yaml`) into `dir`, which
-/// must be new or empty, so that [`restore`] (or `migrate restore DIR`) can put them back.
-pub fn write_backup(dir: &Path, objects: &[PlannedObject]) -> Result<usize> {
-    if let Ok(mut entries) = std::fs::read_dir(dir)
-        && entries.next().is_some()
-    {
-        return Err(crate::error::Error::input(format!(
-            "--backup {} is not empty; name a new or empty directory (a backup never overwrites files)",
-            dir.display()
-        )));
-    }
-    let files: Vec<(String, String)> = objects
-        .iter()
-        .map(|o| (super::objects::file_name(&o.before), to_yaml(&o.before)))
-        .collect();
-    crate::output::replace_dir(dir, &files)?;
-    Ok(files.len())
+    Err(match last_error {
+        Some(e) => format!("not restored after {RESTORE_ATTEMPTS} attempts, the last: {e}"),
+        None => format!("changed by someone else on each of {RESTORE_ATTEMPTS} attempts"),
+    })
 }
 
 #[cfg(test)]
@@ -337,6 +481,7 @@ mod tests {
     use crate::migrate::store::{MemoryStore, StoredObject};
     use crate::migrate::{plan, program};
     use serde_json::json;
+    use std::path::Path;
 
     fn crds() -> CrdSet {
         crds_with(false)
@@ -434,13 +579,7 @@ mod tests {
             .replace(resource, &edited, &e1.resource_version)
             .unwrap();
 
-        let restored = restore(
-            &store,
-            written.rewritten.iter().map(|i| {
-                let (copy, rv) = &written.replaced[i];
-                (resource, copy, rv.as_deref())
-            }),
-        );
+        let restored = restore(&store, written.to_restore(&planned.objects, &[resource]));
         assert_eq!(restored.restored, ["employees.role.orgchart.org ns/e0"]);
         assert_eq!(restored.failed.len(), 1);
         assert!(
@@ -482,7 +621,10 @@ mod tests {
 
         let restored = restore(
             &store,
-            planned.objects.iter().map(|o| (resource, &o.before, None)),
+            planned
+                .objects
+                .iter()
+                .map(|o| (resource, &o.before, Expect::Any)),
         );
         assert_eq!(restored.restored.len(), 3);
         assert!(restored.failed.is_empty());
@@ -655,12 +797,209 @@ mod tests {
 
         let restored = restore(
             &store,
-            planned.objects.iter().map(|o| (resource, &o.before, None)),
+            planned
+                .objects
+                .iter()
+                .map(|o| (resource, &o.before, Expect::Any)),
         );
         assert!(restored.failed.is_empty(), "{:?}", restored.failed);
         let back = store.list(resource).unwrap();
         assert_eq!(back[0].object["status"], json!({"old": "s0"}));
         assert_eq!(back[1].object["status"], json!({"old": "s1"}));
         assert!(back.iter().all(|o| plan::marker_of(&o.object).is_none()));
+    }
+
+    /// What a [`Lossy`] store does to one write.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Loss {
+        /// Done, then the answer is lost.
+        DoneThenLost,
+        /// Lost before it reached the server: not done.
+        LostUndone,
+    }
+
+    /// A store whose nth write (counting main and status writes, 1-based) loses its answer, and
+    /// whose reads fail after a loss when `blind` is set.
+    struct Lossy {
+        inner: MemoryStore,
+        losses: BTreeMap<usize, Loss>,
+        writes: std::sync::atomic::AtomicUsize,
+        blind: bool,
+        lost: std::sync::atomic::AtomicBool,
+    }
+
+    impl Lossy {
+        fn new(inner: MemoryStore, losses: &[(usize, Loss)], blind: bool) -> Lossy {
+            Lossy {
+                inner,
+                losses: losses.iter().copied().collect(),
+                writes: Default::default(),
+                blind,
+                lost: Default::default(),
+            }
+        }
+
+        fn write(
+            &self,
+            o: &Value,
+            done: impl FnOnce() -> std::result::Result<StoredObject, StoreError>,
+        ) -> std::result::Result<StoredObject, StoreError> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let n = self.writes.fetch_add(1, SeqCst) + 1;
+            let lost = || {
+                self.lost.store(true, SeqCst);
+                StoreError::OutcomeUnknown {
+                    id: ObjectId::of(o).unwrap(),
+                    reason: format!("lost the answer to write {n}"),
+                }
+            };
+            match self.losses.get(&n) {
+                Some(Loss::DoneThenLost) => {
+                    done()?;
+                    Err(lost())
+                }
+                Some(Loss::LostUndone) => Err(lost()),
+                None => done(),
+            }
+        }
+    }
+
+    impl ObjectStore for Lossy {
+        fn list(&self, r: &Resource) -> std::result::Result<Vec<StoredObject>, StoreError> {
+            self.inner.list(r)
+        }
+        fn get(
+            &self,
+            r: &Resource,
+            id: &ObjectId,
+        ) -> std::result::Result<Option<StoredObject>, StoreError> {
+            if self.blind && self.lost.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(StoreError::Other("cannot reach the cluster".into()));
+            }
+            self.inner.get(r, id)
+        }
+        fn create(&self, r: &Resource, o: &Value) -> std::result::Result<StoredObject, StoreError> {
+            self.inner.create(r, o)
+        }
+        fn replace(
+            &self,
+            r: &Resource,
+            o: &Value,
+            rv: &str,
+        ) -> std::result::Result<StoredObject, StoreError> {
+            self.write(o, || self.inner.replace(r, o, rv))
+        }
+        fn replace_status(
+            &self,
+            r: &Resource,
+            o: &Value,
+            rv: &str,
+        ) -> std::result::Result<StoredObject, StoreError> {
+            self.write(o, || self.inner.replace_status(r, o, rv))
+        }
+    }
+
+    /// Plans the office step on `n` employees of `store` and writes them.
+    fn plan_and_write(
+        dir: &Path,
+        store: &dyn ObjectStore,
+        set: &CrdSet,
+    ) -> (Vec<PlannedObject>, Written, Resource) {
+        let files = steps(dir);
+        let migrations = CrdMigration::group(&files, set).unwrap();
+        let read = plan::read(store, &migrations).unwrap();
+        let runner = Runner {
+            root: dir,
+            timeout: program::TIMEOUT,
+        };
+        let planned = plan::plan(&migrations, &read, runner, None).unwrap();
+        let resource = migrations[0].resource.clone();
+        let written = write(
+            store,
+            &[&resource],
+            &planned.objects,
+            &*redo_up(&migrations, runner),
+            3,
+        );
+        (planned.objects, written, resource)
+    }
+
+    #[test]
+    fn a_write_done_whose_answer_was_lost_counts_as_rewritten_and_is_restored() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Lossy::new(seeded(3), &[(2, Loss::DoneThenLost)], false);
+        let (objects, written, resource) = plan_and_write(dir.path(), &store, &crds());
+        assert_eq!(written.failure, None);
+        assert_eq!(written.rewritten, [0, 1, 2]);
+        assert_eq!(written.retried.values().sum::<usize>(), 0);
+        // Its replaced copy carries the resourceVersion read back, so a restore may write.
+        let restored = restore(&store, written.to_restore(&objects, &[&resource]));
+        assert_eq!(restored.restored.len(), 3, "{:?}", restored.failed);
+        let back = store.inner.list(&resource).unwrap();
+        assert!(
+            back.iter()
+                .all(|o| o.object["spec"].get("office").is_none())
+        );
+    }
+
+    #[test]
+    fn a_write_not_done_whose_answer_was_lost_is_sent_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Lossy::new(seeded(3), &[(2, Loss::LostUndone)], false);
+        let (_, written, resource) = plan_and_write(dir.path(), &store, &crds());
+        assert_eq!(written.failure, None);
+        assert_eq!(written.rewritten, [0, 1, 2]);
+        assert_eq!(written.retried.values().sum::<usize>(), 1);
+        let now = store.inner.list(&resource).unwrap();
+        assert!(now.iter().all(|o| o.object["spec"]["office"] == "hq"));
+    }
+
+    #[test]
+    fn a_lost_answer_that_cannot_be_read_back_is_restored_if_it_was_done() {
+        for loss in [Loss::DoneThenLost, Loss::LostUndone] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Lossy::new(seeded(3), &[(2, loss)], true);
+            let (objects, written, resource) = plan_and_write(dir.path(), &store, &crds());
+            let failure = written.failure.clone().expect("the run stops");
+            assert!(
+                failure
+                    .reason
+                    .contains("reading it back to learn whether it was done failed too"),
+                "{failure}"
+            );
+            assert_eq!(written.rewritten, [0], "{loss:?}");
+            assert!(written.uncertain.contains_key(&1), "{loss:?}");
+            // The cluster answers again: the restore covers the uncertain write either way.
+            let store = Lossy::new(store.inner, &[], false);
+            let restored = restore(&store, written.to_restore(&objects, &[&resource]));
+            assert!(
+                restored.failed.is_empty(),
+                "{loss:?}: {:?}",
+                restored.failed
+            );
+            assert_eq!(restored.restored.len(), 2, "{loss:?}");
+            let back = store.inner.list(&resource).unwrap();
+            assert!(
+                back.iter().all(|o| o.object["spec"].get("office").is_none()
+                    && plan::marker_of(&o.object).is_none()),
+                "{loss:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_restore_write_whose_answer_was_lost_is_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        // Writes 1-3 migrate; write 4, the first of the restore, is done and its answer lost.
+        let store = Lossy::new(seeded(3), &[(4, Loss::DoneThenLost)], false);
+        let (objects, written, resource) = plan_and_write(dir.path(), &store, &crds());
+        assert_eq!(written.rewritten, [0, 1, 2]);
+        let restored = restore(&store, written.to_restore(&objects, &[&resource]));
+        assert!(restored.failed.is_empty(), "{:?}", restored.failed);
+        assert_eq!(restored.restored.len(), 3);
+        let back = store.inner.list(&resource).unwrap();
+        assert!(back.iter().all(|o| plan::marker_of(&o.object).is_none()));
+        // One write per object: the lost one was read back, not sent again.
+        assert_eq!(store.writes.load(std::sync::atomic::Ordering::SeqCst), 6);
     }
 }

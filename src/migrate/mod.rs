@@ -12,12 +12,14 @@
 //!   [`crate::validate`] plus the CEL rules of [`cel`];
 //! - [`plan`] applies pending steps in memory to the objects read from an [`store::ObjectStore`]
 //!   and counts what would change, stay, be skipped or fail; [`results`] renders the summary;
+//! - [`backup`] writes the copy of every object read before the first write;
 //! - [`create`] writes the next step file, filled from the last build's report ([`last_build`]);
 //! - [`objects`] reads objects from YAML files (for `plan --objects`), [`utc`] formats times.
 //!
 //! Nothing here talks to a cluster: the cluster is one more [`store::ObjectStore`].
 
 pub mod apply;
+pub mod backup;
 pub mod cel;
 pub mod check;
 pub mod checksum;

@@ -173,25 +173,21 @@ fn manifest_files(path: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// The file name of an object when objects are written one per file:
-/// `<kind>_<namespace>_<name>.yaml` (`<kind>_<name>.yaml` when cluster-scoped). Kubernetes names
-/// never hold `_`, so the name is unambiguous.
-pub fn file_name(object: &Value) -> String {
-    let kind = object
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or("object")
-        .to_ascii_lowercase();
+/// The file name of an object of the CRD `crd` (`<plural>.<group>`) when objects are written one
+/// per file: `<crd>_<namespace>_<name>.yaml` (`<crd>_<name>.yaml` when cluster-scoped). The CRD
+/// name, not the kind, so that objects of two CRDs with one kind never share a file; Kubernetes
+/// names never hold `_`, so the name is unambiguous.
+pub fn file_name(crd: &str, object: &Value) -> String {
     match ObjectId::of(object) {
         Some(ObjectId {
             namespace: Some(ns),
             name,
-        }) => format!("{kind}_{ns}_{name}.yaml"),
+        }) => format!("{crd}_{ns}_{name}.yaml"),
         Some(ObjectId {
             namespace: None,
             name,
-        }) => format!("{kind}_{name}.yaml"),
-        None => format!("{kind}.yaml"),
+        }) => format!("{crd}_{name}.yaml"),
+        None => format!("{crd}.yaml"),
     }
 }
 
@@ -276,8 +272,14 @@ mod tests {
     #[test]
     fn file_names_are_unambiguous() {
         let o = json!({"kind": "Employee", "metadata": {"name": "a.b", "namespace": "ns"}});
-        assert_eq!(file_name(&o), "employee_ns_a.b.yaml");
+        assert_eq!(
+            file_name("employees.role.orgchart.org", &o),
+            "employees.role.orgchart.org_ns_a.b.yaml"
+        );
         let o = json!({"kind": "Leader", "metadata": {"name": "root"}});
-        assert_eq!(file_name(&o), "leader_root.yaml");
+        assert_eq!(
+            file_name("leaders.mgmt.orgchart.org", &o),
+            "leaders.mgmt.orgchart.org_root.yaml"
+        );
     }
 }

@@ -191,12 +191,43 @@ impl State {
             },
             "data": data
         });
-        let written = match &self.resource_version {
-            Some(rv) => store.replace(&config_maps(), &object, rv),
-            None => store.create(&config_maps(), &object),
-        }
-        .map_err(|e| store_error("record", &e))?;
-        self.resource_version = Some(written.resource_version);
+        let id = ObjectId {
+            namespace: Some(self.namespace.clone()),
+            name: self.name.clone(),
+        };
+        // A write whose answer was lost is read back: recorded, not done (send it again, once),
+        // or changed by someone else (an error, as a conflict is).
+        let mut tries = 0;
+        let written = loop {
+            tries += 1;
+            let sent = match &self.resource_version {
+                Some(rv) => store.replace(&config_maps(), &object, rv),
+                None => store.create(&config_maps(), &object),
+            };
+            let reason = match sent {
+                Ok(written) => break written.resource_version,
+                Err(StoreError::OutcomeUnknown { reason, .. }) => reason,
+                Err(e) => return Err(store_error("record", &e)),
+            };
+            let found = store
+                .get(&config_maps(), &id)
+                .map_err(|e| store_error("read back", &e))?;
+            match found {
+                Some(found) if found.object.get("data") == object.get("data") => {
+                    break found.resource_version;
+                }
+                found
+                    if tries < 2
+                        && found.as_ref().map(|f| &f.resource_version)
+                            == self.resource_version.as_ref() => {}
+                _ => {
+                    return Err(Error::Cluster(format!(
+                        "cannot record the migration state: {reason}; reading it back shows it was not recorded"
+                    )));
+                }
+            }
+        };
+        self.resource_version = Some(written);
         Ok(())
     }
 }

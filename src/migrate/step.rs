@@ -3,7 +3,7 @@
 
 use super::file::{MigrationFile, Step};
 use super::patch::{self, Patched};
-use super::program;
+use super::program::{self, ProgramError};
 use super::store::ObjectId;
 use crate::error::Error;
 use serde_json::Value;
@@ -32,10 +32,10 @@ pub struct ObjectFailure {
 /// Why applying a step to an object did not give an outcome.
 #[derive(Debug)]
 pub enum StepError {
-    /// The data does not fit the step (a `replace` of a path the object lacks, ...).
+    /// The data does not fit the step (a `replace` of a path the object lacks, a program that
+    /// exits non-zero, prints no JSON object or renames the object, ...).
     Object(ObjectFailure),
-    /// The step itself is broken (its program failed, printed no JSON, renamed the object):
-    /// the run stops with exit 2.
+    /// The step itself is broken (its program cannot be started): the run stops with exit 2.
     Broken(Error),
 }
 
@@ -71,28 +71,37 @@ impl Runner<'_> {
                     }));
                 }
             },
-            Step::Program(p) => {
-                program::run(&p.command, self.root, object, self.timeout).map_err(|e| {
-                    StepError::Broken(Error::Parse {
+            Step::Program(p) => match program::run(&p.command, self.root, object, self.timeout) {
+                Ok(new) => new,
+                // A program that cannot start fails every object alike: the step is broken.
+                Err(e @ ProgramError::Start { .. }) => {
+                    return Err(StepError::Broken(Error::Parse {
                         location: file.at(p.at),
                         message: format!(
                             "{} {id}: {e}; fix the program, nothing was written",
                             file.crd
                         ),
-                    })
-                })?
-            }
+                    }));
+                }
+                // Anything else is this object's failure (MIGRATE.md): counted, listed, and the
+                // other objects still run, so every failing object is reported.
+                Err(e) => {
+                    return Err(StepError::Object(ObjectFailure {
+                        path: ".".to_string(),
+                        reason: format!("{e} ({})", file.at(p.at)),
+                    }));
+                }
+            },
         };
         if let Some(field) = identity_change(object, &new) {
             let location = match step {
                 Step::Program(p) => file.at(p.at),
                 Step::Patch(ops) => file.at(ops.first().map(|(_, pos)| *pos).unwrap_or_default()),
             };
-            return Err(StepError::Broken(Error::Parse {
-                location,
-                message: format!(
-                    "{} {id}: the step changed {field}; a step may change spec and status only, nothing was written",
-                    file.crd
+            return Err(StepError::Object(ObjectFailure {
+                path: ".".to_string(),
+                reason: format!(
+                    "the step changed {field}; a step may change spec and status only ({location})"
                 ),
             }));
         }
@@ -207,22 +216,43 @@ mod tests {
     }
 
     #[test]
-    fn a_program_that_renames_the_object_breaks_the_step() {
+    fn a_program_that_fails_or_renames_the_object_fails_that_object() {
         let up = "  command: [sed, 's/\"alice\"/\"bob\"/']\n";
-        let Err(StepError::Broken(err)) = run(up, &employee()) else {
-            panic!("refused")
+        let Err(StepError::Object(failure)) = run(up, &employee()) else {
+            panic!("fails the object")
         };
+        assert_eq!(failure.path, ".");
         assert_eq!(
-            err.to_string(),
-            "migrations/1_x.yaml:4:12: employees.role.orgchart.org ns-a/alice: the step changed metadata.name; a step may change spec and status only, nothing was written"
+            failure.reason,
+            "the step changed metadata.name; a step may change spec and status only (migrations/1_x.yaml:4:12)"
         );
         let up = "  command: [sh, -c, 'echo oops >&2; exit 4']\n";
-        let Err(StepError::Broken(err)) = run(up, &employee()) else {
-            panic!("refused")
+        let Err(StepError::Object(failure)) = run(up, &employee()) else {
+            panic!("fails the object")
         };
         assert_eq!(
-            err.to_string(),
-            "migrations/1_x.yaml:4:12: employees.role.orgchart.org ns-a/alice: `sh` exited with status 4 (stderr: oops); fix the program, nothing was written"
+            failure.reason,
+            "`sh` exited with status 4 (stderr: oops) (migrations/1_x.yaml:4:12)"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_program_that_cannot_start_breaks_the_step() {
+        use std::os::unix::fs::PermissionsExt;
+        // Executable, but neither a binary nor a script: exec refuses it for every object.
+        let dir = tempfile::tempdir().unwrap();
+        let program = dir.path().join("migrate-it");
+        std::fs::write(&program, [0u8, 1, 2, 3]).unwrap();
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let up = format!("  command: [{}]\n", program.display());
+        let Err(StepError::Broken(err)) = run(&up, &employee()) else {
+            panic!("refused")
+        };
+        let err = err.to_string();
+        assert!(
+            err.starts_with("migrations/1_x.yaml:4:12: employees.role.orgchart.org ns-a/alice: could not start `"),
+            "{err}"
         );
     }
 

@@ -117,6 +117,11 @@ pub enum StoreError {
     /// The object is gone.
     #[error("{id} no longer exists")]
     NotFound { id: ObjectId },
+    /// A write whose answer was lost (the connection broke, no answer in time): it may or may
+    /// not have been done; read the object back to learn which. The message is the whole
+    /// sentence.
+    #[error("{reason}")]
+    OutcomeUnknown { id: ObjectId, reason: String },
     /// Anything else; the message is the whole sentence.
     #[error("{0}")]
     Other(String),
