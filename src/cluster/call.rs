@@ -18,8 +18,8 @@ use axum::body::HttpBody;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::Value;
 use std::hash::{BuildHasher, Hasher};
-use std::pin::Pin;
 use std::io::Write as _;
+use std::pin::Pin;
 use std::time::Duration;
 
 /// The request type of kube's builder (the `http` crate, reached through axum's re-export).
