@@ -47,7 +47,11 @@ fn build_once(root: &Path, prev: Option<&Path>, out: &Path) -> usize {
     };
     let report = commands::diff::check(&old, &new, &Config::default(), &args, false);
     let files: Vec<(String, String)> = crds.into_iter().map(|c| (c.file_name, c.yaml)).collect();
-    output::replace_dir(out, &files).unwrap();
+    let owner = output::crds::Owner {
+        root,
+        group: &dm.group,
+    };
+    output::crds::write(out, &owner, &files).unwrap();
     report.changes.len()
 }
 

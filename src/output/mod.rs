@@ -10,13 +10,30 @@
 //! syncing a thousand files costs seconds on every build, which developers run many times a day.
 //! Against a power loss the output is regenerable (and committed): the next build rewrites it.
 
+pub mod crds;
+
 use crate::error::{Error, Result};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Replaces `dir` with a directory holding exactly `files` (name, content).
+/// Marks a staging directory while it is being filled: a stale one holding it is unfinished work
+/// of a killed run, safe to delete. Removed before the swap, so it never reaches the output.
+const STAGING_MARKER: &str = ".nexus-staging";
+
+/// Creates `dir` holding exactly `files` (name, content); `dir` must be missing or empty.
 pub fn replace_dir(dir: &Path, files: &[(String, String)]) -> Result<()> {
+    replace_dir_checked(dir, files, &empty_only)
+}
+
+/// Replaces `dir` with a directory holding exactly `files` (name, content). `replaceable` says
+/// whether a directory may be deleted (it is called with `dir`, and with a staging or backup
+/// directory a killed run left behind); it is an error, and nothing is written, if not.
+pub fn replace_dir_checked(
+    dir: &Path,
+    files: &[(String, String)],
+    replaceable: &dyn Fn(&Path) -> Result<()>,
+) -> Result<()> {
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -31,12 +48,19 @@ pub fn replace_dir(dir: &Path, files: &[(String, String)]) -> Result<()> {
         })?
         .to_string_lossy()
         .to_string();
-    fs::create_dir_all(&parent).map_err(|e| Error::read(&parent, &e))?;
     let staging = parent.join(format!(".{base}.nexus-new"));
     let backup = parent.join(format!(".{base}.nexus-old"));
+    replaceable(dir)?;
+    if !is_unfinished_staging(&staging) {
+        replaceable(&staging)?;
+    }
+    replaceable(&backup)?;
+    fs::create_dir_all(&parent).map_err(|e| Error::read(&parent, &e))?;
     recover(dir, &staging, &backup)?;
 
     fs::create_dir(&staging).map_err(|e| write_error(&staging, &e))?;
+    let marker = staging.join(STAGING_MARKER);
+    fs::write(&marker, b"").map_err(|e| write_error(&marker, &e))?;
     for (name, content) in files {
         let path = staging.join(name);
         // An unchanged file is hard-linked from the current set instead of written: creating a
@@ -52,6 +76,7 @@ pub fn replace_dir(dir: &Path, files: &[(String, String)]) -> Result<()> {
         f.write_all(content.as_bytes())
             .map_err(|e| write_error(&path, &e))?;
     }
+    fs::remove_file(&marker).map_err(|e| write_error(&marker, &e))?;
     failpoint("after-staging");
 
     if !dir.exists() {
@@ -68,8 +93,59 @@ pub fn replace_dir(dir: &Path, files: &[(String, String)]) -> Result<()> {
     Ok(())
 }
 
+/// A real directory (not a link) holding [`STAGING_MARKER`].
+fn is_unfinished_staging(staging: &Path) -> bool {
+    fs::symlink_metadata(staging).is_ok_and(|m| m.is_dir())
+        && fs::symlink_metadata(staging.join(STAGING_MARKER)).is_ok_and(|m| m.is_file())
+}
+
+/// The check of [`replace_dir`]: a missing or empty directory.
+pub fn empty_only(dir: &Path) -> Result<()> {
+    let Some(entries) = existing_dir_entries(dir)? else {
+        return Ok(());
+    };
+    match entries.first() {
+        None => Ok(()),
+        Some(name) => Err(Error::input(format!(
+            "{}: nexus did not write this, and writing {} would delete it; move it away or choose a new directory",
+            dir.join(name).display(),
+            dir.display()
+        ))),
+    }
+}
+
+/// The entry names of `dir`, sorted; `None` when it does not exist. A symbolic link or a file in
+/// its place is an error: replacing would swap the link or file away, not the directory the user
+/// meant.
+pub(crate) fn existing_dir_entries(dir: &Path) -> Result<Option<Vec<std::ffi::OsString>>> {
+    let meta = match fs::symlink_metadata(dir) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::read(dir, &e)),
+    };
+    if meta.file_type().is_symlink() {
+        return Err(Error::input(format!(
+            "{} is a symbolic link; nexus replaces this directory whole, so name the directory itself (not a link to it)",
+            dir.display()
+        )));
+    }
+    if !meta.is_dir() {
+        return Err(Error::input(format!(
+            "{} is a file, not a directory; nexus writes a directory there: move the file away or choose another directory",
+            dir.display()
+        )));
+    }
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir).map_err(|e| Error::read(dir, &e))? {
+        names.push(entry.map_err(|e| Error::read(dir, &e))?.file_name());
+    }
+    names.sort();
+    Ok(Some(names))
+}
+
 /// Cleans up after a run that was killed: a staging directory is unfinished work (drop it); a
 /// backup without an output directory is the old set between the two fallback renames (restore it).
+/// The caller has checked that both may be deleted.
 fn recover(dir: &Path, staging: &Path, backup: &Path) -> Result<()> {
     if staging.exists() {
         fs::remove_dir_all(staging).map_err(|e| write_error(staging, &e))?;
