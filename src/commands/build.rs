@@ -21,7 +21,7 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
         root: &root,
         group: &dm.group,
     };
-    output::crds::check(&output, &owner)?;
+    output::crds::check_output(&output, &owner)?;
 
     // CLI.md: the previous CRDs are in build/crds unless --prev-spec-dir says otherwise, whatever
     // --output is.

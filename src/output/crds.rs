@@ -58,6 +58,12 @@ fn marker_text(files: &[(String, String)]) -> String {
     text
 }
 
+/// Whether [`write`] may replace `dir`, checked without writing anything: `dir` and any
+/// staging or backup directory a killed run left beside it.
+pub fn check_output(dir: &Path, owner: &Owner<'_>) -> Result<()> {
+    super::check_replace(dir, &|d| check(d, owner)).map(|_| ())
+}
+
 /// Whether `build` may replace (delete) `dir`: it is missing, or nexus wrote everything in it.
 pub fn check(dir: &Path, owner: &Owner<'_>) -> Result<()> {
     let Some(entries) = existing_dir_entries(dir)? else {
@@ -68,7 +74,7 @@ pub fn check(dir: &Path, owner: &Owner<'_>) -> Result<()> {
     for name in &entries {
         if let Some(why) = foreign(dir, name, &listed, owner.group) {
             return Err(Error::input(format!(
-                "{}: {why}; `datamodel build` replaces {} whole and would delete it, so it writes nothing: give --output a directory of its own (such as build/crds), or move the file away",
+                "{}: {why}; `datamodel build` replaces {} whole and would delete it, so it writes nothing: move the file away, or give --output a directory of its own",
                 dir.join(name).display(),
                 dir.display()
             )));

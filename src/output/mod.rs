@@ -34,27 +34,13 @@ pub fn replace_dir_checked(
     files: &[(String, String)],
     replaceable: &dyn Fn(&Path) -> Result<()>,
 ) -> Result<()> {
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let base = dir
-        .file_name()
-        .ok_or_else(|| {
-            Error::input(format!(
-                "{} is not a directory name to write to",
-                dir.display()
-            ))
-        })?
-        .to_string_lossy()
-        .to_string();
-    let staging = parent.join(format!(".{base}.nexus-new"));
-    let backup = parent.join(format!(".{base}.nexus-old"));
-    replaceable(dir)?;
-    if !is_unfinished_staging(&staging) {
-        replaceable(&staging)?;
-    }
-    replaceable(&backup)?;
+    let Places {
+        dir,
+        parent,
+        staging,
+        backup,
+    } = check_replace(dir, replaceable)?;
+    let dir = dir.as_path();
     fs::create_dir_all(&parent).map_err(|e| Error::read(&parent, &e))?;
     recover(dir, &staging, &backup)?;
 
@@ -91,6 +77,76 @@ pub fn replace_dir_checked(
         fs::remove_dir_all(&backup).map_err(|e| write_error(&backup, &e))?;
     }
     Ok(())
+}
+
+/// The output directory and the directories beside it that replacing it uses.
+pub(crate) struct Places {
+    dir: PathBuf,
+    parent: PathBuf,
+    staging: PathBuf,
+    backup: PathBuf,
+}
+
+/// Checks, without writing anything, that [`replace_dir_checked`] may delete what it would:
+/// `dir` and any staging or backup directory left beside it. `dir` is taken with `.` and `..`
+/// resolved by its text, so that what is checked is what is written, whichever directories
+/// exist yet (`build/../..` must not become the root once `build` is created).
+pub(crate) fn check_replace(
+    dir: &Path,
+    replaceable: &dyn Fn(&Path) -> Result<()>,
+) -> Result<Places> {
+    let dir = normalize(dir);
+    replaceable(&dir)?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let base = dir
+        .file_name()
+        .ok_or_else(|| {
+            Error::input(format!(
+                "{} is not a directory name to write to; name the directory itself",
+                dir.display()
+            ))
+        })?
+        .to_string_lossy()
+        .to_string();
+    let staging = parent.join(format!(".{base}.nexus-new"));
+    let backup = parent.join(format!(".{base}.nexus-old"));
+    if !is_unfinished_staging(&staging) {
+        replaceable(&staging)?;
+    }
+    replaceable(&backup)?;
+    Ok(Places {
+        dir,
+        parent,
+        staging,
+        backup,
+    })
+}
+
+/// `path` with `.` dropped and `name/..` pairs removed, by its text alone. Leading `..` stay.
+pub fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out: Vec<Component<'_>> = Vec::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                // `/..` is `/`.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(part),
+            },
+            _ => out.push(part),
+        }
+    }
+    if out.is_empty() {
+        return PathBuf::from(".");
+    }
+    out.iter().collect()
 }
 
 /// A real directory (not a link) holding [`STAGING_MARKER`].
@@ -200,5 +256,41 @@ fn write_error(path: &Path, err: &std::io::Error) -> Error {
 fn failpoint(name: &str) {
     if std::env::var("NEXUS_FAILPOINT").is_ok_and(|v| v == name) {
         std::process::abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_resolves_dots_by_text() {
+        let n = |p: &str| normalize(Path::new(p)).display().to_string();
+        assert_eq!(n("build/../../dm"), "../dm");
+        assert_eq!(n("./build/./crds/"), "build/crds");
+        assert_eq!(n("a/.."), ".");
+        assert_eq!(n("/a/../../b"), "/b");
+        assert_eq!(n("../../x"), "../../x");
+    }
+
+    #[test]
+    fn replace_dir_takes_only_an_empty_directory_and_cleans_its_own_staging() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path().join("out");
+        let files = vec![("a.yaml".to_string(), "a: 1\n".to_string())];
+        // A staging directory a killed run left while filling it.
+        let staging = temp.path().join(".out.nexus-new");
+        fs::create_dir(&staging).unwrap();
+        fs::write(staging.join(STAGING_MARKER), "").unwrap();
+        fs::write(staging.join("half.yaml"), "a:").unwrap();
+        replace_dir(&dir, &files).unwrap();
+        assert!(!staging.exists());
+        assert_eq!(fs::read_to_string(dir.join("a.yaml")).unwrap(), "a: 1\n");
+        assert!(!dir.join(STAGING_MARKER).exists());
+        let err = replace_dir(&dir, &files).unwrap_err().to_string();
+        assert!(
+            err.contains("out/a.yaml: nexus did not write this"),
+            "{err}"
+        );
     }
 }
