@@ -133,6 +133,7 @@ fn first_build_has_no_baseline_and_writes_every_crd() {
     assert_eq!(
         files,
         [
+            ".nexus-crds",
             "root_engineer.yaml",
             "root_leader.yaml",
             "root_manager.yaml"
@@ -311,7 +312,7 @@ fn a_kill_at_any_point_leaves_a_complete_old_or_new_set() {
         let now = ws.leader_crd();
         assert_eq!(now.contains("phone:"), expect_new, "{point}");
         let count = fs::read_dir(ws.root.join("build/crds")).unwrap().count();
-        assert_eq!(count, 3, "{point}: a complete set");
+        assert_eq!(count, 4, "{point}: a complete set (3 CRDs and the marker)");
         if !expect_new {
             assert_eq!(now, old);
         }

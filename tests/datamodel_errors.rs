@@ -347,7 +347,7 @@ fn missing_nexus_yaml_or_group_name() {
             ("root.go", &leader),
             ("nexus.yaml", "datamodelName: dm\ngroupName: \"\"\n"),
         ],
-        "nexus.yaml:2:1:",
+        "nexus.yaml:2:12:",
         "groupName is missing",
     );
     fails(

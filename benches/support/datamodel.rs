@@ -81,3 +81,22 @@ pub fn write_datamodel(root: &Path) {
         }
     }
 }
+
+/// Writes a datamodel whose singleton root has `fields` string fields (`field0`, `field1`, …)
+/// after an embedded struct `Base` whose `field0` the direct field hides and whose `extra`
+/// survives: the shape that made the compiler quadratic (issue 9).
+pub fn write_wide_datamodel(root: &Path, fields: usize) {
+    std::fs::write(root.join("nexus.yaml"), "groupName: wide.example.com\n").unwrap();
+    std::fs::write(root.join("go.mod"), "module example.com/wide\n\ngo 1.21\n").unwrap();
+    let mut src = String::with_capacity(fields * 40);
+    src.push_str(
+        "package root\n\nimport \"github.com/vmware-tanzu/graph-framework-for-microservices/nexus/nexus\"\n\n\
+         type Base struct {\n\tField0 int `json:\"field0\"`\n\tExtra string `json:\"extra\"`\n}\n\n\
+         type Root struct {\n\tnexus.SingletonNode\n\tBase\n",
+    );
+    for i in 0..fields {
+        let _ = writeln!(src, "\tField{i} string `json:\"field{i},omitempty\"`");
+    }
+    src.push_str("}\n");
+    std::fs::write(root.join("root.go"), src).unwrap();
+}

@@ -14,6 +14,14 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
     let root = args.datamodel.clone();
     let dm = datamodel::load(&root)?;
     let crds = generate::generate(&dm)?;
+    // Refused before anything is printed or written: replacing a directory nexus did not write
+    // would delete files (the datamodel itself, when --output is its root).
+    let output = resolve(&root, &args.output);
+    let owner = output::crds::Owner {
+        root: &root,
+        group: &dm.group,
+    };
+    output::crds::check_output(&output, &owner)?;
 
     // CLI.md: the previous CRDs are in build/crds unless --prev-spec-dir says otherwise, whatever
     // --output is.
@@ -43,9 +51,8 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
     if report.failing() && !args.force {
         return Ok(1);
     }
-    let output = resolve(&root, &args.output);
     let files: Vec<(String, String)> = crds.into_iter().map(|c| (c.file_name, c.yaml)).collect();
-    output::replace_dir(&output, &files)?;
+    output::crds::write(&output, &owner, &files)?;
     record_last_build(&root, &args.output, &baseline.label, &report)?;
     if args.report.format == crate::cli::Format::Text {
         let count = files.len();

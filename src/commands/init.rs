@@ -21,23 +21,6 @@ type Root struct {
 }
 "#;
 
-/// Why a module path cannot be used, if it cannot.
-fn module_problem(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        return Some("is empty");
-    }
-    if name.starts_with(['/', '.', '-']) || name.ends_with('/') || name.contains("//") {
-        return Some("is not a Go module path");
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~' | '/'))
-    {
-        return Some("may hold only letters, digits and `.-_~/`");
-    }
-    None
-}
-
 /// The three files of a fresh workspace, by name.
 fn files(name: &str, group: &str) -> [(&'static str, String); 3] {
     [
@@ -62,7 +45,7 @@ fn files(name: &str, group: &str) -> [(&'static str, String); 3] {
 pub fn run(args: &InitArgs) -> Result<i32> {
     let name = args.name.trim();
     let group = args.group.trim();
-    if let Some(problem) = module_problem(name) {
+    if let Some(problem) = crate::datamodel::name_problem(name) {
         return Err(Error::input(format!(
             "--name `{name}` {problem}; it becomes the Go module path, e.g. `--name orgchart` or `--name example.com/orgchart`"
         )));
@@ -126,11 +109,14 @@ mod tests {
 
     #[test]
     fn module_paths() {
-        assert_eq!(module_problem("orgchart"), None);
-        assert_eq!(module_problem("example.com/org-chart/v2"), None);
-        assert!(module_problem("").is_some());
-        assert!(module_problem("has space").is_some());
-        assert!(module_problem("/abs").is_some());
+        assert_eq!(crate::datamodel::name_problem("orgchart"), None);
+        assert_eq!(
+            crate::datamodel::name_problem("example.com/org-chart/v2"),
+            None
+        );
+        assert!(crate::datamodel::name_problem("").is_some());
+        assert!(crate::datamodel::name_problem("has space").is_some());
+        assert!(crate::datamodel::name_problem("/abs").is_some());
     }
 
     #[test]

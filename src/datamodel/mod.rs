@@ -16,7 +16,7 @@ mod syntax;
 mod tags;
 
 pub use model::*;
-pub use project::{FORMAT_VERSION, group_problem};
+pub use project::{FORMAT_VERSION, group_problem, name_problem};
 pub use resolve::lower_first;
 
 use crate::error::{Error, Result};

@@ -19,16 +19,30 @@ pub(crate) struct ProjectConfig {
     pub ignored_dirs: Vec<String>,
 }
 
-/// nexus.yaml as written. Other keys are allowed: the file is shared with other nexus tools.
-#[derive(Debug, Deserialize)]
+/// The keys nexus.yaml may hold; anything else is refused (a misspelt `ignoreDirs` would
+/// otherwise be ignored silently).
+const KEYS: &str = "`version`, `groupName`, `datamodelName` and `ignoredDirs`";
+
+/// nexus.yaml as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawConfig {
     version: Option<Spanned<u64>>,
     #[serde(rename = "groupName")]
-    group_name: Option<String>,
+    group_name: Option<Spanned<String>>,
     #[serde(rename = "datamodelName")]
-    datamodel_name: Option<String>,
+    datamodel_name: Option<Spanned<String>>,
     #[serde(rename = "ignoredDirs")]
-    ignored_dirs: Option<Vec<String>>,
+    ignored_dirs: Option<Vec<Spanned<String>>>,
+}
+
+/// `file:line:column` of a value.
+fn located<T>(file: &str, value: &Spanned<T>) -> String {
+    format!(
+        "{file}:{}:{}",
+        value.referenced.line().max(1),
+        value.referenced.column().max(1)
+    )
 }
 
 /// How a path is shown in messages: relative paths stay as the user gave them.
@@ -65,12 +79,7 @@ pub(crate) fn read_config(root: &Path) -> Result<ProjectConfig> {
         "a datamodel's root holds nexus.yaml with `groupName: <group>` (run `nexus datamodel init` to create one, or pass --datamodel DIR)",
     )?;
     let raw: RawConfig = if text.trim().is_empty() {
-        RawConfig {
-            version: None,
-            group_name: None,
-            datamodel_name: None,
-            ignored_dirs: None,
-        }
+        RawConfig::default()
     } else {
         serde_saphyr::from_str(&text).map_err(|e| {
             let (line, column) = e
@@ -78,11 +87,17 @@ pub(crate) fn read_config(root: &Path) -> Result<ProjectConfig> {
                 .map_or((1, 1), |l| (l.line().max(1), l.column().max(1)));
             let reason = e.without_snippet().to_string();
             let reason = reason.lines().next().unwrap_or("").trim().to_string();
-            Error::Parse {
-                location: format!("{file}:{line}:{column}"),
-                message: format!(
+            let message = match unknown_key(&reason) {
+                Some(key) => format!(
+                    "unknown key `{key}`; nexus.yaml holds only {KEYS}: fix its spelling or remove it"
+                ),
+                None => format!(
                     "nexus.yaml is not valid ({reason}); it holds `groupName: <group>` and optionally `version`, `datamodelName` and `ignoredDirs: [...]`"
                 ),
+            };
+            Error::Parse {
+                location: format!("{file}:{line}:{column}"),
+                message,
             }
         })?
     };
@@ -110,42 +125,126 @@ pub(crate) fn read_config(root: &Path) -> Result<ProjectConfig> {
             });
         }
     }
-    let line_of = |key: &str| {
-        text.lines()
-            .position(|l| l.trim_start().starts_with(key))
-            .map_or(1, |i| i + 1)
-    };
-    let group = raw.group_name.unwrap_or_default();
-    let group = group.trim();
-    if group.is_empty() {
+    let Some(group) = raw
+        .group_name
+        .as_ref()
+        .filter(|g| !g.value.trim().is_empty())
+    else {
+        let at = raw
+            .group_name
+            .as_ref()
+            .map_or_else(|| format!("{file}:1:1"), |g| located(&file, g));
         return Err(Error::Parse {
-            location: format!("{file}:{}:1", line_of("groupName")),
+            location: at,
             message: "groupName is missing; add `groupName: <group>` (for example `groupName: orgchart.org`): every package p becomes the API group p.<group>".to_string(),
         });
-    }
-    if let Some(problem) = group_problem(group) {
+    };
+    let group_text = group.value.trim();
+    if let Some(problem) = group_problem(group_text) {
         return Err(Error::Parse {
-            location: format!("{file}:{}:1", line_of("groupName")),
+            location: located(&file, group),
             message: format!(
-                "groupName `{group}` {problem}; use a DNS name such as `orgchart.org`"
+                "groupName `{group_text}` {problem}; use a DNS name such as `orgchart.org`"
             ),
         });
     }
-    let ignored_dirs = raw
-        .ignored_dirs
-        .unwrap_or_default()
-        .iter()
-        .map(|d| normalize_dir(d))
-        .filter(|d| !d.is_empty())
-        .collect();
+    let name = match &raw.datamodel_name {
+        None => None,
+        Some(name) if name.value.trim().is_empty() => None,
+        Some(name) => {
+            let text = name.value.trim();
+            if let Some(problem) = name_problem(text) {
+                return Err(Error::Parse {
+                    location: located(&file, name),
+                    message: format!(
+                        "datamodelName `{}` {problem}; it is the Go module path of the datamodel, such as `orgchart` or `example.com/orgchart`",
+                        crate::source::yaml::printable(text)
+                    ),
+                });
+            }
+            Some(text.to_string())
+        }
+    };
+    let mut ignored_dirs = Vec::new();
+    for dir in raw.ignored_dirs.iter().flatten() {
+        match ignored_dir(&dir.value) {
+            Ok(dir) => ignored_dirs.push(dir),
+            Err(problem) => {
+                return Err(Error::Parse {
+                    location: located(&file, dir),
+                    message: format!(
+                        "ignoredDirs entry `{}` {problem}; list directories relative to the datamodel root, such as `legacy` or `old/v1`",
+                        crate::source::yaml::printable(&dir.value)
+                    ),
+                });
+            }
+        }
+    }
     Ok(ProjectConfig {
-        group: group.to_string(),
-        name: raw
-            .datamodel_name
-            .map(|n| n.trim().to_string())
-            .filter(|n| !n.is_empty()),
+        group: group_text.to_string(),
+        name,
         ignored_dirs,
     })
+}
+
+/// The key serde names in an unknown-field error (``unknown field `x`, expected …``).
+fn unknown_key(reason: &str) -> Option<String> {
+    let rest = reason.split("unknown field `").nth(1)?;
+    let key = rest.split('`').next()?;
+    Some(crate::source::yaml::printable(key))
+}
+
+/// Why a datamodel name cannot be used, if it cannot. The name is the Go module path
+/// (`nexus datamodel init --name`), so it follows Go's rules for module paths: `/`-separated
+/// elements of letters, digits and `.-_~`, none empty, none starting or ending with `.` (which
+/// also rules out `.` and `..`), and no leading `-`.
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("is empty");
+    }
+    if name.len() > 200 {
+        return Some("is too long (200 characters at most)");
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~' | '/'))
+    {
+        return Some("may hold only letters, digits and `.-_~/`");
+    }
+    if name.starts_with('-') {
+        return Some("starts with `-`");
+    }
+    for element in name.split('/') {
+        if element.is_empty() {
+            return Some("has an empty path element (a leading, trailing or doubled `/`)");
+        }
+        if element.starts_with('.') || element.ends_with('.') {
+            return Some("has a path element that starts or ends with `.`");
+        }
+    }
+    None
+}
+
+/// An `ignoredDirs` entry as a `/`-separated path below the root, or why it is not one.
+fn ignored_dir(dir: &str) -> std::result::Result<String, &'static str> {
+    let unified = dir.trim().replace('\\', "/");
+    let is_drive = unified.len() >= 2
+        && unified.as_bytes()[0].is_ascii_alphabetic()
+        && unified.as_bytes()[1] == b':';
+    if unified.starts_with('/') || is_drive {
+        return Err("is an absolute path");
+    }
+    let parts: Vec<&str> = unified
+        .split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .collect();
+    if parts.contains(&"..") {
+        return Err("leaves the datamodel root (`..`)");
+    }
+    if parts.is_empty() {
+        return Err("names the datamodel root itself, which would skip every package");
+    }
+    Ok(parts.join("/"))
 }
 
 /// Why a group name cannot be a Kubernetes API group (a DNS subdomain), if it cannot.
@@ -168,15 +267,6 @@ pub fn group_problem(group: &str) -> Option<&'static str> {
         }
     }
     None
-}
-
-fn normalize_dir(dir: &str) -> String {
-    let unified = dir.trim().replace('\\', "/");
-    unified
-        .split('/')
-        .filter(|part| !part.is_empty() && *part != ".")
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// Reads the module path from `go.mod`.
@@ -233,12 +323,70 @@ mod tests {
     fn reads_nexus_yaml() {
         let dir = dir_with(&[(
             "nexus.yaml",
-            "groupName: \"orgchart.org\"\ndatamodelName: orgchart\nignoredDirs: [\"./old/\", legacy]\nother: 1\n",
+            "groupName: \"orgchart.org\"\ndatamodelName: orgchart\nignoredDirs: [\"./old/\", legacy, 'a\\\\b/']\n",
         )]);
         let config = read_config(dir.path()).unwrap();
         assert_eq!(config.group, "orgchart.org");
         assert_eq!(config.name.as_deref(), Some("orgchart"));
-        assert_eq!(config.ignored_dirs, vec!["old", "legacy"]);
+        assert_eq!(config.ignored_dirs, vec!["old", "legacy", "a/b"]);
+    }
+
+    fn error_of(text: &str) -> String {
+        let dir = dir_with(&[("nexus.yaml", text)]);
+        read_config(dir.path()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_where_they_stand() {
+        let err = error_of("groupName: orgchart.org\nignoreDirs: [old]\n");
+        assert!(
+            err.contains("nexus.yaml:2:1: unknown key `ignoreDirs`; nexus.yaml holds only"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn datamodel_names_are_module_paths() {
+        for good in ["orgchart", "example.com/org-chart/v2", "a_b~c"] {
+            assert_eq!(name_problem(good), None, "{good}");
+        }
+        for bad in [
+            "../../etc/x y",
+            "a/../b",
+            "./a",
+            "a/",
+            "/a",
+            "a//b",
+            "-a",
+            "a b",
+            "a.",
+            "",
+        ] {
+            assert!(name_problem(bad).is_some(), "{bad}");
+        }
+        let err = error_of("groupName: orgchart.org\ndatamodelName: \"../../etc/x y\"\n");
+        assert!(
+            err.contains("nexus.yaml:2:16: datamodelName `../../etc/x y` may hold only"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn ignored_dirs_stay_below_the_root() {
+        let err = error_of("groupName: orgchart.org\nignoredDirs:\n  - legacy\n  - \"../..\"\n");
+        assert!(
+            err.contains("nexus.yaml:4:5: ignoredDirs entry `../..` leaves the datamodel root"),
+            "{err}"
+        );
+        let err = error_of("groupName: orgchart.org\nignoredDirs: [\"/\"]\n");
+        assert!(
+            err.contains("nexus.yaml:2:15: ignoredDirs entry `/` is an absolute path"),
+            "{err}"
+        );
+        for bad in ["C:/x", "\\\\x", "a/../../b", ".", "./", ""] {
+            assert!(ignored_dir(bad).is_err(), "{bad}");
+        }
+        assert_eq!(ignored_dir("./a/./b/").unwrap(), "a/b");
     }
 
     #[test]
@@ -252,7 +400,7 @@ mod tests {
         let dir = dir_with(&[("nexus.yaml", "groupName: Org_Chart\n")]);
         let err = read_config(dir.path()).unwrap_err().to_string();
         assert!(
-            err.contains("nexus.yaml:1:1: groupName `Org_Chart`"),
+            err.contains("nexus.yaml:1:12: groupName `Org_Chart`"),
             "{err}"
         );
     }

@@ -864,32 +864,39 @@ impl<'a> Resolver<'a> {
 /// Applies Go's rule for clashing JSON names: a direct field hides inlined ones; two fields at
 /// the same level clash, which we report rather than silently drop both (as encoding/json does).
 fn dedupe_properties(fields: Vec<(Field, bool)>) -> Result<Vec<Field>> {
-    let mut kept: Vec<(Field, bool)> = Vec::with_capacity(fields.len());
+    // Slots keep the order of first appearance; a direct field that hides an inlined one leaves
+    // an empty slot behind and takes a new one at the end. The index makes each lookup O(1), so
+    // a struct with n fields costs O(n), not O(n²).
+    let mut slots: Vec<Option<(Field, bool)>> = Vec::with_capacity(fields.len());
+    let mut slot_of: HashMap<String, usize> = HashMap::with_capacity(fields.len());
     for (field, inlined) in fields {
-        match kept.iter().position(|(f, _)| f.property == field.property) {
-            None => kept.push((field, inlined)),
-            Some(i) => {
-                let (first, first_inlined) = &kept[i];
-                match (first_inlined, inlined) {
-                    (false, true) => {}
-                    (true, false) => {
-                        kept.remove(i);
-                        kept.push((field, inlined));
-                    }
-                    _ => {
-                        return Err(error_at(
-                            &field.pos,
-                            format!(
-                                "fields `{}` and `{}` (at {}) both become the JSON property `{}`; give one a different json tag",
-                                field.go_name, first.go_name, first.pos, field.property
-                            ),
-                        ));
-                    }
-                }
+        let Some(&i) = slot_of.get(&field.property) else {
+            slot_of.insert(field.property.clone(), slots.len());
+            slots.push(Some((field, inlined)));
+            continue;
+        };
+        let Some((first, first_inlined)) = &slots[i] else {
+            continue;
+        };
+        match (first_inlined, inlined) {
+            (false, true) => {}
+            (true, false) => {
+                slots[i] = None;
+                slot_of.insert(field.property.clone(), slots.len());
+                slots.push(Some((field, inlined)));
+            }
+            _ => {
+                return Err(error_at(
+                    &field.pos,
+                    format!(
+                        "fields `{}` and `{}` (at {}) both become the JSON property `{}`; give one a different json tag",
+                        field.go_name, first.go_name, first.pos, field.property
+                    ),
+                ));
             }
         }
     }
-    Ok(kept.into_iter().map(|(f, _)| f).collect())
+    Ok(slots.into_iter().flatten().map(|(f, _)| f).collect())
 }
 
 fn unsupported(pos: &SourcePos, name: &str, what: &str) -> Error {
