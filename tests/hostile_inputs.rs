@@ -197,7 +197,7 @@ fn a_fifo_in_a_directory_source_is_skipped_and_counted() {
 }
 
 #[test]
-fn a_fifo_in_the_previous_build_output_does_not_hang_build() {
+fn a_fifo_in_the_previous_build_output_is_refused_without_hanging() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let init = run(
@@ -216,15 +216,14 @@ fn a_fifo_in_the_previous_build_output_does_not_hang_build() {
     let dm = root.join("dm");
     let first = run(nexus(&dm).args(["datamodel", "build"]), "first build");
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
-    // A FIFO where a generated file was: the previous set skips it, and the output step, which
-    // compares each new file with the one it replaces, must not wait on it either.
+    // A FIFO where a generated file was: reading the previous set must not wait on it, and the
+    // output step must not either. A FIFO is not a file nexus wrote, so build refuses to replace
+    // the directory (it would delete it), names it, and leaves everything as it was.
     let generated = std::fs::read_dir(dm.join("build/crds"))
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let content = std::fs::read_to_string(&generated).unwrap();
+        .map(|entry| entry.unwrap().path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "yaml"))
+        .unwrap();
     std::fs::remove_file(&generated).unwrap();
     mkfifo(&generated);
     mkfifo(&dm.join("build/crds/stray.yaml"));
@@ -232,13 +231,20 @@ fn a_fifo_in_the_previous_build_output_does_not_hang_build() {
         nexus(&dm).args(["datamodel", "build"]),
         "build beside a FIFO",
     );
-    assert_eq!(second.status.code(), Some(0), "{}", text(&second.stderr));
+    assert_eq!(second.status.code(), Some(2), "{}", text(&second.stderr));
+    let stderr = text(&second.stderr);
     assert!(
-        text(&second.stdout).contains("skipped 2 documents that are not CRDs"),
-        "{}",
-        text(&second.stdout)
+        stderr.contains("not written by nexus") && stderr.lines().count() == 1,
+        "{stderr}"
     );
-    assert_eq!(std::fs::read_to_string(&generated).unwrap(), content);
+    for fifo in [generated, dm.join("build/crds/stray.yaml")] {
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(
+            std::os::unix::fs::FileTypeExt::is_fifo(&kind),
+            "{} was replaced",
+            fifo.display()
+        );
+    }
 }
 
 #[test]
