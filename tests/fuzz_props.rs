@@ -20,7 +20,7 @@ const FLEET_CONFIG: &str = include_str!("../testdata/datamodels/fleet/config/con
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
         cases,
-        rng_seed: RngSeed::Fixed(0x6e65_7875_73),
+        rng_seed: RngSeed::Fixed(0x006e_6578_7573),
         // The regressions are below as named tests.
         failure_persistence: None,
         ..ProptestConfig::default()

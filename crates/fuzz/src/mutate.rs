@@ -447,7 +447,7 @@ pub fn mutate_text(text: &mut Vec<u8>, tokens: &[&str], dice: &mut impl Dice) {
                 &[0xfe, 0xff],
                 &[0x00],
             ];
-            let bad: &[u8] = *dice.pick(BAD);
+            let bad = *dice.pick(BAD);
             text.splice(at..at, bad.iter().copied());
         }
         5 => {
