@@ -15,7 +15,7 @@ seeds() {
   case "$1" in
     load_yaml) echo testdata/sources testdata/diff testdata/errors ;;
     compare) echo ;; # the structure comes from the CRDs the target embeds
-    datamodel) echo testdata/datamodels ;;
+    datamodel) echo testdata/datamodels testdata/fuzz/datamodel ;;
   esac
 }
 

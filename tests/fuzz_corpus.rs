@@ -123,6 +123,13 @@ fn judge(out: &std::io::Result<std::process::Output>, elapsed: Duration) -> Opti
             "exit 2 must come with one line on stderr: {stderr:?}"
         ));
     }
+    // A `\r` or escape sequence quoted from the input would break the line or drive the terminal.
+    if stderr
+        .trim_end_matches('\n')
+        .contains(|c: char| c.is_control() && c != '\n')
+    {
+        return Some(format!("control characters on stderr: {stderr:?}"));
+    }
     None
 }
 
@@ -310,4 +317,29 @@ fn mutated_datamodels_through_build() {
     let [ok, findings, refused] = *codes.lock().unwrap();
     eprintln!("build exit codes: 0: {ok}, 1: {findings}, 2: {refused}");
     assert!(ok > 0 && refused > 0, "0: {ok}, 2: {refused}");
+}
+
+/// The inputs the cargo-fuzz targets found crashes with (`testdata/fuzz/TARGET/`), each through
+/// the built binary: a one-line refusal (exit 2), judged as every mutated run is.
+#[test]
+fn fuzz_crash_inputs_are_one_line_refusals() {
+    let dir = Path::new(TESTDATA).join("fuzz/datamodel");
+    let inputs = files_below(&dir);
+    assert!(!inputs.is_empty());
+    for input in inputs {
+        let work = tempfile::tempdir().unwrap();
+        let root = work.path();
+        std::fs::write(root.join("nexus.yaml"), "groupName: fuzz.example.org\n").unwrap();
+        std::fs::write(root.join("go.mod"), "module example.org/fuzz\n\ngo 1.21\n").unwrap();
+        std::fs::copy(&input, root.join("root.go")).unwrap();
+        let started = Instant::now();
+        let out = nexus()
+            .args(["datamodel", "build", "--datamodel"])
+            .arg(root)
+            .output();
+        if let Some(why) = judge(&out, started.elapsed()) {
+            panic!("{}: {why}", input.display());
+        }
+        assert_eq!(out.unwrap().status.code(), Some(2), "{}", input.display());
+    }
 }

@@ -122,6 +122,15 @@ fn the_harness_does_real_work_on_unmutated_input() {
     );
 }
 
+/// Crash inputs the cargo-fuzz `datamodel` target found (`testdata/fuzz/datamodel/`), through the
+/// same harness: each must be refused with a one-line error.
+#[test]
+fn datamodel_fuzz_crashes_stay_fixed() {
+    // A syntax error whose quoted source held a lone `\r`: the message broke in two.
+    let input = include_bytes!("../testdata/fuzz/datamodel/datamodel-syntax-error-with-cr.go");
+    assert_eq!(run_datamodel(&[("root.go", input.to_vec())]), None);
+}
+
 proptest! {
     #![proptest_config(config(256))]
 
