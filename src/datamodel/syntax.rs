@@ -223,6 +223,8 @@ impl<'a> Walker<'a> {
                 .chars()
                 .take(40)
                 .collect();
+            // The source may hold a lone `\r` or other control characters: the error stays one line.
+            let snippet = crate::source::yaml::printable(&snippet);
             if snippet.is_empty() {
                 "Go syntax error; fix the Go source (it must compile with `go build`)".to_string()
             } else {

@@ -139,6 +139,19 @@ pub fn duplicate_error(
     assemble::duplicate_error(name, first, second)
 }
 
+/// Loads one file's bytes already in memory, as every source loads each of its files (same
+/// parser, limits and worker stacks). `name` names the file in messages. The fuzz targets and
+/// property tests feed the loader through it.
+pub fn load_bytes(name: &str, bytes: Vec<u8>, label: &str) -> Result<CrdSet> {
+    load_files(
+        vec![workers::SourceFile {
+            name: name.to_string(),
+            content: workers::Content::Bytes(bytes),
+        }],
+        label,
+    )
+}
+
 fn load_files(files: Vec<workers::SourceFile>, label: &str) -> Result<CrdSet> {
     assemble::assemble(label, workers::parse_all(files)?)
 }
