@@ -27,6 +27,7 @@ mod format;
 mod json;
 mod pattern;
 mod schema;
+pub mod names;
 pub mod structural;
 mod walk;
 

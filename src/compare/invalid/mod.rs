@@ -11,9 +11,12 @@
 //! `status` (the server replaces it on create), and anything that depends on the CRD already
 //! in the cluster (that is what the other rules compare).
 
+mod strict;
+
 use crate::compare::path;
 use crate::report::Change;
 use crate::rules::RuleId;
+use crate::validate::names::{self, MetaProblem};
 use crate::validate::structural::{SchemaContext, check_schema};
 use crate::validate::{is_dns1035_label, is_request_uri};
 use serde_json::{Map, Value};
@@ -23,6 +26,7 @@ use std::collections::HashSet;
 pub fn check_invalid(name: &str, new: &Value) -> Vec<Change> {
     let mut f = Findings {
         crd: name,
+        old: None,
         out: Vec::new(),
         seen: HashSet::new(),
     };
@@ -33,13 +37,22 @@ pub fn check_invalid(name: &str, new: &Value) -> Vec<Change> {
 /// Checks the new CRD as an update of `old` (the CRD in the cluster): the API server relaxes
 /// some checks for what the old CRD already had (ratcheting).
 pub fn check_invalid_update(name: &str, old: &Value, new: &Value) -> Vec<Change> {
-    let _ = old;
-    check_invalid(name, new)
+    let mut f = Findings {
+        crd: name,
+        old: Some(old),
+        out: Vec::new(),
+        seen: HashSet::new(),
+    };
+    check_crd(&mut f, new);
+    check_stored_versions(&mut f, old, new);
+    f.out
 }
 
 /// Collects changes, each problem once.
 struct Findings<'a> {
     crd: &'a str,
+    /// The CRD in the cluster, on update: what it already had is ratcheted as the server does.
+    old: Option<&'a Value>,
     out: Vec<Change>,
     seen: HashSet<(Option<String>, String, String)>,
 }
@@ -140,6 +153,18 @@ fn check_crd(f: &mut Findings<'_>, crd: &Value) {
         );
         return;
     };
+    for unknown in strict::unknown_fields(crd) {
+        f.crd(
+            &unknown.path,
+            format!(
+                "strict decoding error: unknown field \"{}\": the API server (and kubectl, \
+                 which validates fields strictly) refuses it; remove it or fix its spelling",
+                unknown.field
+            ),
+            Value::Null,
+        );
+    }
+    check_metadata(f, crd);
     let group = check_group(f, spec);
     let plural = check_names(f, spec);
     check_name(f, crd, plural, group);
@@ -157,7 +182,13 @@ fn check_crd(f: &mut Findings<'_>, crd: &Value) {
             other.map_or(Value::Null, Value::from),
         ),
     }
-    if get(spec, "preserveUnknownFields").and_then(Value::as_bool) == Some(true) {
+    let old_preserved = f
+        .old
+        .and_then(|o| o.pointer("/spec/preserveUnknownFields"))
+        .and_then(Value::as_bool)
+        == Some(true);
+    if get(spec, "preserveUnknownFields").and_then(Value::as_bool) == Some(true) && !old_preserved
+    {
         f.crd(
             "/spec/preserveUnknownFields",
             "spec.preserveUnknownFields: true is not allowed in apiextensions.k8s.io/v1: remove \
@@ -308,31 +339,142 @@ fn check_api_approval(f: &mut Findings<'_>, crd: &Value, group: &str) {
     if !protected {
         return;
     }
-    const KEY: &str = "api-approved.kubernetes.io";
-    let annotation = get(crd, "metadata")
-        .and_then(|m| get(m, "annotations"))
-        .and_then(|a| get_str(a, KEY))
-        .unwrap_or("");
-    let approved_url = is_request_uri(annotation)
-        && annotation.split_once("://").is_some_and(|(scheme, rest)| {
-            !scheme.is_empty() && !rest.starts_with('/') && !rest.is_empty()
-        });
-    if annotation.starts_with("unapproved") || approved_url {
+    let annotation = approval_annotation(crd);
+    let state = approval_state(annotation);
+    // The server never fails an update that leaves the approval state as it was.
+    if f.old.is_some_and(|old| approval_state(approval_annotation(old)) == state) {
         return;
     }
-    let path = path::child("/metadata/annotations", KEY);
+    if matches!(state, Approval::Approved | Approval::Bypassed) {
+        return;
+    }
+    let annotation = annotation.unwrap_or("");
+    let path = path::child("/metadata/annotations", APPROVAL_KEY);
     let message = if annotation.is_empty() {
         format!(
-            "group {group} is protected: the CRD needs the annotation {KEY} with the URL of the \
+            "group {group} is protected: the CRD needs the annotation {APPROVAL_KEY} with the URL of the \
              approving pull request, or a value starting with \"unapproved\""
         )
     } else {
         format!(
-            "annotation {KEY} must be a URL (the approving pull request) or start with \
+            "annotation {APPROVAL_KEY} must be a URL (the approving pull request) or start with \
              \"unapproved\", not {annotation:?}"
         )
     };
     f.crd(&path, message, Value::from(annotation));
+}
+
+const APPROVAL_KEY: &str = "api-approved.kubernetes.io";
+
+/// `apihelpers.APIApprovalState`.
+#[derive(Debug, PartialEq, Eq)]
+enum Approval {
+    Missing,
+    Invalid,
+    Approved,
+    Bypassed,
+}
+
+fn approval_annotation(crd: &Value) -> Option<&str> {
+    get(crd, "metadata")
+        .and_then(|m| get(m, "annotations"))
+        .and_then(|a| get_str(a, APPROVAL_KEY))
+}
+
+fn approval_state(annotation: Option<&str>) -> Approval {
+    let Some(annotation) = annotation else {
+        return Approval::Missing;
+    };
+    let approved_url = is_request_uri(annotation)
+        && annotation.split_once("://").is_some_and(|(scheme, rest)| {
+            !scheme.is_empty() && !rest.starts_with('/') && !rest.is_empty()
+        });
+    if annotation.starts_with("unapproved") {
+        Approval::Bypassed
+    } else if approved_url {
+        Approval::Approved
+    } else {
+        Approval::Invalid
+    }
+}
+
+/// `ValidateObjectMeta`'s label and annotation checks, with the server's words.
+fn check_metadata(f: &mut Findings<'_>, crd: &Value) {
+    let Some(meta) = get(crd, "metadata") else {
+        return;
+    };
+    for problem in names::labels_and_annotations(meta) {
+        let (path, value) = match &problem {
+            MetaProblem::Invalid { field, value, .. } => (
+                path::child(
+                    if *field == "metadata.labels" {
+                        "/metadata/labels"
+                    } else {
+                        "/metadata/annotations"
+                    },
+                    value,
+                ),
+                Value::from(value.as_str()),
+            ),
+            MetaProblem::AnnotationsTooLong => ("/metadata/annotations".to_string(), Value::Null),
+        };
+        f.crd(
+            &path,
+            format!("the API server refuses the CRD's metadata: {problem}"),
+            value,
+        );
+    }
+}
+
+/// On update: every version in the old `status.storedVersions`, and the new storage version,
+/// must stay in `spec.versions` (`ValidateCustomResourceDefinitionStoredVersions`).
+fn check_stored_versions(f: &mut Findings<'_>, old: &Value, new: &Value) {
+    let mut stored: Vec<&str> = old
+        .pointer("/status/storedVersions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    // A CRD without storedVersions (a file, not read from a cluster) has stored in its storage
+    // version: the server's defaulting fills it in so.
+    if stored.is_empty() {
+        stored.extend(
+            old.pointer("/spec/versions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|v| get(v, "storage").and_then(Value::as_bool) == Some(true))
+                .filter_map(|v| get_str(v, "name")),
+        );
+    }
+    let versions: Vec<&Value> = new
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().collect())
+        .unwrap_or_default();
+    for v in &versions {
+        if get(v, "storage").and_then(Value::as_bool) == Some(true)
+            && let Some(name) = get_str(v, "name")
+            && !stored.contains(&name)
+        {
+            stored.push(name);
+        }
+    }
+    for (i, s) in stored.iter().enumerate() {
+        if !versions.iter().any(|v| get_str(v, "name") == Some(s)) {
+            f.crd(
+                "/spec/versions",
+                format!(
+                    "status.storedVersions[{i}]: Invalid value: {s:?}: missing from \
+                     spec.versions; {s} was previously a storage version, and must remain in \
+                     spec.versions until a storage migration ensures no data remains persisted \
+                     in {s} and removes {s} from status.storedVersions"
+                ),
+                Value::from(*s),
+            );
+        }
+    }
 }
 
 fn check_versions(f: &mut Findings<'_>, spec: &Value) {
