@@ -11,6 +11,7 @@
 //! `status` (the server replaces it on create), and anything that depends on the CRD already
 //! in the cluster (that is what the other rules compare).
 
+mod cel;
 mod strict;
 
 use crate::compare::path;
@@ -587,7 +588,10 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
             let context = SchemaContext {
                 status_subresource: status,
             };
-            for p in check_schema(schema, context) {
+            let problems = check_schema(schema, context);
+            // As the server: CEL is compiled only where the schema itself is sound.
+            let sound = problems.is_empty();
+            for p in problems {
                 f.add(
                     v,
                     format!("{schema_base}{}", p.path),
@@ -595,6 +599,17 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
                     p.message,
                     p.value,
                 );
+            }
+            if sound {
+                for p in cel::check_rules(schema) {
+                    f.add(
+                        v,
+                        format!("{schema_base}{}", p.pointer),
+                        None,
+                        format!("x-kubernetes-validations: the API server refuses the rule: {}", p.message),
+                        Value::Null,
+                    );
+                }
             }
             check_selectable_fields(f, version, schema, v, &base);
         }
