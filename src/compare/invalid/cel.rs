@@ -29,6 +29,7 @@ fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
 
 /// Checks every rule of one version's schema.
 pub fn check_rules(root: &Value) -> Vec<RuleProblem> {
+    let version_root = root;
     let mut out = Vec::new();
     // (node, pointer, below a list whose items cannot be correlated)
     let mut stack: Vec<(&Value, String, bool)> = vec![(root, String::new(), false)];
@@ -38,7 +39,8 @@ pub fn check_rules(root: &Value) -> Vec<RuleProblem> {
         };
         if let Some(rules) = get(node, "x-kubernetes-validations").and_then(Value::as_array) {
             for (i, rule) in rules.iter().enumerate() {
-                check_rule(node, rule, &format!("{at}/x-kubernetes-validations/{i}"), uncorrelatable, &mut out);
+                let at = format!("{at}/x-kubernetes-validations/{i}");
+                check_rule(version_root, node, rule, &at, uncorrelatable, &mut out);
             }
         }
         if let Some(props) = obj.get("properties").and_then(Value::as_object) {
@@ -58,7 +60,7 @@ pub fn check_rules(root: &Value) -> Vec<RuleProblem> {
     out
 }
 
-fn check_rule(schema: &Value, rule: &Value, at: &str, uncorrelatable: bool, out: &mut Vec<RuleProblem>) {
+fn check_rule(root: &Value, schema: &Value, rule: &Value, at: &str, uncorrelatable: bool, out: &mut Vec<RuleProblem>) {
     let Some(text) = rule.get("rule").and_then(Value::as_str).filter(|t| !t.trim().is_empty()) else {
         return;
     };
@@ -76,7 +78,7 @@ fn check_rule(schema: &Value, rule: &Value, at: &str, uncorrelatable: bool, out:
         problem("fieldPath", format!("Invalid value: {fp:?}: must be a valid path ({e})"));
     }
     let optional_old_self = rule.get("optionalOldSelf").is_some_and(|v| !v.is_null());
-    match compile(text, schema, optional_old_self, true) {
+    match compile(root, text, schema, optional_old_self, true) {
         Err(e) => problem("rule", format!("compilation failed: {e}")),
         Ok(uses_old_self) => {
             if uses_old_self && uncorrelatable {
@@ -96,19 +98,20 @@ fn check_rule(schema: &Value, rule: &Value, at: &str, uncorrelatable: bool, out:
     }
     if let Some(expr) = rule.get("messageExpression").and_then(Value::as_str)
         && !expr.trim().is_empty()
-        && let Err(e) = compile(expr, schema, optional_old_self, false)
+        && let Err(e) = compile(root, expr, schema, optional_old_self, false)
     {
         problem("messageExpression", format!("messageExpression compilation failed: {e}"));
     }
 }
 
 /// Parses and type-checks; `Ok(uses oldSelf)`.
-fn compile(text: &str, schema: &Value, optional_old_self: bool, is_rule: bool) -> Result<bool, String> {
+fn compile<'a>(root: &'a Value, text: &str, schema: &'a Value, optional_old_self: bool, is_rule: bool) -> Result<bool, String> {
     let parsed = Parser::new()
         .enable_optional_syntax(true)
         .parse(text)
         .map_err(|e| format!("ERROR: {}", e.to_string().lines().next().unwrap_or("syntax error")))?;
     let mut checker = Checker {
+        root,
         self_type: Ty::of(schema),
         optional_old_self,
         uses_old_self: false,
@@ -240,7 +243,15 @@ const STRING_METHODS: &[&str] = &[
 /// Kubernetes functions whose only argument is a string.
 const STRING_FUNCTIONS: &[&str] = &["quantity", "isQuantity", "url", "isURL", "ip", "isIP", "cidr", "isCIDR"];
 
+/// What CEL sees of `metadata` at a resource root: only `name` and `generateName`.
+static ROOT_METADATA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    serde_json::json!({"type": "object", "properties": {
+        "name": {"type": "string"}, "generateName": {"type": "string"}}})
+});
+
 struct Checker<'a> {
+    /// The version's root schema: its `metadata` is typed as [`ROOT_METADATA`].
+    root: &'a Value,
     self_type: Ty<'a>,
     optional_old_self: bool,
     uses_old_self: bool,
@@ -337,6 +348,9 @@ impl<'a> Checker<'a> {
     fn select(&mut self, operand: &Ty<'a>, field: &str, optional: bool) -> Result<Ty<'a>, String> {
         let wrap = |t: Ty<'a>| if optional { Ty::Optional(Box::new(t)) } else { t };
         match operand {
+            Ty::Object(schema) if std::ptr::eq(*schema, self.root) && field == "metadata" => {
+                Ok(wrap(Ty::Object(&ROOT_METADATA)))
+            }
             Ty::Object(schema) => match field_of(schema, field) {
                 Some(child) => Ok(wrap(Ty::of(child))),
                 None => Err(format!("undefined field '{field}'")),
@@ -379,6 +393,15 @@ impl<'a> Checker<'a> {
                 }
                 Ok(Ty::Bool)
             }
+            ("_==_" | "_!=_", None, [a, b])
+                if [a, b].contains(&&Ty::Null)
+                    && [a, b]
+                        .iter()
+                        .any(|t| t.is_scalar() || matches!(t, Ty::List(_) | Ty::Map(_))) =>
+            {
+                // Only objects (and dyn) can be null.
+                no_overload(&[a, b])
+            }
             ("_==_" | "_!=_" | "@in" | "!_" | "_&&_" | "_||_" | "@not_strictly_false", _, _) => Ok(Ty::Bool),
             ("size", Some(t), []) | ("size", None, [t]) => {
                 if matches!(t, Ty::Object(_) | Ty::Int | Ty::Double | Ty::Bool) {
@@ -414,7 +437,10 @@ impl<'a> Checker<'a> {
                 })
             }
             ("orValue", Some(Ty::Optional(inner)), [alt]) => {
-                if inner.is_scalar() && alt.is_scalar() && **inner != *alt {
+                let kinds_differ = (inner.is_scalar() && alt.is_scalar() && **inner != *alt)
+                    || (inner.is_scalar() && matches!(alt, Ty::List(_) | Ty::Map(_) | Ty::Object(_)))
+                    || (alt.is_scalar() && matches!(**inner, Ty::List(_) | Ty::Map(_) | Ty::Object(_)));
+                if kinds_differ {
                     return no_overload(&[&Ty::Optional(inner.clone()), alt]);
                 }
                 Ok((**inner).clone())
@@ -502,12 +528,14 @@ mod tests {
             "count": {"type": "integer"},
             "tags": {"type": "array", "items": {"type": "string"}},
             "labels": {"type": "object", "additionalProperties": {"type": "string"}},
-            "max-size": {"type": "integer"}
+            "max-size": {"type": "integer"},
+            "metadata": {"type": "object"}
         }})
     }
 
     fn compiles(rule: &str) -> Result<bool, String> {
-        compile(rule, &schema(), false, true)
+        let s = schema();
+        compile(&s, rule, &s, false, true)
     }
 
     #[test]
@@ -539,6 +567,9 @@ mod tests {
             ("self.?count.orValue('') != ''", "no matching overload for 'orValue'"),
             ("self.name", "must evaluate to a bool"),
             ("quantity(self.count).isInteger()", "no matching overload for 'quantity'"),
+            ("self.tags != null", "no matching overload for '_!=_'"),
+            ("self.?tags.orValue('') != ''", "no matching overload for 'orValue'"),
+            ("self.metadata.all(x, true)", "cannot be range of a comprehension"),
         ] {
             let got = compiles(rule);
             assert!(

@@ -588,6 +588,7 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
             let context = SchemaContext {
                 status_subresource: status,
             };
+            check_root_default(f, schema, status, v, &schema_base);
             let problems = check_schema(schema, context);
             // As the server: CEL is compiled only where the schema itself is sound.
             let sound = problems.is_empty();
@@ -616,6 +617,60 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
     }
     check_scale(f, version, v, &base);
     check_printer_columns(f, version, v, &base);
+}
+
+/// A `default` on the schema root, even `{}` (which other checks treat as no default): with the
+/// status subresource the server allows no default there; without it, the default is a whole
+/// object and needs `apiVersion` and `kind`.
+fn check_root_default(
+    f: &mut Findings<'_>,
+    schema: &Value,
+    status: bool,
+    v: Option<&str>,
+    schema_base: &str,
+) {
+    let Some(default) = get(schema, "default") else {
+        return;
+    };
+    let path = format!("{schema_base}/default");
+    if status {
+        f.add(
+            v,
+            path,
+            None,
+            "only [Description Type Format Title Maximum ExclusiveMaximum Minimum \
+             ExclusiveMinimum MaxLength MinLength Pattern MaxItems MinItems UniqueItems MultipleOf \
+             Required Items Properties ExternalDocs Example XPreserveUnknownFields XValidations] \
+             fields are allowed at the root of the schema if the status subresource is enabled: \
+             remove the default"
+                .to_string(),
+            default.clone(),
+        );
+        return;
+    }
+    let Some(object) = default.as_object() else {
+        return;
+    };
+    let missing: Vec<&str> = ["apiVersion", "kind"]
+        .into_iter()
+        .filter(|k| object.get(*k).and_then(Value::as_str).is_none_or(str::is_empty))
+        .collect();
+    if !missing.is_empty() {
+        let listed: Vec<String> = missing
+            .iter()
+            .map(|k| format!("default.{k}: Required value"))
+            .collect();
+        f.add(
+            v,
+            path,
+            None,
+            format!(
+                "a default at the schema root is a whole object: {}",
+                listed.join(", ")
+            ),
+            default.clone(),
+        );
+    }
 }
 
 fn check_deprecation(f: &mut Findings<'_>, version: &Value, v: Option<&str>, base: &str) {
