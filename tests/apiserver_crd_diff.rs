@@ -349,7 +349,10 @@ fn schema_nodes(crd: &Value) -> Vec<String> {
             };
             if let Some(props) = node.get("properties").and_then(Value::as_object) {
                 for k in props.keys() {
-                    stack.push(format!("{p}/properties/{}", k.replace('~', "~0").replace('/', "~1")));
+                    stack.push(format!(
+                        "{p}/properties/{}",
+                        k.replace('~', "~0").replace('/', "~1")
+                    ));
                 }
             }
             if node.get("items").is_some_and(Value::is_object) {
@@ -375,7 +378,10 @@ fn nodes_of_type(crd: &Value, t: &str) -> Vec<String> {
         .collect()
 }
 
-fn obj_mut<'a>(crd: &'a mut Value, pointer: &str) -> Option<&'a mut serde_json::Map<String, Value>> {
+fn obj_mut<'a>(
+    crd: &'a mut Value,
+    pointer: &str,
+) -> Option<&'a mut serde_json::Map<String, Value>> {
     crd.pointer_mut(pointer).and_then(Value::as_object_mut)
 }
 
@@ -481,13 +487,14 @@ fn mutate(crd: &mut Value, rng: &mut Rng) -> String {
             format!("pattern {pat:?} at {p}")
         }
         4 => {
-            let d = rng.pick(&[
-                json!({}),
-                json!({"apiVersion": "x/v1", "kind": "K"}),
-                json!({"spec": {}}),
-                json!({"metadata": {"name": "x"}}),
-            ])
-            .clone();
+            let d = rng
+                .pick(&[
+                    json!({}),
+                    json!({"apiVersion": "x/v1", "kind": "K"}),
+                    json!({"spec": {}}),
+                    json!({"metadata": {"name": "x"}}),
+                ])
+                .clone();
             let root = "/spec/versions/0/schema/openAPIV3Schema";
             if let Some(n) = obj_mut(crd, root) {
                 n.insert("default".into(), d.clone());
@@ -525,7 +532,14 @@ fn mutate(crd: &mut Value, rng: &mut Rng) -> String {
             let p = rng.pick(&nodes).clone();
             let t = *rng.pick(TYPES_ALL);
             let d = rng
-                .pick(&[json!(1), json!("x"), json!(true), json!({}), json!([]), json!(null)])
+                .pick(&[
+                    json!(1),
+                    json!("x"),
+                    json!(true),
+                    json!({}),
+                    json!([]),
+                    json!(null),
+                ])
                 .clone();
             if let Some(n) = obj_mut(crd, &p) {
                 n.insert("type".into(), json!(t));
@@ -625,7 +639,10 @@ fn cel_mutation(crd: &mut Value, rng: &mut Rng) -> String {
                 .map(|(k, v)| {
                     (
                         k.clone(),
-                        v.get("type").and_then(Value::as_str).unwrap_or("").to_string(),
+                        v.get("type")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
                     )
                 })
                 .collect()
@@ -651,13 +668,21 @@ fn cel_mutation(crd: &mut Value, rng: &mut Rng) -> String {
         ("self.{f}.matches('[')", None, false),
         ("self.{f}.all(x, x != '')", None, false),
         ("self.{f}.all(x, self.{f}.all(y, x == y))", None, false),
-        ("self.{f}.map(x, self.{f}.map(y, self.{f}.filter(z, z == x + y))).size() > 0", None, false),
+        (
+            "self.{f}.map(x, self.{f}.map(y, self.{f}.filter(z, z == x + y))).size() > 0",
+            None,
+            false,
+        ),
         ("quantity(self.{f}).isInteger()", None, false),
         ("isURL(self.{f})", None, false),
         ("url(self.{f}).getHost() != ''", None, false),
         ("self.{f}.lowerAscii() == 'a'", None, false),
         ("self.{f}.split(',').size() < 3", None, false),
-        ("format.dns1123Label().validate(self.{f}).hasValue()", None, false),
+        (
+            "format.dns1123Label().validate(self.{f}).hasValue()",
+            None,
+            false,
+        ),
         ("int(self.{f}) > 0", None, false),
         ("duration(self.{f}) > duration('1s')", None, false),
         ("self.?{f}.orValue('') != ''", None, false),
@@ -682,7 +707,10 @@ fn cel_mutation(crd: &mut Value, rng: &mut Rng) -> String {
     match rng.below(6) {
         0 => entry["messageExpression"] = json!(format!("'bad: ' + string(self.{f})")),
         1 => entry["messageExpression"] = json!("self.nosuch"),
-        2 => entry["reason"] = json!(*rng.pick(&["FieldValueForbidden", "Bogus", "FieldValueRequired"])),
+        2 => {
+            entry["reason"] =
+                json!(*rng.pick(&["FieldValueForbidden", "Bogus", "FieldValueRequired"]))
+        }
         3 => entry["message"] = json!(*rng.pick(&["", "ok", "line\nbreak"])),
         _ => {}
     }
@@ -757,7 +785,11 @@ fn report(name: &str, disagreements: &[Disagreement], compared: usize) {
         for d in disagreements {
             text.push_str(&format!(
                 "{} {} {}\n  oracle: {}\n  nexus: {}\n",
-                if d.missed { "MISSED" } else { "WRONGLY-REJECTED" },
+                if d.missed {
+                    "MISSED"
+                } else {
+                    "WRONGLY-REJECTED"
+                },
                 d.operation,
                 d.label,
                 d.oracle.join(" | "),
@@ -772,7 +804,11 @@ fn report(name: &str, disagreements: &[Disagreement], compared: usize) {
         .map(|d| {
             format!(
                 "{} {} {}\n  oracle: {}\n  nexus: {}",
-                if d.missed { "missed" } else { "wrongly rejected" },
+                if d.missed {
+                    "missed"
+                } else {
+                    "wrongly rejected"
+                },
                 d.operation,
                 d.label,
                 d.oracle.first().map_or("", String::as_str),
@@ -813,4 +849,179 @@ fn mutants_agree_with_the_api_server() {
     let cases = mutant_cases(env_count("NEXUS_DIFF_MUTANTS", 300));
     let (disagreements, compared) = compare_all(&bin, &cases);
     report("mutants", &disagreements, compared);
+}
+
+// ---------------------------------------------------------------------------------------------
+// End to end on the built binary: one small CRD per disagreement class (testdata/apiserver/e2e),
+// as an update of base.json and, where the oracle is present, checked against it too.
+
+fn e2e(file: &str) -> String {
+    format!("testdata/apiserver/e2e/{file}")
+}
+
+/// `crd-invalid` messages of `nexus datamodel diff OLD NEW --format json`, and the exit code.
+fn nexus_crd_invalid(old: &str, new: &str) -> (i32, Vec<String>) {
+    let out = assert_cmd::Command::cargo_bin("nexus")
+        .expect("binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["datamodel", "diff", old, new, "--format", "json"])
+        .output()
+        .expect("run nexus");
+    let code = out.status.code().expect("exit code");
+    let json: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    let found = json["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["rule"] == "crd-invalid")
+        .map(|c| c["message"].as_str().unwrap_or_default().to_string())
+        .collect();
+    (code, found)
+}
+
+/// The oracle's update errors for (old, new) when it is available.
+fn oracle_update(old: &str, new: &str) -> Option<Vec<String>> {
+    let bin = oracle_bin()?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(bin)
+        .arg(root.join(old))
+        .arg(root.join(new))
+        .output()
+        .expect("run oracle");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if !out.status.success() {
+        return Some(vec![text]);
+    }
+    Some(
+        text.lines()
+            .filter_map(|l| l.strip_prefix("update: "))
+            .map(str::to_string)
+            .collect(),
+    )
+}
+
+#[test]
+fn each_class_is_refused_by_the_binary_with_the_servers_reason() {
+    let cases = [
+        (
+            "label-key.json",
+            "name part must consist of alphanumeric characters",
+        ),
+        (
+            "unknown-keyword.json",
+            "strict decoding error: unknown field",
+        ),
+        ("cel-undefined-field.json", "undefined field 'nosuch'"),
+        ("cel-syntax.json", "compilation failed: ERROR"),
+        ("cel-range.json", "cannot be range of a comprehension"),
+        ("cel-field-path.json", "must be a valid path"),
+        (
+            "cel-optional-old-self.json",
+            "may not be set if oldSelf is not used in rule",
+        ),
+        (
+            "cel-old-self-atomic-list.json",
+            "oldSelf cannot be used on the uncorrelatable portion",
+        ),
+        ("root-default.json", "default.apiVersion: Required value"),
+        ("pattern-u-escape.json", "invalid escape sequence"),
+    ];
+    let base = e2e("base.json");
+    for (file, reason) in cases {
+        let new = e2e(file);
+        let (code, found) = nexus_crd_invalid(&base, &new);
+        assert_eq!(code, 1, "{file}: {found:?}");
+        assert!(
+            found.iter().any(|m| m.contains(reason)),
+            "{file}: {found:?}"
+        );
+        if let Some(oracle) = oracle_update(&base, &new) {
+            assert!(!oracle.is_empty(), "{file}: the API server accepts it");
+        }
+    }
+}
+
+#[test]
+fn what_the_server_accepts_the_binary_accepts() {
+    let cases = [
+        // RE2 escapes that the regex crate spells differently.
+        ("base.json", "pattern-go-escapes.json"),
+        // A protected group without approval, already live: the server ratchets it.
+        ("unapproved-old.json", "unapproved-new.json"),
+    ];
+    for (old, new) in cases {
+        let (old, new) = (e2e(old), e2e(new));
+        let (code, found) = nexus_crd_invalid(&old, &new);
+        assert!(found.is_empty(), "{new}: {found:?}");
+        assert_ne!(code, 2, "{new}");
+        if let Some(oracle) = oracle_update(&old, &new) {
+            assert!(
+                oracle.is_empty(),
+                "{new}: the API server refuses it: {oracle:?}"
+            );
+        }
+    }
+    // The same unapproved CRD created from nothing is refused.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let (code, found) = nexus_crd_invalid(
+        empty.path().to_str().expect("utf-8 path"),
+        &e2e("unapproved-new.json"),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("api-approved.kubernetes.io")),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn dropping_a_stored_version_is_refused_on_update() {
+    let (old, new) = (e2e("two-versions.json"), e2e("stored-version-dropped.json"));
+    let (code, found) = nexus_crd_invalid(&old, &new);
+    assert_eq!(code, 1);
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("v1 was previously a storage version")),
+        "{found:?}"
+    );
+    if let Some(oracle) = oracle_update(&old, &new) {
+        assert!(!oracle.is_empty());
+    }
+}
+
+/// Issue 13 item 4 on the binary: declaring a property that was already required is reported.
+#[test]
+fn declaring_an_already_required_property_is_reported() {
+    let dir = "testdata/apiserver/required-before-declared";
+    let out = assert_cmd::Command::cargo_bin("nexus")
+        .expect("binary")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "datamodel",
+            "diff",
+            &format!("{dir}/old.yaml"),
+            &format!("{dir}/new.yaml"),
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run nexus");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rules: Vec<(&str, &str)> = json["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| {
+            (
+                c["rule"].as_str().unwrap_or_default(),
+                c["field"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(rules, [("unhandled-change", ".spec.b")], "{json:#}");
+    assert_eq!(out.status.code(), Some(1));
 }

@@ -6,11 +6,11 @@
 //! Go iterates maps in random order; errors of labels and annotations come here in key order.
 
 use super::status::FieldError;
+use crate::validate::names::{self, MetaProblem};
 pub use crate::validate::names::{
     ANNOTATIONS_MAX_BYTES, dns1123_label, dns1123_subdomain, label_value, name_is_dns_subdomain,
     qualified_name,
 };
-use crate::validate::names::{self, MetaProblem};
 use serde_json::{Value, json};
 
 /// A generated name is `generateName` cut to this length and five random characters.

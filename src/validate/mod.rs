@@ -25,9 +25,9 @@
 
 mod format;
 mod json;
+pub mod names;
 mod pattern;
 mod schema;
-pub mod names;
 pub mod structural;
 mod walk;
 

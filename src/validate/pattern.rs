@@ -147,8 +147,7 @@ fn translate(pattern: &str) -> Result<String, String> {
                     }
                     // The escapes Go knows mean the same in both; any other letter (`\u0041`,
                     // `\e`, `\Z`, `\h`) is an error in Go, even where `regex` accepts it.
-                    'a' | 'f' | 't' | 'n' | 'r' | 'v' | 'x' | 'p' | 'P' | 'A' | 'z' | 'b'
-                    | 'B' => {
+                    'a' | 'f' | 't' | 'n' | 'r' | 'v' | 'x' | 'p' | 'P' | 'A' | 'z' | 'b' | 'B' => {
                         out.push('\\');
                         out.push(next);
                     }
@@ -168,9 +167,7 @@ fn translate(pattern: &str) -> Result<String, String> {
                         .chars()
                         .any(|f| !matches!(f, 'i' | 'm' | 's' | 'U' | '-'))
                 {
-                    return Err(format!(
-                        "invalid or unsupported Perl syntax: `(?{flags}`"
-                    ));
+                    return Err(format!("invalid or unsupported Perl syntax: `(?{flags}`"));
                 }
                 out.push(c);
             }

@@ -10,9 +10,9 @@
 //! functions on other types, comparisons of different scalar types, a rule that is not a bool.
 //! Anything it cannot type is `dyn` and accepted. Cost estimation is not done.
 
+use cel::IdedExpr;
 use cel::common::ast::{Expr, LiteralValue};
 use cel::parser::Parser;
-use cel::IdedExpr;
 use serde_json::{Map, Value};
 
 /// One problem with a rule: where (relative to the schema node: `x-kubernetes-validations/0/rule`)
@@ -60,8 +60,19 @@ pub fn check_rules(root: &Value) -> Vec<RuleProblem> {
     out
 }
 
-fn check_rule(root: &Value, schema: &Value, rule: &Value, at: &str, uncorrelatable: bool, out: &mut Vec<RuleProblem>) {
-    let Some(text) = rule.get("rule").and_then(Value::as_str).filter(|t| !t.trim().is_empty()) else {
+fn check_rule(
+    root: &Value,
+    schema: &Value,
+    rule: &Value,
+    at: &str,
+    uncorrelatable: bool,
+    out: &mut Vec<RuleProblem>,
+) {
+    let Some(text) = rule
+        .get("rule")
+        .and_then(Value::as_str)
+        .filter(|t| !t.trim().is_empty())
+    else {
         return;
     };
     let mut problem = |key: &str, message: String| {
@@ -75,7 +86,10 @@ fn check_rule(root: &Value, schema: &Value, rule: &Value, at: &str, uncorrelatab
         && !fp.contains(['\n', '\r'])
         && let Err(e) = valid_field_path(fp, schema)
     {
-        problem("fieldPath", format!("Invalid value: {fp:?}: must be a valid path ({e})"));
+        problem(
+            "fieldPath",
+            format!("Invalid value: {fp:?}: must be a valid path ({e})"),
+        );
     }
     let optional_old_self = rule.get("optionalOldSelf").is_some_and(|v| !v.is_null());
     match compile(root, text, schema, optional_old_self, true) {
@@ -100,16 +114,30 @@ fn check_rule(root: &Value, schema: &Value, rule: &Value, at: &str, uncorrelatab
         && !expr.trim().is_empty()
         && let Err(e) = compile(root, expr, schema, optional_old_self, false)
     {
-        problem("messageExpression", format!("messageExpression compilation failed: {e}"));
+        problem(
+            "messageExpression",
+            format!("messageExpression compilation failed: {e}"),
+        );
     }
 }
 
 /// Parses and type-checks; `Ok(uses oldSelf)`.
-fn compile<'a>(root: &'a Value, text: &str, schema: &'a Value, optional_old_self: bool, is_rule: bool) -> Result<bool, String> {
+fn compile<'a>(
+    root: &'a Value,
+    text: &str,
+    schema: &'a Value,
+    optional_old_self: bool,
+    is_rule: bool,
+) -> Result<bool, String> {
     let parsed = Parser::new()
         .enable_optional_syntax(true)
         .parse(text)
-        .map_err(|e| format!("ERROR: {}", e.to_string().lines().next().unwrap_or("syntax error")))?;
+        .map_err(|e| {
+            format!(
+                "ERROR: {}",
+                e.to_string().lines().next().unwrap_or("syntax error")
+            )
+        })?;
     let mut checker = Checker {
         root,
         self_type: Ty::of(schema),
@@ -121,7 +149,10 @@ fn compile<'a>(root: &'a Value, text: &str, schema: &'a Value, optional_old_self
     let wanted = if is_rule { Ty::Bool } else { Ty::String };
     if result.is_concrete() && result != wanted {
         return Err(if is_rule {
-            format!("cel expression must evaluate to a bool, not {}", result.name())
+            format!(
+                "cel expression must evaluate to a bool, not {}",
+                result.name()
+            )
         } else {
             format!("must evaluate to a string, not {}", result.name())
         });
@@ -149,7 +180,10 @@ impl<'a> Ty<'a> {
     /// The CEL type of a schema node, as the API server declares it.
     fn of(schema: &'a Value) -> Ty<'a> {
         let flag = |k: &str| schema.get(k).and_then(Value::as_bool) == Some(true);
-        if flag("x-kubernetes-int-or-string") || flag("x-kubernetes-preserve-unknown-fields") || flag("x-kubernetes-embedded-resource") {
+        if flag("x-kubernetes-int-or-string")
+            || flag("x-kubernetes-preserve-unknown-fields")
+            || flag("x-kubernetes-embedded-resource")
+        {
             return Ty::Dyn;
         }
         match schema.get("type").and_then(Value::as_str) {
@@ -165,7 +199,11 @@ impl<'a> Ty<'a> {
             Some("object") => match schema.get("additionalProperties") {
                 Some(extra @ Value::Object(_)) => Ty::Map(Box::new(Ty::of(extra))),
                 Some(Value::Bool(true)) => Ty::Dyn,
-                _ if schema.get("properties").and_then(Value::as_object).is_some_and(|p| !p.is_empty()) => {
+                _ if schema
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| !p.is_empty()) =>
+                {
                     Ty::Object(schema)
                 }
                 _ => Ty::Dyn,
@@ -202,8 +240,27 @@ impl<'a> Ty<'a> {
 /// CEL names of a property, as the API server escapes them (`a-b` is `a__dash__b`).
 fn cel_name(property: &str) -> Option<String> {
     const RESERVED: &[&str] = &[
-        "true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if",
-        "import", "let", "loop", "package", "namespace", "return", "var", "void", "while",
+        "true",
+        "false",
+        "null",
+        "in",
+        "as",
+        "break",
+        "const",
+        "continue",
+        "else",
+        "for",
+        "function",
+        "if",
+        "import",
+        "let",
+        "loop",
+        "package",
+        "namespace",
+        "return",
+        "var",
+        "void",
+        "while",
     ];
     if RESERVED.contains(&property) {
         return Some(format!("__{property}__"));
@@ -237,11 +294,29 @@ fn field_of<'a>(object: &'a Value, name: &str) -> Option<&'a Value> {
 }
 
 const STRING_METHODS: &[&str] = &[
-    "startsWith", "endsWith", "matches", "contains", "lowerAscii", "upperAscii", "split", "trim",
-    "replace", "charAt", "substring",
+    "startsWith",
+    "endsWith",
+    "matches",
+    "contains",
+    "lowerAscii",
+    "upperAscii",
+    "split",
+    "trim",
+    "replace",
+    "charAt",
+    "substring",
 ];
 /// Kubernetes functions whose only argument is a string.
-const STRING_FUNCTIONS: &[&str] = &["quantity", "isQuantity", "url", "isURL", "ip", "isIP", "cidr", "isCIDR"];
+const STRING_FUNCTIONS: &[&str] = &[
+    "quantity",
+    "isQuantity",
+    "url",
+    "isURL",
+    "ip",
+    "isIP",
+    "cidr",
+    "isCIDR",
+];
 
 /// What CEL sees of `metadata` at a resource root: only `name` and `generateName`.
 static ROOT_METADATA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
@@ -346,7 +421,13 @@ impl<'a> Checker<'a> {
     }
 
     fn select(&mut self, operand: &Ty<'a>, field: &str, optional: bool) -> Result<Ty<'a>, String> {
-        let wrap = |t: Ty<'a>| if optional { Ty::Optional(Box::new(t)) } else { t };
+        let wrap = |t: Ty<'a>| {
+            if optional {
+                Ty::Optional(Box::new(t))
+            } else {
+                t
+            }
+        };
         match operand {
             Ty::Object(schema) if std::ptr::eq(*schema, self.root) && field == "metadata" => {
                 Ok(wrap(Ty::Object(&ROOT_METADATA)))
@@ -357,7 +438,10 @@ impl<'a> Checker<'a> {
             },
             Ty::Map(v) => Ok(wrap((**v).clone())),
             Ty::Optional(inner) => self.select(inner, field, true),
-            t if t.is_scalar() => Err(format!("type '{}' does not support field selection", t.name())),
+            t if t.is_scalar() => Err(format!(
+                "type '{}' does not support field selection",
+                t.name()
+            )),
             _ => Ok(Ty::Dyn),
         }
     }
@@ -382,13 +466,19 @@ impl<'a> Checker<'a> {
         }
         let no_overload = |types: &[&Ty<'a>]| {
             let listed: Vec<String> = types.iter().map(|t| t.name()).collect();
-            Err(format!("found no matching overload for '{name}' applied to '({})'", listed.join(", ")))
+            Err(format!(
+                "found no matching overload for '{name}' applied to '({})'",
+                listed.join(", ")
+            ))
         };
         match (name, &target, args.as_slice()) {
             ("_<_" | "_<=_" | "_>_" | "_>=_", None, [a, b]) => {
                 let numeric = |t: &Ty<'_>| matches!(t, Ty::Int | Ty::Double);
                 let comparable = |t: &Ty<'_>| t.is_scalar() || matches!(t, Ty::Dyn);
-                if !comparable(a) || !comparable(b) || (a.is_scalar() && b.is_scalar() && a != b && !(numeric(a) && numeric(b))) {
+                if !comparable(a)
+                    || !comparable(b)
+                    || (a.is_scalar() && b.is_scalar() && a != b && !(numeric(a) && numeric(b)))
+                {
                     return no_overload(&[a, b]);
                 }
                 Ok(Ty::Bool)
@@ -402,7 +492,9 @@ impl<'a> Checker<'a> {
                 // Only objects (and dyn) can be null.
                 no_overload(&[a, b])
             }
-            ("_==_" | "_!=_" | "@in" | "!_" | "_&&_" | "_||_" | "@not_strictly_false", _, _) => Ok(Ty::Bool),
+            ("_==_" | "_!=_" | "@in" | "!_" | "_&&_" | "_||_" | "@not_strictly_false", _, _) => {
+                Ok(Ty::Bool)
+            }
             ("size", Some(t), []) | ("size", None, [t]) => {
                 if matches!(t, Ty::Object(_) | Ty::Int | Ty::Double | Ty::Bool) {
                     return no_overload(&[t]);
@@ -438,8 +530,10 @@ impl<'a> Checker<'a> {
             }
             ("orValue", Some(Ty::Optional(inner)), [alt]) => {
                 let kinds_differ = (inner.is_scalar() && alt.is_scalar() && **inner != *alt)
-                    || (inner.is_scalar() && matches!(alt, Ty::List(_) | Ty::Map(_) | Ty::Object(_)))
-                    || (alt.is_scalar() && matches!(**inner, Ty::List(_) | Ty::Map(_) | Ty::Object(_)));
+                    || (inner.is_scalar()
+                        && matches!(alt, Ty::List(_) | Ty::Map(_) | Ty::Object(_)))
+                    || (alt.is_scalar()
+                        && matches!(**inner, Ty::List(_) | Ty::Map(_) | Ty::Object(_)));
                 if kinds_differ {
                     return no_overload(&[&Ty::Optional(inner.clone()), alt]);
                 }
@@ -457,7 +551,10 @@ fn valid_field_path(path: &str, root: &Value) -> Result<(), String> {
     let mut schema = root;
     let mut tokens = tokens(path).into_iter().peekable();
     let step = |schema: &mut &Value, name: &str| -> Result<(), String> {
-        let props = schema.get("properties").and_then(Value::as_object).filter(|p| !p.is_empty());
+        let props = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .filter(|p| !p.is_empty());
         if let Some(props) = props {
             *schema = props.get(name).ok_or("does not refer to a valid field")?;
         } else if let Some(extra) = schema.get("additionalProperties").filter(|v| !v.is_null()) {
@@ -474,7 +571,10 @@ fn valid_field_path(path: &str, root: &Value) -> Result<(), String> {
                 if quoted.len() < 2 || !quoted.starts_with('\'') || !quoted.ends_with('\'') {
                     return Err(format!("expected single quoted string but got {quoted}"));
                 }
-                step(&mut schema, &quoted[1..quoted.len() - 1].replace("\\'", "'"))?;
+                step(
+                    &mut schema,
+                    &quoted[1..quoted.len() - 1].replace("\\'", "'"),
+                )?;
                 if tokens.next().as_deref() != Some("]") {
                     return Err("expected ]".into());
                 }
@@ -560,16 +660,34 @@ mod tests {
         for (rule, reason) in [
             ("self.nosuch == 1", "undefined field 'nosuch'"),
             ("self.name ==", "ERROR"),
-            ("self.name.all(x, x != '')", "cannot be range of a comprehension"),
-            ("self.count.startsWith('a')", "no matching overload for 'startsWith'"),
+            (
+                "self.name.all(x, x != '')",
+                "cannot be range of a comprehension",
+            ),
+            (
+                "self.count.startsWith('a')",
+                "no matching overload for 'startsWith'",
+            ),
             ("self.name > 1", "no matching overload for '_>_'"),
             ("size(self) > 0", "no matching overload for 'size'"),
-            ("self.?count.orValue('') != ''", "no matching overload for 'orValue'"),
+            (
+                "self.?count.orValue('') != ''",
+                "no matching overload for 'orValue'",
+            ),
             ("self.name", "must evaluate to a bool"),
-            ("quantity(self.count).isInteger()", "no matching overload for 'quantity'"),
+            (
+                "quantity(self.count).isInteger()",
+                "no matching overload for 'quantity'",
+            ),
             ("self.tags != null", "no matching overload for '_!=_'"),
-            ("self.?tags.orValue('') != ''", "no matching overload for 'orValue'"),
-            ("self.metadata.all(x, true)", "cannot be range of a comprehension"),
+            (
+                "self.?tags.orValue('') != ''",
+                "no matching overload for 'orValue'",
+            ),
+            (
+                "self.metadata.all(x, true)",
+                "cannot be range of a comprehension",
+            ),
         ] {
             let got = compiles(rule);
             assert!(

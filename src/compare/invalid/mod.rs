@@ -188,8 +188,7 @@ fn check_crd(f: &mut Findings<'_>, crd: &Value) {
         .and_then(|o| o.pointer("/spec/preserveUnknownFields"))
         .and_then(Value::as_bool)
         == Some(true);
-    if get(spec, "preserveUnknownFields").and_then(Value::as_bool) == Some(true) && !old_preserved
-    {
+    if get(spec, "preserveUnknownFields").and_then(Value::as_bool) == Some(true) && !old_preserved {
         f.crd(
             "/spec/preserveUnknownFields",
             "spec.preserveUnknownFields: true is not allowed in apiextensions.k8s.io/v1: remove \
@@ -343,7 +342,9 @@ fn check_api_approval(f: &mut Findings<'_>, crd: &Value, group: &str) {
     let annotation = approval_annotation(crd);
     let state = approval_state(annotation);
     // The server never fails an update that leaves the approval state as it was.
-    if f.old.is_some_and(|old| approval_state(approval_annotation(old)) == state) {
+    if f.old
+        .is_some_and(|old| approval_state(approval_annotation(old)) == state)
+    {
         return;
     }
     if matches!(state, Approval::Approved | Approval::Bypassed) {
@@ -607,7 +608,10 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
                         v,
                         format!("{schema_base}{}", p.pointer),
                         None,
-                        format!("x-kubernetes-validations: the API server refuses the rule: {}", p.message),
+                        format!(
+                            "x-kubernetes-validations: the API server refuses the rule: {}",
+                            p.message
+                        ),
                         Value::Null,
                     );
                 }
@@ -653,7 +657,12 @@ fn check_root_default(
     };
     let missing: Vec<&str> = ["apiVersion", "kind"]
         .into_iter()
-        .filter(|k| object.get(*k).and_then(Value::as_str).is_none_or(str::is_empty))
+        .filter(|k| {
+            object
+                .get(*k)
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+        })
         .collect();
     if !missing.is_empty() {
         let listed: Vec<String> = missing

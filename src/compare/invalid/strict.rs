@@ -61,7 +61,11 @@ const VERSION: &[&str] = &[
 ];
 const VALIDATION: &[&str] = &["openAPIV3Schema"];
 const SUBRESOURCES: &[&str] = &["status", "scale"];
-const SCALE: &[&str] = &["specReplicasPath", "statusReplicasPath", "labelSelectorPath"];
+const SCALE: &[&str] = &[
+    "specReplicasPath",
+    "statusReplicasPath",
+    "labelSelectorPath",
+];
 const COLUMN: &[&str] = &[
     "name",
     "type",
