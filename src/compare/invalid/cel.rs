@@ -452,7 +452,7 @@ impl<'a> Checker<'a> {
         if name == "_?._" && call.args.len() == 2 {
             let operand = self.check(&call.args[0])?;
             if let Expr::Literal(LiteralValue::String(field)) = &call.args[1].expr {
-                return self.select(&operand, &field.to_string(), true);
+                return self.select(&operand, field, true);
             }
             return Ok(Ty::Dyn);
         }

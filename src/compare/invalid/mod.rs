@@ -1,15 +1,19 @@
-//! `crd-invalid`: a new CRD that the API server would reject when it is created.
+//! `crd-invalid`: a new CRD that the API server would reject, on create or as an update of the
+//! CRD in the cluster.
 //!
-//! The checks follow apiextensions-apiserver's `ValidateCustomResourceDefinition` for the v1
-//! API: names, versions (exactly one storage version, unique names, a schema for each),
-//! per-version schemas (see [`crate::validate::structural`]: structural schemas, list and map
-//! types, defaults valid against their own schema), subresources, printer columns, selectable
-//! fields, conversion and the API-approval annotation of `*.k8s.io` groups.
+//! The checks follow apiextensions-apiserver's `ValidateCustomResourceDefinition` (and
+//! `…Update`) for the v1 API: strict decoding ([`strict`]), metadata labels and annotations,
+//! names, versions (exactly one storage version, unique names, a schema for each), per-version
+//! schemas (see [`crate::validate::structural`]: structural schemas, list and map types,
+//! defaults valid against their own schema, a default at the root), CEL rules ([`cel`]: parse,
+//! type-check, `fieldPath`, `optionalOldSelf`, `oldSelf` below lists), subresources, printer
+//! columns, selectable fields, conversion and the API-approval annotation of `*.k8s.io` groups.
+//! On update the server's ratcheting is kept: an unchanged approval state and
+//! `preserveUnknownFields: true` already set pass; every stored version must stay listed.
 //!
-//! Not checked: CEL rule compilation and cost (`x-kubernetes-validations` expressions), the
-//! webhook `caBundle` (the server accepts an invalid one until the CRD is established),
-//! `status` (the server replaces it on create), and anything that depends on the CRD already
-//! in the cluster (that is what the other rules compare).
+//! Not checked: CEL cost estimation, CEL rules evaluated on defaults, the webhook `caBundle`
+//! (the server accepts an invalid one until the CRD is established), and the server's other
+//! update ratchets (non-structural schemas, unpruned defaults… already in the old CRD).
 
 mod cel;
 mod strict;
