@@ -44,6 +44,40 @@ const KNOWN: &[(&str, &str)] = &[
         "gap: nexus does not run the API server's CEL cost estimator",
     ),
     (
+        "panic: ",
+        "the oracle's limitation: the API server's code panics (seen: x-kubernetes-int-or-string \
+         on an array); the real server answers 500",
+    ),
+    (
+        "list-type set at ",
+        "gap: the server ratchets requireAtomicSetType (and its other structural checks) when the \
+         old CRD already broke them; nexus stays stricter on update",
+    ),
+    (
+        "maxLength -1 at ",
+        "gap: a negative maxLength is not applied to defaults (the server finds them too long)",
+    ),
+    (
+        "failed rule:",
+        "gap: CEL rules are not evaluated on schema defaults",
+    ),
+    (
+        "Invalid value: ok",
+        "gap: CEL rules are not evaluated on schema defaults (the mutant's message is 'ok')",
+    ),
+    (
+        "(field lastTransitionTime: string)",
+        "gap: the checker types formatted strings (date-time, duration) as dyn, not timestamp",
+    ),
+    (
+        "(field lastUpdateTime: string)",
+        "gap: the checker types formatted strings (date-time, duration) as dyn, not timestamp",
+    ),
+    (
+        " in ['a', 'b']",
+        "gap: the checker does not type `in` against list literals",
+    ),
+    (
         "evaluating rule:",
         "gap: CEL rules are not evaluated on schema defaults (the server runs them, with the \
          Kubernetes library: ip(), cidr(), quantity(), ...)",

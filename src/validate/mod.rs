@@ -26,7 +26,7 @@
 mod format;
 mod json;
 pub mod names;
-mod pattern;
+pub(crate) mod pattern;
 mod schema;
 pub mod structural;
 mod walk;

@@ -289,7 +289,8 @@ fn field_of<'a>(object: &'a Value, name: &str) -> Option<&'a Value> {
     let props: &Map<String, Value> = object.get("properties")?.as_object()?;
     props
         .iter()
-        .find(|(k, _)| cel_name(k).as_deref() == Some(name))
+        // The server's CEL also accepts a reserved word such as `namespace` unescaped.
+        .find(|(k, _)| k.as_str() == name || cel_name(k).as_deref() == Some(name))
         .map(|(_, v)| v)
 }
 
@@ -505,6 +506,14 @@ impl<'a> Checker<'a> {
                 if t.is_concrete() && *t != Ty::String {
                     return no_overload(&[t]);
                 }
+                // The server compiles a constant regular expression with the rule.
+                if m == "matches"
+                    && let Some(Expr::Literal(LiteralValue::String(re))) =
+                        call.args.first().map(|a| &a.expr)
+                    && let Err(e) = crate::validate::pattern::compile_go(re)
+                {
+                    return Err(format!("error parsing regexp: {e}"));
+                }
                 Ok(match m {
                     "split" => Ty::List(Box::new(Ty::String)),
                     "startsWith" | "endsWith" | "matches" | "contains" => Ty::Bool,
@@ -629,6 +638,7 @@ mod tests {
             "tags": {"type": "array", "items": {"type": "string"}},
             "labels": {"type": "object", "additionalProperties": {"type": "string"}},
             "max-size": {"type": "integer"},
+            "namespace": {"type": "string"},
             "metadata": {"type": "object"}
         }})
     }
@@ -643,6 +653,7 @@ mod tests {
         for rule in [
             "has(self.name)",
             "self.name.startsWith('a')",
+            "self.namespace.size() >= 0 && self.__namespace__ != ''",
             "self.count > 0 && self.max__dash__size < 10",
             "self.tags.all(t, t.size() < 5)",
             "self.labels.all(k, self.labels[k] != '')",
@@ -680,6 +691,7 @@ mod tests {
                 "no matching overload for 'quantity'",
             ),
             ("self.tags != null", "no matching overload for '_!=_'"),
+            ("self.name.matches('[')", "error parsing regexp"),
             (
                 "self.?tags.orValue('') != ''",
                 "no matching overload for 'orValue'",
