@@ -851,6 +851,31 @@ fn new_required_property_is_only_required_added() {
     assert_eq!(changes[0].field.as_deref(), Some(".spec.x.b"));
 }
 
+/// Issue 13 item 4: `b` was required before it was declared; declaring it was reported by no
+/// rule at all. It is now an `unhandled-change` naming the field.
+#[test]
+fn declaring_a_property_that_was_already_required_is_not_dropped() {
+    let old = at_x(with_required(
+        obj(json!({"a": {"type": "string"}})),
+        &["a", "b"],
+    ));
+    let new = at_x(with_required(
+        obj(json!({"a": {"type": "string"}, "b": {"type": "string"}})),
+        &["a", "b"],
+    ));
+    let changes = diff(&old, &new);
+    assert_eq!(ids(&changes), ["unhandled-change"], "{changes:#?}");
+    assert_eq!(changes[0].field.as_deref(), Some(".spec.x.b"));
+    assert!(
+        changes[0].path.ends_with("/properties/b"),
+        "{}",
+        changes[0].path
+    );
+    // The way back is a removal, as always.
+    let back = diff(&new, &old);
+    assert!(ids(&back).contains(&"field-removed"), "{back:#?}");
+}
+
 #[test]
 fn required_inside_a_new_optional_parent_is_only_field_added() {
     let old = at_x(obj(json!({})));

@@ -25,7 +25,8 @@
 
 mod format;
 mod json;
-mod pattern;
+pub mod names;
+pub(crate) mod pattern;
 mod schema;
 pub mod structural;
 mod walk;

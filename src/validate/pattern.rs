@@ -135,14 +135,41 @@ fn translate(pattern: &str) -> Result<String, String> {
                         out.push_str(&format!("\\x{{{code:X}}}"));
                     }
                     c if c.is_ascii_punctuation() => push_literal(&mut out, c, in_class),
-                    // Everything else (`\pL`, `\x{..}`, `\n`, `\A`, `\z`, ...) means the same in
-                    // both, or is an error in both.
-                    c => {
+                    // `\x{10FFFF}`, `\p{Greek}`: the braces belong to the escape.
+                    'x' | 'p' | 'P' if chars.get(i) == Some(&'{') => {
+                        let Some(len) = chars[i..].iter().position(|&b| b == '}') else {
+                            return Err(format!("invalid escape sequence: \\{next}{{"));
+                        };
                         out.push('\\');
-                        out.push(c);
+                        out.push(next);
+                        out.extend(&chars[i..=i + len]);
+                        i += len + 1;
                     }
+                    // The escapes Go knows mean the same in both; any other letter (`\u0041`,
+                    // `\e`, `\Z`, `\h`) is an error in Go, even where `regex` accepts it.
+                    'a' | 'f' | 't' | 'n' | 'r' | 'v' | 'x' | 'p' | 'P' | 'A' | 'z' | 'b' | 'B' => {
+                        out.push('\\');
+                        out.push(next);
+                    }
+                    c => return Err(format!("invalid escape sequence: \\{c}")),
                 }
                 continue;
+            }
+            '(' if !in_class && chars.get(i + 1) == Some(&'?') => {
+                // Go knows only the flags i, m, s and U (`regex` also has x and R).
+                let flags: String = chars[i + 2..]
+                    .iter()
+                    .take_while(|f| f.is_ascii_alphabetic() || **f == '-')
+                    .collect();
+                let ends_flags = matches!(chars.get(i + 2 + flags.len()), Some(':' | ')'));
+                if ends_flags
+                    && flags
+                        .chars()
+                        .any(|f| !matches!(f, 'i' | 'm' | 's' | 'U' | '-'))
+                {
+                    return Err(format!("invalid or unsupported Perl syntax: `(?{flags}`"));
+                }
+                out.push(c);
             }
             '[' if !in_class => {
                 in_class = true;
@@ -303,6 +330,21 @@ mod tests {
         assert!(matches(r"^[]a]+$", "]a"));
         assert!(matches(r"^[[:alpha:]]+$", "abc"));
         assert!(!matches(r"^[[:alpha:]]+$", "ab1"));
+    }
+
+    #[test]
+    fn escapes_as_go_reads_them() {
+        assert!(matches("\\x{41}", "A"));
+        assert!(matches("^\\x{10FFFF}$", "\u{10FFFF}"));
+        assert!(matches("^\\p{Greek}+$", "αβγ"));
+        assert!(matches("^\\P{Greek}$", "a"));
+        assert!(matches("^\\pN$", "7"));
+        for refused in ["\\u0041", "\\e", "\\Z", "\\h", "(?x)a b", "\\x{41"] {
+            assert!(compile_go(refused).is_err(), "{refused}");
+        }
+        assert!(compile_go("(?i)abc").is_ok());
+        assert!(compile_go("(?U)a+").is_ok());
+        assert!(compile_go("(?P<n>x)").is_ok());
     }
 
     #[test]

@@ -35,7 +35,8 @@ const SPEC_CLAIMED: &[&str] = &[
 ];
 
 /// Compares one CRD (`None` where it is absent from that set). Every CRD present in the new set
-/// is also checked on its own (`crd-invalid`).
+/// is also checked as the API server checks it on create, or as an update of the old one
+/// (`crd-invalid`).
 pub fn compare_crd(
     name: &str,
     old: Option<&Value>,
@@ -69,8 +70,10 @@ pub fn compare_crd(
             out.extend(nexus::compare_annotation(name, old, new));
         }
     }
-    if let Some(new) = new {
-        out.extend(invalid::check_invalid(name, new));
+    match (old, new) {
+        (Some(old), Some(new)) => out.extend(invalid::check_invalid_update(name, old, new)),
+        (None, Some(new)) => out.extend(invalid::check_invalid(name, new)),
+        _ => {}
     }
     out.into_changes()
 }

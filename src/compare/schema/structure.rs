@@ -45,6 +45,7 @@ fn properties(n: &mut NodeCx<'_, '_, '_>) {
     };
     n.claim(Kw::Properties);
     let (old, new) = (old.unwrap_or(empty_schema()), new.unwrap_or(empty_schema()));
+    let required_old = required_names(n.get(Kw::Required).0).unwrap_or_default();
     let required_new = required_names(n.get(Kw::Required).1).unwrap_or_default();
 
     for (key, old_schema) in old {
@@ -68,8 +69,31 @@ fn properties(n: &mut NodeCx<'_, '_, '_>) {
         }
     }
     for (key, new_schema) in new {
-        // A new property that is also required is reported once, as required-added.
-        if old.contains_key(key) || required_new.contains(&key.as_str()) {
+        if old.contains_key(key) {
+            continue;
+        }
+        let required = required_new.contains(&key.as_str());
+        let was_required = required_old.contains(&key.as_str());
+        // A new property that is newly required is reported once, as required-added.
+        if required && !was_required {
+            continue;
+        }
+        // Required before it was declared: no rule of RULES.md judges declaring it.
+        if required {
+            let message = format!(
+                "field {}{} declared; it was already required without a schema, so values \
+                 stored under it were not checked before: make sure they fit",
+                n.child_field(key),
+                type_note(new_schema)
+            );
+            n.emit_at(
+                RuleId::UnhandledChange,
+                &["properties", key],
+                Some(key),
+                message,
+                Value::Null,
+                finding_value(Some(new_schema)),
+            );
             continue;
         }
         let message = format!(

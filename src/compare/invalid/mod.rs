@@ -1,19 +1,27 @@
-//! `crd-invalid`: a new CRD that the API server would reject when it is created.
+//! `crd-invalid`: a new CRD that the API server would reject, on create or as an update of the
+//! CRD in the cluster.
 //!
-//! The checks follow apiextensions-apiserver's `ValidateCustomResourceDefinition` for the v1
-//! API: names, versions (exactly one storage version, unique names, a schema for each),
-//! per-version schemas (see [`crate::validate::structural`]: structural schemas, list and map
-//! types, defaults valid against their own schema), subresources, printer columns, selectable
-//! fields, conversion and the API-approval annotation of `*.k8s.io` groups.
+//! The checks follow apiextensions-apiserver's `ValidateCustomResourceDefinition` (and
+//! `…Update`) for the v1 API: strict decoding ([`strict`]), metadata labels and annotations,
+//! names, versions (exactly one storage version, unique names, a schema for each), per-version
+//! schemas (see [`crate::validate::structural`]: structural schemas, list and map types,
+//! defaults valid against their own schema, a default at the root), CEL rules ([`cel`]: parse,
+//! type-check, `fieldPath`, `optionalOldSelf`, `oldSelf` below lists), subresources, printer
+//! columns, selectable fields, conversion and the API-approval annotation of `*.k8s.io` groups.
+//! On update the server's ratcheting is kept: an unchanged approval state and
+//! `preserveUnknownFields: true` already set pass; every stored version must stay listed.
 //!
-//! Not checked: CEL rule compilation and cost (`x-kubernetes-validations` expressions), the
-//! webhook `caBundle` (the server accepts an invalid one until the CRD is established),
-//! `status` (the server replaces it on create), and anything that depends on the CRD already
-//! in the cluster (that is what the other rules compare).
+//! Not checked: CEL cost estimation, CEL rules evaluated on defaults, the webhook `caBundle`
+//! (the server accepts an invalid one until the CRD is established), and the server's other
+//! update ratchets (non-structural schemas, unpruned defaults… already in the old CRD).
+
+mod cel;
+mod strict;
 
 use crate::compare::path;
 use crate::report::Change;
 use crate::rules::RuleId;
+use crate::validate::names::{self, MetaProblem};
 use crate::validate::structural::{SchemaContext, check_schema};
 use crate::validate::{is_dns1035_label, is_request_uri};
 use serde_json::{Map, Value};
@@ -23,6 +31,7 @@ use std::collections::HashSet;
 pub fn check_invalid(name: &str, new: &Value) -> Vec<Change> {
     let mut f = Findings {
         crd: name,
+        old: None,
         out: Vec::new(),
         seen: HashSet::new(),
     };
@@ -30,9 +39,25 @@ pub fn check_invalid(name: &str, new: &Value) -> Vec<Change> {
     f.out
 }
 
+/// Checks the new CRD as an update of `old` (the CRD in the cluster): the API server relaxes
+/// some checks for what the old CRD already had (ratcheting).
+pub fn check_invalid_update(name: &str, old: &Value, new: &Value) -> Vec<Change> {
+    let mut f = Findings {
+        crd: name,
+        old: Some(old),
+        out: Vec::new(),
+        seen: HashSet::new(),
+    };
+    check_crd(&mut f, new);
+    check_stored_versions(&mut f, old, new);
+    f.out
+}
+
 /// Collects changes, each problem once.
 struct Findings<'a> {
     crd: &'a str,
+    /// The CRD in the cluster, on update: what it already had is ratcheted as the server does.
+    old: Option<&'a Value>,
     out: Vec<Change>,
     seen: HashSet<(Option<String>, String, String)>,
 }
@@ -133,6 +158,18 @@ fn check_crd(f: &mut Findings<'_>, crd: &Value) {
         );
         return;
     };
+    for unknown in strict::unknown_fields(crd) {
+        f.crd(
+            &unknown.path,
+            format!(
+                "strict decoding error: unknown field \"{}\": the API server (and kubectl, \
+                 which validates fields strictly) refuses it; remove it or fix its spelling",
+                unknown.field
+            ),
+            Value::Null,
+        );
+    }
+    check_metadata(f, crd);
     let group = check_group(f, spec);
     let plural = check_names(f, spec);
     check_name(f, crd, plural, group);
@@ -150,7 +187,12 @@ fn check_crd(f: &mut Findings<'_>, crd: &Value) {
             other.map_or(Value::Null, Value::from),
         ),
     }
-    if get(spec, "preserveUnknownFields").and_then(Value::as_bool) == Some(true) {
+    let old_preserved = f
+        .old
+        .and_then(|o| o.pointer("/spec/preserveUnknownFields"))
+        .and_then(Value::as_bool)
+        == Some(true);
+    if get(spec, "preserveUnknownFields").and_then(Value::as_bool) == Some(true) && !old_preserved {
         f.crd(
             "/spec/preserveUnknownFields",
             "spec.preserveUnknownFields: true is not allowed in apiextensions.k8s.io/v1: remove \
@@ -301,31 +343,144 @@ fn check_api_approval(f: &mut Findings<'_>, crd: &Value, group: &str) {
     if !protected {
         return;
     }
-    const KEY: &str = "api-approved.kubernetes.io";
-    let annotation = get(crd, "metadata")
-        .and_then(|m| get(m, "annotations"))
-        .and_then(|a| get_str(a, KEY))
-        .unwrap_or("");
-    let approved_url = is_request_uri(annotation)
-        && annotation.split_once("://").is_some_and(|(scheme, rest)| {
-            !scheme.is_empty() && !rest.starts_with('/') && !rest.is_empty()
-        });
-    if annotation.starts_with("unapproved") || approved_url {
+    let annotation = approval_annotation(crd);
+    let state = approval_state(annotation);
+    // The server never fails an update that leaves the approval state as it was.
+    if f.old
+        .is_some_and(|old| approval_state(approval_annotation(old)) == state)
+    {
         return;
     }
-    let path = path::child("/metadata/annotations", KEY);
+    if matches!(state, Approval::Approved | Approval::Bypassed) {
+        return;
+    }
+    let annotation = annotation.unwrap_or("");
+    let path = path::child("/metadata/annotations", APPROVAL_KEY);
     let message = if annotation.is_empty() {
         format!(
-            "group {group} is protected: the CRD needs the annotation {KEY} with the URL of the \
+            "group {group} is protected: the CRD needs the annotation {APPROVAL_KEY} with the URL of the \
              approving pull request, or a value starting with \"unapproved\""
         )
     } else {
         format!(
-            "annotation {KEY} must be a URL (the approving pull request) or start with \
+            "annotation {APPROVAL_KEY} must be a URL (the approving pull request) or start with \
              \"unapproved\", not {annotation:?}"
         )
     };
     f.crd(&path, message, Value::from(annotation));
+}
+
+const APPROVAL_KEY: &str = "api-approved.kubernetes.io";
+
+/// `apihelpers.APIApprovalState`.
+#[derive(Debug, PartialEq, Eq)]
+enum Approval {
+    Missing,
+    Invalid,
+    Approved,
+    Bypassed,
+}
+
+fn approval_annotation(crd: &Value) -> Option<&str> {
+    get(crd, "metadata")
+        .and_then(|m| get(m, "annotations"))
+        .and_then(|a| get_str(a, APPROVAL_KEY))
+}
+
+fn approval_state(annotation: Option<&str>) -> Approval {
+    let Some(annotation) = annotation else {
+        return Approval::Missing;
+    };
+    let approved_url = is_request_uri(annotation)
+        && annotation.split_once("://").is_some_and(|(scheme, rest)| {
+            !scheme.is_empty() && !rest.starts_with('/') && !rest.is_empty()
+        });
+    if annotation.starts_with("unapproved") {
+        Approval::Bypassed
+    } else if approved_url {
+        Approval::Approved
+    } else {
+        Approval::Invalid
+    }
+}
+
+/// `ValidateObjectMeta`'s label and annotation checks, with the server's words.
+fn check_metadata(f: &mut Findings<'_>, crd: &Value) {
+    let Some(meta) = get(crd, "metadata") else {
+        return;
+    };
+    for problem in names::labels_and_annotations(meta) {
+        let (path, value) = match &problem {
+            MetaProblem::Invalid { field, value, .. } => (
+                path::child(
+                    if *field == "metadata.labels" {
+                        "/metadata/labels"
+                    } else {
+                        "/metadata/annotations"
+                    },
+                    value,
+                ),
+                Value::from(value.as_str()),
+            ),
+            MetaProblem::AnnotationsTooLong => ("/metadata/annotations".to_string(), Value::Null),
+        };
+        f.crd(
+            &path,
+            format!("the API server refuses the CRD's metadata: {problem}"),
+            value,
+        );
+    }
+}
+
+/// On update: every version in the old `status.storedVersions`, and the new storage version,
+/// must stay in `spec.versions` (`ValidateCustomResourceDefinitionStoredVersions`).
+fn check_stored_versions(f: &mut Findings<'_>, old: &Value, new: &Value) {
+    let mut stored: Vec<&str> = old
+        .pointer("/status/storedVersions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    // A CRD without storedVersions (a file, not read from a cluster) has stored in its storage
+    // version: the server's defaulting fills it in so.
+    if stored.is_empty() {
+        stored.extend(
+            old.pointer("/spec/versions")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|v| get(v, "storage").and_then(Value::as_bool) == Some(true))
+                .filter_map(|v| get_str(v, "name")),
+        );
+    }
+    let versions: Vec<&Value> = new
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .map(|v| v.iter().collect())
+        .unwrap_or_default();
+    for v in &versions {
+        if get(v, "storage").and_then(Value::as_bool) == Some(true)
+            && let Some(name) = get_str(v, "name")
+            && !stored.contains(&name)
+        {
+            stored.push(name);
+        }
+    }
+    for (i, s) in stored.iter().enumerate() {
+        if !versions.iter().any(|v| get_str(v, "name") == Some(s)) {
+            f.crd(
+                "/spec/versions",
+                format!(
+                    "status.storedVersions[{i}]: Invalid value: {s:?}: missing from \
+                     spec.versions; {s} was previously a storage version, and must remain in \
+                     spec.versions until a storage migration ensures no data remains persisted \
+                     in {s} and removes {s} from status.storedVersions"
+                ),
+                Value::from(*s),
+            );
+        }
+    }
 }
 
 fn check_versions(f: &mut Findings<'_>, spec: &Value) {
@@ -438,7 +593,11 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
             let context = SchemaContext {
                 status_subresource: status,
             };
-            for p in check_schema(schema, context) {
+            check_root_default(f, schema, status, v, &schema_base);
+            let problems = check_schema(schema, context);
+            // As the server: CEL is compiled only where the schema itself is sound.
+            let sound = problems.is_empty();
+            for p in problems {
                 f.add(
                     v,
                     format!("{schema_base}{}", p.path),
@@ -447,11 +606,84 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
                     p.value,
                 );
             }
+            if sound {
+                for p in cel::check_rules(schema) {
+                    f.add(
+                        v,
+                        format!("{schema_base}{}", p.pointer),
+                        None,
+                        format!(
+                            "x-kubernetes-validations: the API server refuses the rule: {}",
+                            p.message
+                        ),
+                        Value::Null,
+                    );
+                }
+            }
             check_selectable_fields(f, version, schema, v, &base);
         }
     }
     check_scale(f, version, v, &base);
     check_printer_columns(f, version, v, &base);
+}
+
+/// A `default` on the schema root, even `{}` (which other checks treat as no default): with the
+/// status subresource the server allows no default there; without it, the default is a whole
+/// object and needs `apiVersion` and `kind`.
+fn check_root_default(
+    f: &mut Findings<'_>,
+    schema: &Value,
+    status: bool,
+    v: Option<&str>,
+    schema_base: &str,
+) {
+    let Some(default) = get(schema, "default") else {
+        return;
+    };
+    let path = format!("{schema_base}/default");
+    if status {
+        f.add(
+            v,
+            path,
+            None,
+            "only [Description Type Format Title Maximum ExclusiveMaximum Minimum \
+             ExclusiveMinimum MaxLength MinLength Pattern MaxItems MinItems UniqueItems MultipleOf \
+             Required Items Properties ExternalDocs Example XPreserveUnknownFields XValidations] \
+             fields are allowed at the root of the schema if the status subresource is enabled: \
+             remove the default"
+                .to_string(),
+            default.clone(),
+        );
+        return;
+    }
+    let Some(object) = default.as_object() else {
+        return;
+    };
+    let missing: Vec<&str> = ["apiVersion", "kind"]
+        .into_iter()
+        .filter(|k| {
+            object
+                .get(*k)
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+        })
+        .collect();
+    if !missing.is_empty() {
+        let listed: Vec<String> = missing
+            .iter()
+            .map(|k| format!("default.{k}: Required value"))
+            .collect();
+        f.add(
+            v,
+            path,
+            None,
+            format!(
+                "a default at the schema root is a whole object: {}",
+                listed.join(", ")
+            ),
+            default.clone(),
+        );
+    }
 }
 
 fn check_deprecation(f: &mut Findings<'_>, version: &Value, v: Option<&str>, base: &str) {

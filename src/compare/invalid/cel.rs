@@ -1,0 +1,740 @@
+//! `x-kubernetes-validations` as the API server compiles them when a CRD is written
+//! (apiextensions-apiserver `validation.go` and `schema/cel`): a rule or `messageExpression` must
+//! parse and type-check against the schema it sits on, `fieldPath` must name a field of that
+//! schema, `optionalOldSelf` needs a rule that uses `oldSelf`, and `oldSelf` cannot be used below
+//! a list that is not a `map` list (old and new items cannot be paired).
+//!
+//! Parsing uses the `cel` crate (the same grammar, optional syntax on). The `cel` crate has no
+//! type checker, so [`Checker`] infers types from the schema and reports only what is certainly
+//! wrong: a field the schema does not declare, a comprehension over a scalar or object, string
+//! functions on other types, comparisons of different scalar types, a rule that is not a bool.
+//! Anything it cannot type is `dyn` and accepted. Cost estimation is not done.
+
+use cel::IdedExpr;
+use cel::common::ast::{Expr, LiteralValue};
+use cel::parser::Parser;
+use serde_json::{Map, Value};
+
+/// One problem with a rule: where (relative to the schema node: `x-kubernetes-validations/0/rule`)
+/// and the server's reason.
+pub struct RuleProblem {
+    /// Pointer below the version's `openAPIV3Schema`.
+    pub pointer: String,
+    pub message: String,
+}
+
+fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    v.get(key).filter(|v| !v.is_null())
+}
+
+/// Checks every rule of one version's schema.
+pub fn check_rules(root: &Value) -> Vec<RuleProblem> {
+    let version_root = root;
+    let mut out = Vec::new();
+    // (node, pointer, below a list whose items cannot be correlated)
+    let mut stack: Vec<(&Value, String, bool)> = vec![(root, String::new(), false)];
+    while let Some((node, at, uncorrelatable)) = stack.pop() {
+        let Some(obj) = node.as_object() else {
+            continue;
+        };
+        if let Some(rules) = get(node, "x-kubernetes-validations").and_then(Value::as_array) {
+            for (i, rule) in rules.iter().enumerate() {
+                let at = format!("{at}/x-kubernetes-validations/{i}");
+                check_rule(version_root, node, rule, &at, uncorrelatable, &mut out);
+            }
+        }
+        if let Some(props) = obj.get("properties").and_then(Value::as_object) {
+            for (k, child) in props.iter().rev() {
+                let token = k.replace('~', "~0").replace('/', "~1");
+                stack.push((child, format!("{at}/properties/{token}"), uncorrelatable));
+            }
+        }
+        if let Some(items) = obj.get("items").filter(|i| i.is_object()) {
+            let map_list = obj.get("x-kubernetes-list-type").and_then(Value::as_str) == Some("map");
+            stack.push((items, format!("{at}/items"), uncorrelatable || !map_list));
+        }
+        if let Some(extra) = obj.get("additionalProperties").filter(|i| i.is_object()) {
+            stack.push((extra, format!("{at}/additionalProperties"), uncorrelatable));
+        }
+    }
+    out
+}
+
+fn check_rule(
+    root: &Value,
+    schema: &Value,
+    rule: &Value,
+    at: &str,
+    uncorrelatable: bool,
+    out: &mut Vec<RuleProblem>,
+) {
+    let Some(text) = rule
+        .get("rule")
+        .and_then(Value::as_str)
+        .filter(|t| !t.trim().is_empty())
+    else {
+        return;
+    };
+    let mut problem = |key: &str, message: String| {
+        out.push(RuleProblem {
+            pointer: format!("{at}/{key}"),
+            message,
+        });
+    };
+    if let Some(fp) = rule.get("fieldPath").and_then(Value::as_str)
+        && !fp.trim().is_empty()
+        && !fp.contains(['\n', '\r'])
+        && let Err(e) = valid_field_path(fp, schema)
+    {
+        problem(
+            "fieldPath",
+            format!("Invalid value: {fp:?}: must be a valid path ({e})"),
+        );
+    }
+    let optional_old_self = rule.get("optionalOldSelf").is_some_and(|v| !v.is_null());
+    match compile(root, text, schema, optional_old_self, true) {
+        Err(e) => problem("rule", format!("compilation failed: {e}")),
+        Ok(uses_old_self) => {
+            if uses_old_self && uncorrelatable {
+                problem(
+                    "rule",
+                    "oldSelf cannot be used on the uncorrelatable portion of the schema (below a \
+                     list that is not x-kubernetes-list-type: map)"
+                        .to_string(),
+                );
+            } else if !uses_old_self && optional_old_self {
+                problem(
+                    "optionalOldSelf",
+                    "may not be set if oldSelf is not used in rule".to_string(),
+                );
+            }
+        }
+    }
+    if let Some(expr) = rule.get("messageExpression").and_then(Value::as_str)
+        && !expr.trim().is_empty()
+        && let Err(e) = compile(root, expr, schema, optional_old_self, false)
+    {
+        problem(
+            "messageExpression",
+            format!("messageExpression compilation failed: {e}"),
+        );
+    }
+}
+
+/// Parses and type-checks; `Ok(uses oldSelf)`.
+fn compile<'a>(
+    root: &'a Value,
+    text: &str,
+    schema: &'a Value,
+    optional_old_self: bool,
+    is_rule: bool,
+) -> Result<bool, String> {
+    let parsed = Parser::new()
+        .enable_optional_syntax(true)
+        .parse(text)
+        .map_err(|e| {
+            format!(
+                "ERROR: {}",
+                e.to_string().lines().next().unwrap_or("syntax error")
+            )
+        })?;
+    let mut checker = Checker {
+        root,
+        self_type: Ty::of(schema),
+        optional_old_self,
+        uses_old_self: false,
+        scopes: Vec::new(),
+    };
+    let result = checker.check(&parsed)?;
+    let wanted = if is_rule { Ty::Bool } else { Ty::String };
+    if result.is_concrete() && result != wanted {
+        return Err(if is_rule {
+            format!(
+                "cel expression must evaluate to a bool, not {}",
+                result.name()
+            )
+        } else {
+            format!("must evaluate to a string, not {}", result.name())
+        });
+    }
+    Ok(checker.uses_old_self)
+}
+
+/// The types the checker knows; `Dyn` is anything it cannot tell.
+#[derive(Clone, Debug, PartialEq)]
+enum Ty<'a> {
+    Bool,
+    Int,
+    Double,
+    String,
+    Null,
+    /// An object with declared fields (the schema node).
+    Object(&'a Value),
+    List(Box<Ty<'a>>),
+    Map(Box<Ty<'a>>),
+    Optional(Box<Ty<'a>>),
+    Dyn,
+}
+
+impl<'a> Ty<'a> {
+    /// The CEL type of a schema node, as the API server declares it.
+    fn of(schema: &'a Value) -> Ty<'a> {
+        let flag = |k: &str| schema.get(k).and_then(Value::as_bool) == Some(true);
+        if flag("x-kubernetes-int-or-string")
+            || flag("x-kubernetes-preserve-unknown-fields")
+            || flag("x-kubernetes-embedded-resource")
+        {
+            return Ty::Dyn;
+        }
+        match schema.get("type").and_then(Value::as_str) {
+            Some("boolean") => Ty::Bool,
+            Some("integer") => Ty::Int,
+            Some("number") => Ty::Double,
+            // Formats turn strings into other types (timestamps, durations, bytes).
+            Some("string") => match schema.get("format").and_then(Value::as_str).unwrap_or("") {
+                "" => Ty::String,
+                _ => Ty::Dyn,
+            },
+            Some("array") => Ty::List(Box::new(schema.get("items").map_or(Ty::Dyn, Ty::of))),
+            Some("object") => match schema.get("additionalProperties") {
+                Some(extra @ Value::Object(_)) => Ty::Map(Box::new(Ty::of(extra))),
+                Some(Value::Bool(true)) => Ty::Dyn,
+                _ if schema
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .is_some_and(|p| !p.is_empty()) =>
+                {
+                    Ty::Object(schema)
+                }
+                _ => Ty::Dyn,
+            },
+            _ => Ty::Dyn,
+        }
+    }
+
+    /// A type the checker is sure of (no `dyn` at the top).
+    fn is_concrete(&self) -> bool {
+        !matches!(self, Ty::Dyn)
+    }
+
+    fn is_scalar(&self) -> bool {
+        matches!(self, Ty::Bool | Ty::Int | Ty::Double | Ty::String)
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Ty::Bool => "bool".into(),
+            Ty::Int => "int".into(),
+            Ty::Double => "double".into(),
+            Ty::String => "string".into(),
+            Ty::Null => "null_type".into(),
+            Ty::Object(_) => "object".into(),
+            Ty::List(e) => format!("list({})", e.name()),
+            Ty::Map(v) => format!("map(string, {})", v.name()),
+            Ty::Optional(t) => format!("optional_type({})", t.name()),
+            Ty::Dyn => "dyn".into(),
+        }
+    }
+}
+
+/// CEL names of a property, as the API server escapes them (`a-b` is `a__dash__b`).
+fn cel_name(property: &str) -> Option<String> {
+    const RESERVED: &[&str] = &[
+        "true",
+        "false",
+        "null",
+        "in",
+        "as",
+        "break",
+        "const",
+        "continue",
+        "else",
+        "for",
+        "function",
+        "if",
+        "import",
+        "let",
+        "loop",
+        "package",
+        "namespace",
+        "return",
+        "var",
+        "void",
+        "while",
+    ];
+    if RESERVED.contains(&property) {
+        return Some(format!("__{property}__"));
+    }
+    let mut out = String::new();
+    let mut rest = property;
+    while let Some(c) = rest.chars().next() {
+        if rest.starts_with("__") {
+            out.push_str("__underscores__");
+            rest = &rest[2..];
+            continue;
+        }
+        match c {
+            '.' => out.push_str("__dot__"),
+            '-' => out.push_str("__dash__"),
+            '/' => out.push_str("__slash__"),
+            c if c.is_ascii_alphanumeric() || c == '_' => out.push(c),
+            _ => return None,
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    (!out.is_empty() && !out.starts_with(|c: char| c.is_ascii_digit())).then_some(out)
+}
+
+fn field_of<'a>(object: &'a Value, name: &str) -> Option<&'a Value> {
+    let props: &Map<String, Value> = object.get("properties")?.as_object()?;
+    props
+        .iter()
+        // The server's CEL also accepts a reserved word such as `namespace` unescaped.
+        .find(|(k, _)| k.as_str() == name || cel_name(k).as_deref() == Some(name))
+        .map(|(_, v)| v)
+}
+
+const STRING_METHODS: &[&str] = &[
+    "startsWith",
+    "endsWith",
+    "matches",
+    "contains",
+    "lowerAscii",
+    "upperAscii",
+    "split",
+    "trim",
+    "replace",
+    "charAt",
+    "substring",
+];
+/// Kubernetes functions whose only argument is a string.
+const STRING_FUNCTIONS: &[&str] = &[
+    "quantity",
+    "isQuantity",
+    "url",
+    "isURL",
+    "ip",
+    "isIP",
+    "cidr",
+    "isCIDR",
+];
+
+/// What CEL sees of `metadata` at a resource root: only `name` and `generateName`.
+static ROOT_METADATA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    serde_json::json!({"type": "object", "properties": {
+        "name": {"type": "string"}, "generateName": {"type": "string"}}})
+});
+
+struct Checker<'a> {
+    /// The version's root schema: its `metadata` is typed as [`ROOT_METADATA`].
+    root: &'a Value,
+    self_type: Ty<'a>,
+    optional_old_self: bool,
+    uses_old_self: bool,
+    /// Comprehension variables in scope, innermost last.
+    scopes: Vec<(String, Ty<'a>)>,
+}
+
+impl<'a> Checker<'a> {
+    fn check(&mut self, e: &IdedExpr) -> Result<Ty<'a>, String> {
+        match &e.expr {
+            Expr::Literal(l) => Ok(match l {
+                LiteralValue::Boolean(_) => Ty::Bool,
+                LiteralValue::Int(_) => Ty::Int,
+                LiteralValue::Double(_) => Ty::Double,
+                LiteralValue::String(_) => Ty::String,
+                LiteralValue::Null => Ty::Null,
+                _ => Ty::Dyn,
+            }),
+            Expr::Ident(name) => {
+                if let Some((_, t)) = self.scopes.iter().rev().find(|(n, _)| n == name) {
+                    return Ok(t.clone());
+                }
+                Ok(match name.as_str() {
+                    "self" => self.self_type.clone(),
+                    "oldSelf" => {
+                        self.uses_old_self = true;
+                        if self.optional_old_self {
+                            Ty::Optional(Box::new(self.self_type.clone()))
+                        } else {
+                            self.self_type.clone()
+                        }
+                    }
+                    _ => Ty::Dyn,
+                })
+            }
+            Expr::Select(s) => {
+                let operand = self.check(&s.operand)?;
+                let field = self.select(&operand, &s.field, false)?;
+                // `has(a.b)` is a test: a bool.
+                Ok(if s.test { Ty::Bool } else { field })
+            }
+            Expr::List(l) => {
+                for el in &l.elements {
+                    self.check(el)?;
+                }
+                Ok(Ty::List(Box::new(Ty::Dyn)))
+            }
+            Expr::Map(m) => {
+                for entry in &m.entries {
+                    if let cel::common::ast::EntryExpr::MapEntry(me) = &entry.expr {
+                        self.check(&me.key)?;
+                        self.check(&me.value)?;
+                    }
+                }
+                Ok(Ty::Map(Box::new(Ty::Dyn)))
+            }
+            Expr::Comprehension(c) => {
+                let range = self.check(&c.iter_range)?;
+                let elem = match &range {
+                    Ty::List(e) => (**e).clone(),
+                    Ty::Map(_) => Ty::String,
+                    Ty::Dyn => Ty::Dyn,
+                    other => {
+                        return Err(format!(
+                            "expression of type '{}' cannot be range of a comprehension (must be list, map, or dynamic)",
+                            other.name()
+                        ));
+                    }
+                };
+                self.check(&c.accu_init)?;
+                self.scopes.push((c.iter_var.clone(), elem));
+                if let Some(v2) = &c.iter_var2 {
+                    self.scopes.push((v2.clone(), Ty::Dyn));
+                }
+                self.scopes.push((c.accu_var.clone(), Ty::Dyn));
+                let checked = self
+                    .check(&c.loop_cond)
+                    .and_then(|_| self.check(&c.loop_step))
+                    .and_then(|_| self.check(&c.result));
+                self.scopes.pop();
+                if c.iter_var2.is_some() {
+                    self.scopes.pop();
+                }
+                self.scopes.pop();
+                checked?;
+                // The macros' results (all, exists, map, filter) are left to dyn.
+                Ok(Ty::Dyn)
+            }
+            Expr::Call(call) => self.call(call),
+            _ => Ok(Ty::Dyn),
+        }
+    }
+
+    fn select(&mut self, operand: &Ty<'a>, field: &str, optional: bool) -> Result<Ty<'a>, String> {
+        let wrap = |t: Ty<'a>| {
+            if optional {
+                Ty::Optional(Box::new(t))
+            } else {
+                t
+            }
+        };
+        match operand {
+            Ty::Object(schema) if std::ptr::eq(*schema, self.root) && field == "metadata" => {
+                Ok(wrap(Ty::Object(&ROOT_METADATA)))
+            }
+            Ty::Object(schema) => match field_of(schema, field) {
+                Some(child) => Ok(wrap(Ty::of(child))),
+                None => Err(format!("undefined field '{field}'")),
+            },
+            Ty::Map(v) => Ok(wrap((**v).clone())),
+            Ty::Optional(inner) => self.select(inner, field, true),
+            t if t.is_scalar() => Err(format!(
+                "type '{}' does not support field selection",
+                t.name()
+            )),
+            _ => Ok(Ty::Dyn),
+        }
+    }
+
+    fn call(&mut self, call: &cel::common::ast::CallExpr) -> Result<Ty<'a>, String> {
+        let name = call.func_name.as_str();
+        // `a.?b`: the optional field selection.
+        if name == "_?._" && call.args.len() == 2 {
+            let operand = self.check(&call.args[0])?;
+            if let Expr::Literal(LiteralValue::String(field)) = &call.args[1].expr {
+                return self.select(&operand, field, true);
+            }
+            return Ok(Ty::Dyn);
+        }
+        let target = match &call.target {
+            Some(t) => Some(self.check(t)?),
+            None => None,
+        };
+        let mut args = Vec::with_capacity(call.args.len());
+        for a in &call.args {
+            args.push(self.check(a)?);
+        }
+        let no_overload = |types: &[&Ty<'a>]| {
+            let listed: Vec<String> = types.iter().map(|t| t.name()).collect();
+            Err(format!(
+                "found no matching overload for '{name}' applied to '({})'",
+                listed.join(", ")
+            ))
+        };
+        match (name, &target, args.as_slice()) {
+            ("_<_" | "_<=_" | "_>_" | "_>=_", None, [a, b]) => {
+                let numeric = |t: &Ty<'_>| matches!(t, Ty::Int | Ty::Double);
+                let comparable = |t: &Ty<'_>| t.is_scalar() || matches!(t, Ty::Dyn);
+                if !comparable(a)
+                    || !comparable(b)
+                    || (a.is_scalar() && b.is_scalar() && a != b && !(numeric(a) && numeric(b)))
+                {
+                    return no_overload(&[a, b]);
+                }
+                Ok(Ty::Bool)
+            }
+            ("_==_" | "_!=_", None, [a, b])
+                if [a, b].contains(&&Ty::Null)
+                    && [a, b]
+                        .iter()
+                        .any(|t| t.is_scalar() || matches!(t, Ty::List(_) | Ty::Map(_))) =>
+            {
+                // Only objects (and dyn) can be null.
+                no_overload(&[a, b])
+            }
+            ("_==_" | "_!=_" | "@in" | "!_" | "_&&_" | "_||_" | "@not_strictly_false", _, _) => {
+                Ok(Ty::Bool)
+            }
+            ("size", Some(t), []) | ("size", None, [t]) => {
+                if matches!(t, Ty::Object(_) | Ty::Int | Ty::Double | Ty::Bool) {
+                    return no_overload(&[t]);
+                }
+                Ok(Ty::Int)
+            }
+            (m, Some(t), _) if STRING_METHODS.contains(&m) => {
+                if t.is_concrete() && *t != Ty::String {
+                    return no_overload(&[t]);
+                }
+                // The server compiles a constant regular expression with the rule.
+                if m == "matches"
+                    && let Some(Expr::Literal(LiteralValue::String(re))) =
+                        call.args.first().map(|a| &a.expr)
+                    && let Err(e) = crate::validate::pattern::compile_go(re)
+                {
+                    return Err(format!("error parsing regexp: {e}"));
+                }
+                Ok(match m {
+                    "split" => Ty::List(Box::new(Ty::String)),
+                    "startsWith" | "endsWith" | "matches" | "contains" => Ty::Bool,
+                    _ => Ty::String,
+                })
+            }
+            (f, None, [t]) if STRING_FUNCTIONS.contains(&f) => {
+                if t.is_concrete() && *t != Ty::String {
+                    return no_overload(&[t]);
+                }
+                Ok(Ty::Dyn)
+            }
+            ("int" | "string" | "double" | "duration" | "timestamp", None, [t]) => {
+                if matches!(t, Ty::List(_) | Ty::Map(_) | Ty::Object(_)) {
+                    return no_overload(&[t]);
+                }
+                Ok(match name {
+                    "int" => Ty::Int,
+                    "string" => Ty::String,
+                    "double" => Ty::Double,
+                    _ => Ty::Dyn,
+                })
+            }
+            ("orValue", Some(Ty::Optional(inner)), [alt]) => {
+                let kinds_differ = (inner.is_scalar() && alt.is_scalar() && **inner != *alt)
+                    || (inner.is_scalar()
+                        && matches!(alt, Ty::List(_) | Ty::Map(_) | Ty::Object(_)))
+                    || (alt.is_scalar()
+                        && matches!(**inner, Ty::List(_) | Ty::Map(_) | Ty::Object(_)));
+                if kinds_differ {
+                    return no_overload(&[&Ty::Optional(inner.clone()), alt]);
+                }
+                Ok((**inner).clone())
+            }
+            ("hasValue", Some(Ty::Optional(_)), []) => Ok(Ty::Bool),
+            ("value", Some(Ty::Optional(inner)), []) => Ok((**inner).clone()),
+            _ => Ok(Ty::Dyn),
+        }
+    }
+}
+
+/// `cel.ValidFieldPath`: `.a.b`, `['a']`, `['key']` of maps; no list indexes.
+fn valid_field_path(path: &str, root: &Value) -> Result<(), String> {
+    let mut schema = root;
+    let mut tokens = tokens(path).into_iter().peekable();
+    let step = |schema: &mut &Value, name: &str| -> Result<(), String> {
+        let props = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .filter(|p| !p.is_empty());
+        if let Some(props) = props {
+            *schema = props.get(name).ok_or("does not refer to a valid field")?;
+        } else if let Some(extra) = schema.get("additionalProperties").filter(|v| !v.is_null()) {
+            *schema = extra;
+        } else {
+            return Err("does not refer to a valid field".into());
+        }
+        Ok(())
+    };
+    while let Some(tok) = tokens.next() {
+        match tok.as_str() {
+            "[" => {
+                let quoted = tokens.next().ok_or("unexpected end of JSON path")?;
+                if quoted.len() < 2 || !quoted.starts_with('\'') || !quoted.ends_with('\'') {
+                    return Err(format!("expected single quoted string but got {quoted}"));
+                }
+                step(
+                    &mut schema,
+                    &quoted[1..quoted.len() - 1].replace("\\'", "'"),
+                )?;
+                if tokens.next().as_deref() != Some("]") {
+                    return Err("expected ]".into());
+                }
+            }
+            "." => {
+                let name = tokens.next().ok_or("unexpected end of JSON path")?;
+                step(&mut schema, &name)?;
+            }
+            other => return Err(format!("expected [ or . but got: {other}")),
+        }
+    }
+    Ok(())
+}
+
+/// The server's scanner: `.`, `[`, `]` alone, quoted strings whole, other runs of text.
+fn tokens(path: &str) -> Vec<String> {
+    let b = path.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\'' {
+            let mut j = i + 1;
+            while j < b.len() && !(b[j] == b'\'' && b[j - 1] != b'\\') {
+                j += 1;
+            }
+            let end = (j + 1).min(b.len());
+            out.push(path[i..end].to_string());
+            i = end;
+        } else if matches!(b[i], b'.' | b'[' | b']') {
+            out.push(path[i..=i].to_string());
+            i += 1;
+        } else {
+            let start = i;
+            while i < b.len() && !matches!(b[i], b'.' | b'[' | b']') {
+                i += 1;
+            }
+            out.push(path[start..i].to_string());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> Value {
+        json!({"type": "object", "properties": {
+            "name": {"type": "string"},
+            "count": {"type": "integer"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "max-size": {"type": "integer"},
+            "namespace": {"type": "string"},
+            "metadata": {"type": "object"}
+        }})
+    }
+
+    fn compiles(rule: &str) -> Result<bool, String> {
+        let s = schema();
+        compile(&s, rule, &s, false, true)
+    }
+
+    #[test]
+    fn rules_that_type_check() {
+        for rule in [
+            "has(self.name)",
+            "self.name.startsWith('a')",
+            "self.namespace.size() >= 0 && self.__namespace__ != ''",
+            "self.count > 0 && self.max__dash__size < 10",
+            "self.tags.all(t, t.size() < 5)",
+            "self.labels.all(k, self.labels[k] != '')",
+            "self.?name.orValue('') != ''",
+            "self == oldSelf",
+            "size(self.tags) > 0 || self.count >= 1.5",
+        ] {
+            assert!(compiles(rule).is_ok(), "{rule}: {:?}", compiles(rule));
+        }
+        assert_eq!(compiles("self == oldSelf"), Ok(true));
+    }
+
+    #[test]
+    fn rules_the_server_refuses() {
+        for (rule, reason) in [
+            ("self.nosuch == 1", "undefined field 'nosuch'"),
+            ("self.name ==", "ERROR"),
+            (
+                "self.name.all(x, x != '')",
+                "cannot be range of a comprehension",
+            ),
+            (
+                "self.count.startsWith('a')",
+                "no matching overload for 'startsWith'",
+            ),
+            ("self.name > 1", "no matching overload for '_>_'"),
+            ("size(self) > 0", "no matching overload for 'size'"),
+            (
+                "self.?count.orValue('') != ''",
+                "no matching overload for 'orValue'",
+            ),
+            ("self.name", "must evaluate to a bool"),
+            (
+                "quantity(self.count).isInteger()",
+                "no matching overload for 'quantity'",
+            ),
+            ("self.tags != null", "no matching overload for '_!=_'"),
+            ("self.name.matches('[')", "error parsing regexp"),
+            (
+                "self.?tags.orValue('') != ''",
+                "no matching overload for 'orValue'",
+            ),
+            (
+                "self.metadata.all(x, true)",
+                "cannot be range of a comprehension",
+            ),
+        ] {
+            let got = compiles(rule);
+            assert!(
+                got.as_ref().is_err_and(|e| e.contains(reason)),
+                "{rule}: {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn field_paths() {
+        let s = schema();
+        assert!(valid_field_path(".name", &s).is_ok());
+        assert!(valid_field_path(".labels['a.b']", &s).is_ok());
+        assert!(valid_field_path("['name']", &s).is_ok());
+        assert!(valid_field_path(".nosuch", &s).is_err());
+        assert!(valid_field_path("name", &s).is_err());
+        assert!(valid_field_path(".tags[0]", &s).is_err());
+    }
+
+    #[test]
+    fn old_self_below_atomic_lists_and_optional_old_self_without_it() {
+        let s = json!({"type": "object", "properties": {
+            "list": {"type": "array", "items": {"type": "object",
+                "properties": {"a": {"type": "string"}},
+                "x-kubernetes-validations": [{"rule": "self == oldSelf"}]}},
+            "b": {"type": "string", "x-kubernetes-validations": [{"rule": "self != ''", "optionalOldSelf": true}]}
+        }});
+        let found: Vec<String> = check_rules(&s).into_iter().map(|p| p.pointer).collect();
+        assert_eq!(
+            found,
+            [
+                "/properties/list/items/x-kubernetes-validations/0/rule",
+                "/properties/b/x-kubernetes-validations/0/optionalOldSelf",
+            ]
+        );
+    }
+}
