@@ -222,7 +222,8 @@ fn from_a_recorded_report_the_step_is_filled_and_runs_once_completed() {
         "legacy is removed, not left to pruning"
     );
     let migrated: Value = serde_saphyr::from_str(
-        &fs::read_to_string(root.join("migrated/employees.role.orgchart.org_staff_e3.yaml")).unwrap(),
+        &fs::read_to_string(root.join("migrated/employees.role.orgchart.org_staff_e3.yaml"))
+            .unwrap(),
     )
     .unwrap();
     assert_eq!(
@@ -230,7 +231,8 @@ fn from_a_recorded_report_the_step_is_filled_and_runs_once_completed() {
         json!({"name": "E3", "office": "room 3", "level": 2})
     );
     let migrated: Value = serde_saphyr::from_str(
-        &fs::read_to_string(root.join("migrated/employees.role.orgchart.org_staff_e4.yaml")).unwrap(),
+        &fs::read_to_string(root.join("migrated/employees.role.orgchart.org_staff_e4.yaml"))
+            .unwrap(),
     )
     .unwrap();
     assert_eq!(
