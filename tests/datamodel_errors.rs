@@ -261,7 +261,10 @@ fn unknown_or_mistyped_validation_key() {
         "`true` or `false`",
     );
     let err = fails(
-        &[("root.go", &field("MaxItems=3, UniqueItems=true", "[]string"))],
+        &[(
+            "root.go",
+            &field("MaxItems=3, UniqueItems=true", "[]string"),
+        )],
         "root.go:7:35:",
         "UniqueItems=true makes a CRD the API server rejects",
     );

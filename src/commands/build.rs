@@ -235,7 +235,9 @@ fn normalize(dir: &Path) -> PathBuf {
             _ => return clean,
         }
     }
-    let mut out = existing.canonicalize().unwrap_or_else(|_| existing.to_path_buf());
+    let mut out = existing
+        .canonicalize()
+        .unwrap_or_else(|_| existing.to_path_buf());
     out.extend(rest.iter().rev());
     out
 }
