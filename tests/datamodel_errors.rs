@@ -104,6 +104,26 @@ fn unknown_rest_api_gen_variable() {
 }
 
 #[test]
+fn rest_uris_that_are_one_route() {
+    // Within one spec: the parameter names differ, the route is the same.
+    let spec = |a: &str, b: &str| {
+        root(&format!(
+            "var Spec = nexus.RestAPISpec{{Uris: []nexus.RestURIs{{\n\t{{Uri: \"{a}\", Methods: nexus.DefaultHTTPMethodsResponses}},\n\t{{Uri: \"{b}\", Methods: nexus.DefaultHTTPMethodsResponses}},\n}}}}\n\n// nexus-rest-api-gen:Spec\ntype Leader struct {{\n\tnexus.Node\n}}\n"
+        ))
+    };
+    let err = fails(
+        &[("root.go", &spec("/l/{root.Leader}", "/l/{x}"))],
+        "root.go:7:8:",
+        "REST URI `/l/{x}` of `root.Leader` is the same route as `/l/{root.Leader}` of `root.Leader` (at ",
+    );
+    assert!(err.contains("root.go:6:8)"), "{err}");
+    assert_eq!(
+        loads(&[("root.go", &spec("/l/{root.Leader}", "/leaders"))]),
+        1
+    );
+}
+
+#[test]
 fn child_field_that_is_a_slice_pointer_or_map() {
     for (ty, shape) in [
         ("[]Report", "a slice"),
