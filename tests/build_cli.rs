@@ -296,6 +296,68 @@ fn prev_spec_dir_outside_git() {
 }
 
 #[test]
+fn prev_spec_dir_outside_the_git_repository_is_read_from_disk() {
+    // CLI.md: the directory is read at HEAD only when HEAD holds it; a directory outside the
+    // repository cannot be there, so it is read from disk, in both flag forms.
+    let ws = Workspace::first_build_committed(true);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let prev = elsewhere.path().join("crds");
+    fs::create_dir(&prev).unwrap();
+    for entry in fs::read_dir(ws.root.join("build/crds")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), prev.join(entry.file_name())).unwrap();
+    }
+    ws.edit(
+        "\tLocation      string  `json:\"location,omitempty\"`\n",
+        "",
+    );
+    ws.commit("drop location");
+    let prev_text = prev.to_str().unwrap();
+    let joined = format!("--prev-spec-dir={prev_text}");
+    for args in [vec![joined.as_str()], vec!["--prev-spec-dir", prev_text]] {
+        let out = ws.build(&args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains(&format!("baseline: {prev_text} on disk")),
+            "{args:?}: {text}"
+        );
+        let mut json_args = args.clone();
+        json_args.push("--force");
+        let (code, json) = ws.build_json(&json_args);
+        assert_eq!((code, rules(&json)), (0, vec!["field-removed".to_string()]));
+    }
+    // A relative path that leads out of the repository is the same directory.
+    let relative = pathdiff(&prev, &ws.root);
+    let (code, json) = ws.build_json(&["--prev-spec-dir", &relative]);
+    assert_eq!((code, rules(&json)), (1, vec!["field-removed".to_string()]));
+    // --prev-spec-branch reads git only: outside the repository it is refused, saying what to do.
+    let out = ws.build(&["--prev-spec-branch", "HEAD", "--prev-spec-dir", prev_text]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("outside the git repository") && err.contains("leave out --prev-spec-branch"),
+        "{err}"
+    );
+}
+
+/// `target` relative to `base` (both absolute, `base` below a temporary directory).
+fn pathdiff(target: &Path, base: &Path) -> String {
+    let ups = base.components().count();
+    let mut out = PathBuf::new();
+    for _ in 0..ups {
+        out.push("..");
+    }
+    out.push(target.strip_prefix("/").unwrap());
+    out.display().to_string()
+}
+
+#[test]
 fn a_kill_at_any_point_leaves_a_complete_old_or_new_set() {
     let ws = Workspace::first_build_committed(false);
     let old = ws.leader_crd();

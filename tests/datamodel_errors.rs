@@ -104,6 +104,26 @@ fn unknown_rest_api_gen_variable() {
 }
 
 #[test]
+fn rest_uris_that_are_one_route() {
+    // Within one spec: the parameter names differ, the route is the same.
+    let spec = |a: &str, b: &str| {
+        root(&format!(
+            "var Spec = nexus.RestAPISpec{{Uris: []nexus.RestURIs{{\n\t{{Uri: \"{a}\", Methods: nexus.DefaultHTTPMethodsResponses}},\n\t{{Uri: \"{b}\", Methods: nexus.DefaultHTTPMethodsResponses}},\n}}}}\n\n// nexus-rest-api-gen:Spec\ntype Leader struct {{\n\tnexus.Node\n}}\n"
+        ))
+    };
+    let err = fails(
+        &[("root.go", &spec("/l/{root.Leader}", "/l/{x}"))],
+        "root.go:7:8:",
+        "REST URI `/l/{x}` of `root.Leader` is the same route as `/l/{root.Leader}` of `root.Leader` (at ",
+    );
+    assert!(err.contains("root.go:6:8)"), "{err}");
+    assert_eq!(
+        loads(&[("root.go", &spec("/l/{root.Leader}", "/leaders"))]),
+        1
+    );
+}
+
+#[test]
 fn child_field_that_is_a_slice_pointer_or_map() {
     for (ty, shape) in [
         ("[]Report", "a slice"),
@@ -260,6 +280,32 @@ fn unknown_or_mistyped_validation_key() {
         "root.go:7:23:",
         "`true` or `false`",
     );
+    let err = fails(
+        &[(
+            "root.go",
+            &field("MaxItems=3, UniqueItems=true", "[]string"),
+        )],
+        "root.go:7:35:",
+        "UniqueItems=true makes a CRD the API server rejects",
+    );
+    assert!(err.contains("ListType=set"), "{err}");
+    fails(
+        &[("root.go", &field("ListType=set", "[]map[string]string"))],
+        "root.go:7:23:",
+        "ListType=set needs items that are strings, numbers or booleans",
+    );
+    fails(
+        &[("root.go", &field("ListType=map", "[]string"))],
+        "root.go:7:23:",
+        "`atomic` or `set`",
+    );
+    assert_eq!(
+        loads(&[(
+            "root.go",
+            &field("UniqueItems=false, ListType=set", "[]string")
+        )]),
+        1
+    );
     fails(
         &[("root.go", &field("MaxLength=1, Foo=2", "string"))],
         "root.go:7:36:",
@@ -284,23 +330,33 @@ fn unknown_or_mistyped_validation_key() {
 }
 
 #[test]
-fn two_packages_with_one_name() {
+fn a_sub_package_with_the_root_package_name() {
+    // Directories sharing a name are one package (see compiler_parity.rs), but never the root's.
     let leader = root("type Leader struct {\n\tnexus.Node\n}\n");
     let err = fails(
         &[
             ("root.go", &leader),
-            ("a/x/types.go", "package shared\n\ntype A struct{}\n"),
-            ("b/types.go", "package shared\n\ntype B struct{}\n"),
+            ("a/x/types.go", "package root\n\ntype A struct{}\n"),
         ],
-        "b/types.go:1:9:",
-        "package name `shared` is also used by directory `a/x`",
+        "a/x/types.go:1:9:",
+        "package name `root` is also used by the root directory",
     );
-    assert!(err.contains("rename one"), "{err}");
+    assert!(err.contains("rename it"), "{err}");
+    // Merged directories declare one set of types: a name declared in both is declared twice.
+    fails(
+        &[
+            ("root.go", &leader),
+            ("a/x/types.go", "package shared\n\ntype A struct{}\n"),
+            ("b/types.go", "package shared\n\ntype A struct{}\n"),
+        ],
+        "b/types.go:3:6:",
+        "type `A` is declared twice in package `shared`",
+    );
     assert_eq!(
         loads(&[
             ("root.go", &leader),
-            ("a/x/types.go", "package shared\n"),
-            ("b/types.go", "package other\n")
+            ("a/x/types.go", "package shared\n\ntype A struct{}\n"),
+            ("b/types.go", "package shared\n\ntype B struct{}\n"),
         ]),
         1
     );

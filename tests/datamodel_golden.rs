@@ -189,6 +189,8 @@ fn fleet_covers_types_markers_and_tags() {
         .collect();
     assert_eq!(&required[..4], ["clusterName", "port", "zones", "endpoint"]);
     assert!(!required.contains(&"ratio") && !required.contains(&"anything"));
+    // nexus-graphql-jsonencoded fields are optional, as in the original compiler's output.
+    assert!(!required.contains(&"settings"));
     assert!(!required.iter().any(|r| r.ends_with("Gvk")));
 
     let a = annotation(config);

@@ -100,7 +100,8 @@ enum BaselineSource {
 impl Baseline {
     fn find(root: &Path, prev_dir: &Path, branch: Option<&str>) -> Result<Baseline> {
         let shown = prev_dir.display().to_string();
-        let git_path = git_relative(root, prev_dir)?;
+        // None: the directory lies outside the repository, so only the disk can hold it.
+        let git_path = git_relative(root, prev_dir);
         if let Some(rev) = branch {
             if !source::in_git_repository(root) {
                 return Err(Error::Git(format!(
@@ -108,6 +109,12 @@ impl Baseline {
                     root.display()
                 )));
             }
+            let Some(git_path) = git_path else {
+                return Err(Error::input(format!(
+                    "{shown} is outside the git repository of {}: --prev-spec-branch reads only inside it; leave out --prev-spec-branch to read {shown} from disk",
+                    root.display()
+                )));
+            };
             if !source::git_path_exists(root, rev, &git_path)? {
                 return Err(Error::Git(format!(
                     "{shown} does not exist at git revision {}; build and commit it there first, or leave out --prev-spec-branch",
@@ -123,10 +130,13 @@ impl Baseline {
                 },
             });
         }
-        if source::in_git_repository(root)
-            && has_commits(root)
-            && source::git_path_exists(root, "HEAD", &git_path)?
-        {
+        let at_head = match git_path {
+            Some(path) if has_commits(root) && source::git_path_exists(root, "HEAD", &path)? => {
+                Some(path)
+            }
+            _ => None,
+        };
+        if let Some(git_path) = at_head {
             return Ok(Baseline {
                 label: format!("{shown} at {}", head_label(root)?),
                 source: BaselineSource::Git {
@@ -183,29 +193,53 @@ fn has_commits(root: &Path) -> bool {
         .is_some_and(|repo| repo.head().is_ok())
 }
 
-/// The git path of `dir`: a relative path is relative to the datamodel root (`./` tells the git
-/// source so); an absolute one is made relative to the repository's work tree.
-fn git_relative(root: &Path, dir: &Path) -> Result<String> {
-    if !dir.is_absolute() {
-        return Ok(format!("./{}", dir.display()));
-    }
+/// The git path of `dir` in the work tree holding the datamodel: a relative path is relative to
+/// the datamodel root (`./` tells the git source so). None when there is no work tree or `dir`
+/// lies outside it (CLI.md: such a directory is read from disk).
+fn git_relative(root: &Path, dir: &Path) -> Option<String> {
     let workdir = git2::Repository::discover(root)
         .ok()
-        .and_then(|repo| repo.workdir().map(Path::to_path_buf));
-    let Some(workdir) = workdir else {
-        // Not in a repository (or a bare one): git is not asked, the path is used on disk.
-        return Ok(dir.display().to_string());
-    };
-    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-    let (workdir, dir_c) = (canonical(&workdir), canonical(dir));
-    match dir_c.strip_prefix(&workdir) {
-        Ok(rel) => Ok(rel.display().to_string()),
-        Err(_) => Err(Error::input(format!(
-            "{} is outside the git repository at {}; give a directory inside it, or build outside git",
-            dir.display(),
-            workdir.display()
-        ))),
+        .and_then(|repo| repo.workdir().map(Path::to_path_buf))?;
+    let workdir = workdir.canonicalize().ok()?;
+    let root = root.canonicalize().ok()?;
+    let inside = normalize(&root.join(dir));
+    let rel = inside.strip_prefix(&workdir).ok()?;
+    if dir.is_absolute() {
+        Some(rel.display().to_string())
+    } else {
+        Some(format!("./{}", dir.display()))
     }
+}
+
+/// `dir` without `.`/`..` (by text), then with symbolic links resolved as far as it exists: a
+/// baseline directory need not exist.
+fn normalize(dir: &Path) -> PathBuf {
+    let mut clean = PathBuf::new();
+    for c in dir.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => clean.push(other),
+        }
+    }
+    let mut existing = clean.as_path();
+    let mut rest = Vec::new();
+    while existing.canonicalize().is_err() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name);
+                existing = parent;
+            }
+            _ => return clean,
+        }
+    }
+    let mut out = existing
+        .canonicalize()
+        .unwrap_or_else(|_| existing.to_path_buf());
+    out.extend(rest.iter().rev());
+    out
 }
 
 /// `--config`, else `.nexus-compat.yaml` in the datamodel root, else in the current directory.

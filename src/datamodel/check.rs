@@ -1,5 +1,6 @@
 //! Checks on the resolved graph: one parent per node and no cycle of children, singletons never
-//! `children`, no recursive types, string map keys, and validation rules that fit their field.
+//! `children`, no recursive types, string map keys, validation rules that fit their field, and
+//! REST URIs that are distinct routes.
 //! Also the JSON shape of a type, which generation uses too.
 
 use super::model::{
@@ -18,6 +19,55 @@ fn error_at(pos: &SourcePos, message: String) -> Error {
 
 fn node_name(node: &Node) -> String {
     format!("{}.{}", node.package, node.name)
+}
+
+/// Refuses two REST URIs that are one route once their `{parameters}` are filled in (within a
+/// node or across nodes), as the original compiler does. The later one in source order is named.
+pub(crate) fn check_rest_uris(nodes: &[Node]) -> Result<()> {
+    let mut uris: Vec<(&SourcePos, &str, &Node)> = nodes
+        .iter()
+        .flat_map(|node| {
+            node.rest_api
+                .iter()
+                .flat_map(|spec| spec.uris.iter().flatten())
+                .map(move |uri| (&uri.pos, uri.uri.as_str(), node))
+        })
+        .collect();
+    uris.sort_by(|a, b| {
+        (&*a.0.file, a.0.line, a.0.column).cmp(&(&*b.0.file, b.0.line, b.0.column))
+    });
+    let mut routes: std::collections::HashMap<String, (&SourcePos, &str, &Node)> =
+        std::collections::HashMap::new();
+    for (pos, uri, node) in uris {
+        if let Some((first_pos, first_uri, first_node)) = routes.get(&route_of(uri)) {
+            return Err(error_at(
+                pos,
+                format!(
+                    "REST URI `{uri}` of `{}` is the same route as `{first_uri}` of `{}` (at {first_pos}); change one of them",
+                    node_name(node),
+                    node_name(first_node)
+                ),
+            ));
+        }
+        routes.insert(route_of(uri), (pos, uri, node));
+    }
+    Ok(())
+}
+
+/// A URI with each `{parameter}` replaced by `{param}` (the original's `{.*?}`).
+fn route_of(uri: &str) -> String {
+    let mut out = String::with_capacity(uri.len());
+    let mut rest = uri;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push_str("{param}");
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Sets each node's parent, refusing two parents, cycles and singletons used as `children`.
@@ -165,6 +215,28 @@ impl Datamodel {
     }
 
     /// The JSON shape of a field's value, after `,string` and `nexus-graphql-jsonencoded`.
+    /// Whether the items of an array type are strings, numbers or booleans.
+    pub fn items_are_scalar(&self, ty: &GoType) -> bool {
+        let mut ty = ty;
+        for _ in 0..MAX_NESTING {
+            ty = match ty {
+                GoType::Pointer(inner) => inner,
+                GoType::Named(id) => match self.types.get(*id).map(|t| &t.body) {
+                    Some(TypeBody::Underlying(inner)) => inner,
+                    _ => return false,
+                },
+                GoType::Slice(inner) | GoType::Array(inner) => {
+                    return matches!(
+                        self.json_kind(inner),
+                        JsonKind::String | JsonKind::Integer | JsonKind::Number | JsonKind::Boolean
+                    );
+                }
+                _ => return false,
+            };
+        }
+        false
+    }
+
     pub fn field_kind(&self, field: &Field) -> JsonKind {
         if field.json_encoded {
             return JsonKind::Untyped;
@@ -323,12 +395,25 @@ fn check_field(dm: &Datamodel, field: &Field) -> Result<()> {
             ),
             ValidationRule::MaxItems(_)
             | ValidationRule::MinItems(_)
-            | ValidationRule::UniqueItems(_) => (kind == JsonKind::Array, "arrays"),
+            | ValidationRule::UniqueItems(_)
+            | ValidationRule::ListType(_) => (kind == JsonKind::Array, "arrays"),
             ValidationRule::MaxProperties(_) | ValidationRule::MinProperties(_) => (
                 matches!(kind, JsonKind::Object | JsonKind::FreeForm),
                 "maps and objects",
             ),
         };
+        if fits
+            && validation.rule == ValidationRule::ListType("set".into())
+            && !dm.items_are_scalar(&field.ty)
+        {
+            return Err(error_at(
+                &validation.pos,
+                format!(
+                    "nexus-validation on field `{}`: ListType=set needs items that are strings, numbers or booleans (the API server refuses a set of objects or lists); use ListType=atomic or remove it",
+                    field.go_name
+                ),
+            ));
+        }
         if !fits {
             return Err(error_at(
                 &validation.pos,
@@ -347,6 +432,9 @@ fn check_field(dm: &Datamodel, field: &Field) -> Result<()> {
 }
 
 fn key_name(rule: &ValidationRule) -> String {
+    if let ValidationRule::ListType(_) = rule {
+        return "ListType".to_string();
+    }
     let keyword = rule.keyword();
     let mut chars = keyword.chars();
     chars
@@ -362,7 +450,7 @@ fn keys_for(kind: JsonKind) -> &'static str {
             "Maximum, Minimum, ExclusiveMaximum or ExclusiveMinimum"
         }
         JsonKind::IntOrString => "a string or number key",
-        JsonKind::Array => "MaxItems, MinItems or UniqueItems",
+        JsonKind::Array => "MaxItems, MinItems or ListType",
         JsonKind::Object | JsonKind::FreeForm => "MaxProperties or MinProperties",
         JsonKind::Boolean | JsonKind::Untyped => "no nexus-validation here",
     }
@@ -424,5 +512,18 @@ pub(crate) fn describe(dm: &Datamodel, ty: &GoType) -> String {
         GoType::Interface => "interface{}".to_string(),
         GoType::Known(k) => format!("{k:?}"),
         GoType::External { import_path, name } => format!("{import_path}.{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn routes_ignore_parameter_names() {
+        assert_eq!(
+            super::route_of("/root/{root.Root}/p/{a.B}"),
+            "/root/{param}/p/{param}"
+        );
+        assert_eq!(super::route_of("/a/{}/b{"), "/a/{param}/b{");
+        assert_eq!(super::route_of("/plain"), "/plain");
     }
 }

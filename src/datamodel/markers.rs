@@ -11,7 +11,7 @@ const VALIDATION: &str = "nexus-validation:";
 const JSON_ENCODED: &str = "nexus-graphql-jsonencoded";
 
 /// Every key `nexus-validation` accepts, as written in the marker.
-pub(crate) const VALIDATION_KEYS: [&str; 12] = [
+pub(crate) const VALIDATION_KEYS: [&str; 13] = [
     "MaxLength",
     "MinLength",
     "Pattern",
@@ -22,6 +22,7 @@ pub(crate) const VALIDATION_KEYS: [&str; 12] = [
     "MaxItems",
     "MinItems",
     "UniqueItems",
+    "ListType",
     "MaxProperties",
     "MinProperties",
 ];
@@ -218,7 +219,21 @@ fn parse_item(field: &str, item: &str, pos: &SourcePos) -> Result<ValidationRule
         "Minimum" => ValidationRule::Minimum(number()?),
         "ExclusiveMaximum" => ValidationRule::ExclusiveMaximum(flag()?),
         "ExclusiveMinimum" => ValidationRule::ExclusiveMinimum(flag()?),
-        "UniqueItems" => ValidationRule::UniqueItems(flag()?),
+        // The API server refuses `uniqueItems: true` in a CRD schema (it cannot check it
+        // cheaply); a list type of `set` is how a CRD asks for unique items.
+        "UniqueItems" if flag()? => {
+            return Err(error_at(
+                pos,
+                format!(
+                    "nexus-validation on field `{field}`: UniqueItems=true makes a CRD the API server rejects (uniqueItems: true is forbidden in CRD schemas); write `nexus-validation: ListType=set` instead (x-kubernetes-list-type: set keeps the items unique)"
+                ),
+            ));
+        }
+        "UniqueItems" => ValidationRule::UniqueItems(false),
+        "ListType" => match value {
+            "atomic" | "set" => ValidationRule::ListType(value.to_string()),
+            _ => return Err(bad("`atomic` or `set`")),
+        },
         "Pattern" => {
             if value.is_empty() {
                 return Err(bad("a regular expression"));

@@ -88,6 +88,7 @@ pub fn load(root: &Path) -> Result<Datamodel> {
         )));
     }
     check::link_parents(&mut nodes)?;
+    check::check_rest_uris(&nodes)?;
     check::check_recursion(&resolved.types)?;
     let datamodel = Datamodel {
         root: root.to_path_buf(),
@@ -99,7 +100,7 @@ pub fn load(root: &Path) -> Result<Datamodel> {
             .map(|p| Package {
                 name: p.name.clone(),
                 dir: p.dir.clone(),
-                import_path: p.import_path.clone(),
+                import_path: p.import_paths[0].clone(),
             })
             .collect(),
         nodes,
@@ -118,14 +119,16 @@ fn root_display(root: &Path) -> String {
 }
 
 /// Turns directories of parsed files into packages: one package name per directory, names that
-/// can be API groups, no two directories with one name, and the vendored `nexus` DSL left out.
+/// can be API groups, directories sharing a name merged into one package (never the root's), and
+/// the vendored `nexus` DSL left out.
 fn packages(
     module: &str,
     dirs: &[discover::PackageDir],
     files: Vec<Vec<syntax::FileSyntax>>,
 ) -> Result<Vec<ParsedPackage>> {
     let mut out: Vec<ParsedPackage> = Vec::new();
-    let mut seen: HashMap<String, (String, SourcePos)> = HashMap::new();
+    // Package name → its index in `out`.
+    let mut seen: HashMap<String, usize> = HashMap::new();
     for (dir, files) in dirs.iter().zip(files) {
         let Some(first) = files.first() else {
             continue;
@@ -158,29 +161,33 @@ fn packages(
                 ),
             });
         }
-        if let Some((other_dir, _)) = seen.get(&name) {
-            return Err(Error::Parse {
-                location: first.package_pos.to_string(),
-                message: format!(
-                    "package name `{name}` is also used by {}; two packages would share the API group `{name}.<group>`, rename one",
-                    if other_dir.is_empty() {
-                        "the root directory".to_string()
-                    } else {
-                        format!("directory `{other_dir}`")
-                    }
-                ),
-            });
-        }
-        seen.insert(name.clone(), (dir.dir.clone(), first.package_pos.clone()));
         let import_path = if dir.dir.is_empty() {
             module.to_string()
         } else {
             format!("{module}/{}", dir.dir)
         };
+        if let Some(&index) = seen.get(&name) {
+            let merged: &mut ParsedPackage = &mut out[index];
+            // The root package is the datamodel's entry: sharing its name is refused, as the
+            // original compiler refuses it.
+            if merged.dir.is_empty() {
+                return Err(Error::Parse {
+                    location: first.package_pos.to_string(),
+                    message: format!(
+                        "package name `{name}` is also used by the root directory; a package below the root cannot share the root package's name, rename it"
+                    ),
+                });
+            }
+            // Same name in other directories: one package, as the original's preparser merges.
+            merged.import_paths.push(import_path);
+            merged.files.extend(files);
+            continue;
+        }
+        seen.insert(name.clone(), out.len());
         out.push(ParsedPackage {
             name,
             dir: dir.dir.clone(),
-            import_path,
+            import_paths: vec![import_path],
             files,
         });
     }

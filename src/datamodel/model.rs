@@ -267,6 +267,8 @@ pub enum ValidationRule {
     MaxItems(u64),
     MinItems(u64),
     UniqueItems(bool),
+    /// `ListType=atomic|set`: `x-kubernetes-list-type`, what CRDs use instead of `uniqueItems`.
+    ListType(String),
     MaxProperties(u64),
     MinProperties(u64),
 }
@@ -285,6 +287,7 @@ impl ValidationRule {
             ValidationRule::MaxItems(_) => "maxItems",
             ValidationRule::MinItems(_) => "minItems",
             ValidationRule::UniqueItems(_) => "uniqueItems",
+            ValidationRule::ListType(_) => "x-kubernetes-list-type",
             ValidationRule::MaxProperties(_) => "maxProperties",
             ValidationRule::MinProperties(_) => "minProperties",
         }
@@ -300,7 +303,7 @@ impl ValidationRule {
             | ValidationRule::MinItems(n)
             | ValidationRule::MaxProperties(n)
             | ValidationRule::MinProperties(n) => Value::from(*n),
-            ValidationRule::Pattern(p) => Value::String(p.clone()),
+            ValidationRule::Pattern(p) | ValidationRule::ListType(p) => Value::String(p.clone()),
             ValidationRule::Maximum(n) | ValidationRule::Minimum(n) => Value::Number(n.clone()),
             ValidationRule::ExclusiveMaximum(b)
             | ValidationRule::ExclusiveMinimum(b)
@@ -358,4 +361,6 @@ pub struct RestUri {
     pub query_params: Vec<String>,
     /// Method → response code (decimal) → description; `None` when `Methods` is left out.
     pub methods: Option<BTreeMap<String, BTreeMap<String, String>>>,
+    /// Where the URI is written (its `Uri` value, else the entry).
+    pub pos: SourcePos,
 }

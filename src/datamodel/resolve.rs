@@ -29,13 +29,15 @@ pub(crate) const RESERVED_TYPE_NAMES: [&str; 9] = [
     "NexusStatus",
 ];
 
-/// One package as parsed: its files in path order.
+/// One package as parsed: its files in path order. Directories that share a package name are
+/// one package (the original compiler's preparser merges them): `dir` is the first of them, and
+/// every one of their import paths names this package.
 #[derive(Debug)]
 pub(crate) struct ParsedPackage {
     pub name: String,
     /// Relative to the root, `/`-separated.
     pub dir: String,
-    pub import_path: String,
+    pub import_paths: Vec<String>,
     pub files: Vec<FileSyntax>,
 }
 
@@ -198,7 +200,7 @@ impl<'a> Resolver<'a> {
         let by_import_path: HashMap<&str, usize> = packages
             .iter()
             .enumerate()
-            .map(|(i, p)| (p.import_path.as_str(), i))
+            .flat_map(|(i, p)| p.import_paths.iter().map(move |path| (path.as_str(), i)))
             .collect();
         let mut scopes = Vec::with_capacity(packages.len());
         let mut type_index = Vec::with_capacity(packages.len());

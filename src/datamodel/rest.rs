@@ -191,6 +191,7 @@ impl Evaluator<'_> {
             uri: String::new(),
             query_params: Vec::new(),
             methods: None,
+            pos: expr.pos.clone(),
         };
         let fields = struct_fields(
             elements,
@@ -200,7 +201,10 @@ impl Evaluator<'_> {
         )?;
         for (field, element) in fields {
             match field {
-                "Uri" => uri.uri = self.string(&element.value, 0)?,
+                "Uri" => {
+                    uri.uri = self.string(&element.value, 0)?;
+                    uri.pos = element.value.pos.clone();
+                }
                 "QueryParams" => match &element.value.kind {
                     ExprKind::Composite { elements, .. } => {
                         for p in elements {

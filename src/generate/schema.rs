@@ -160,7 +160,7 @@ impl<'a> SchemaBuilder<'a> {
     }
 
     /// An object with one property per field; `required` lists the fields without `omitempty`
-    /// in declaration order. A struct without properties is a free-form object.
+    /// (nor `nexus-graphql-jsonencoded`) in declaration order. A struct without properties is a free-form object.
     pub fn struct_schema(&self, fields: &[Field], depth: usize) -> Result<Value> {
         if fields.is_empty() {
             return Ok(free_form_object());
@@ -169,7 +169,8 @@ impl<'a> SchemaBuilder<'a> {
         let mut required = Vec::new();
         for field in fields {
             properties.insert(field.property.clone(), self.field_schema(field, depth + 1)?);
-            if !field.optional {
+            // The original compiler leaves free-form JSON fields out of `required`.
+            if !field.optional && !field.json_encoded {
                 required.push(Value::String(field.property.clone()));
             }
         }

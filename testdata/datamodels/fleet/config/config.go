@@ -60,7 +60,7 @@ type Config struct {
 	Port common.Port
 	//nexus-validation: Maximum=0.95, Minimum=0.05, ExclusiveMaximum=true
 	Ratio float64 `json:"ratio,omitempty"`
-	//nexus-validation: MaxItems=8, MinItems=1, UniqueItems=true
+	//nexus-validation: MaxItems=8, MinItems=1, ListType=set
 	Zones []string
 	//nexus-validation: MaxProperties=16, MinProperties=1
 	Labels   common.Labels `json:"labels,omitempty"`

@@ -1,0 +1,3 @@
+module helloworld
+
+go 1.17

@@ -1,0 +1,15 @@
+package root
+
+import (
+	"github.com/vmware-tanzu/graph-framework-for-microservices/nexus/nexus"
+)
+
+type Root struct {
+	nexus.Node
+	Id     string
+	Config Cfg `nexus:"children"`
+}
+
+type Cfg struct {
+	nexus.SingletonNode
+}

@@ -1,0 +1,5 @@
+module github.com/vmware-tanzu/graph-framework-for-microservices/compiler/example/test-utils/pointer-type-datamodel
+
+go 1.17
+
+require github.com/vmware-tanzu/graph-framework-for-microservices/nexus v0.0.0-20221102113628-fc41317445f4

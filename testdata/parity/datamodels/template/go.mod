@@ -1,0 +1,3 @@
+module template.example.com/dm
+
+go 1.17
