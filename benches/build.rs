@@ -9,9 +9,9 @@
 mod datamodel_gen;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use nexus::cli::{FailOnArg, Format, ReportArgs};
 use nexus::config::Config;
-use nexus::{commands, datamodel, generate, output, source};
+use nexus::report::FailOn;
+use nexus::{datamodel, gate, generate, output, source};
 use std::path::Path;
 use std::time::Duration;
 
@@ -40,13 +40,7 @@ fn build_once(root: &Path, prev: Option<&Path>, out: &Path) -> usize {
             },
         );
     }
-    let args = ReportArgs {
-        format: Format::Json,
-        fail_on: FailOnArg::Breaking,
-        config: None,
-        verbose: false,
-    };
-    let report = commands::diff::check(&old, &new, &Config::default(), &args, false);
+    let report = gate::check(&old, &new, &Config::default(), FailOn::Breaking, false);
     let files: Vec<(String, String)> = crds.into_iter().map(|c| (c.file_name, c.yaml)).collect();
     let owner = output::crds::Owner {
         root,

@@ -11,8 +11,9 @@
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
-use nexus::commands::diff::check;
 use nexus::config::Config;
+use nexus::gate::check;
+use nexus::report::FailOn;
 use nexus::source;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -77,13 +78,7 @@ fn load_both(old: &Path, new: &Path) -> (nexus::crd::CrdSet, nexus::crd::CrdSet)
 
 fn whole_diff(old: &Path, new: &Path) -> String {
     let (old, new) = load_both(old, new);
-    let args = nexus::cli::ReportArgs {
-        format: nexus::cli::Format::Json,
-        fail_on: nexus::cli::FailOnArg::Breaking,
-        config: None,
-        verbose: false,
-    };
-    let report = check(&old, &new, &Config::default(), &args, false);
+    let report = check(&old, &new, &Config::default(), FailOn::Breaking, false);
     nexus::report::json::render(&report)
 }
 

@@ -377,3 +377,15 @@ pub struct MigratePlanArgs {
     #[arg(long, value_enum, default_value_t = ResultsFormat::Text)]
     pub format: ResultsFormat,
 }
+
+impl FailOnArg {
+    /// The flag as the report's threshold.
+    pub fn threshold(self) -> crate::report::FailOn {
+        use crate::report::FailOn;
+        match self {
+            FailOnArg::Breaking => FailOn::Breaking,
+            FailOnArg::Warning => FailOn::Warning,
+            FailOnArg::Never => FailOn::Never,
+        }
+    }
+}

@@ -2,8 +2,42 @@
 //! one-line description. This one table drives the checker (default severities), the config file
 //! validation (unknown ids are errors) and `nexus datamodel rules`.
 
-use crate::report::Severity;
+use serde::Serialize;
 use std::fmt;
+
+/// How much a change can hurt. Ordered: `Compatible < Warning < Breaking`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Compatible,
+    Warning,
+    Breaking,
+}
+
+impl Severity {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Severity::Compatible => "compatible",
+            Severity::Warning => "warning",
+            Severity::Breaking => "breaking",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "compatible" => Some(Severity::Compatible),
+            "warning" => Some(Severity::Warning),
+            "breaking" => Some(Severity::Breaking),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Where a change is shown in the text report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -2,10 +2,11 @@
 //! atomically unless the change is breaking (or `--force`).
 
 use crate::cli::BuildArgs;
-use crate::commands::diff::{check, print_report};
 use crate::config::Config;
 use crate::crd::{Crd, CrdSet, Origin};
 use crate::error::{Error, Result};
+use crate::gate::check;
+use crate::print::print_report;
 use crate::report::text::Mode;
 use crate::{datamodel, generate, output, source};
 use std::path::{Path, PathBuf};
@@ -40,7 +41,13 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
     let new = generated_set(&crds, &format!("datamodel {name}"), &args.output);
 
     let config = discover_config(&root, args.report.config.as_deref())?;
-    let report = check(&old, &new, &config, &args.report, args.force);
+    let report = check(
+        &old,
+        &new,
+        &config,
+        args.report.fail_on.threshold(),
+        args.force,
+    );
     print_report(
         &report,
         &args.report,
@@ -57,10 +64,7 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
     if args.report.format == crate::cli::Format::Text {
         let count = files.len();
         let noun = if count == 1 { "CRD" } else { "CRDs" };
-        crate::commands::diff::write_stdout(&format!(
-            "wrote {count} {noun} to {}\n",
-            output.display()
-        ))?;
+        crate::print::write_stdout(&format!("wrote {count} {noun} to {}\n", output.display()))?;
     }
     Ok(0)
 }

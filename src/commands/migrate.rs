@@ -1,34 +1,19 @@
 //! `nexus datamodel migrate`: `create`, and `plan --objects DIR` (stored objects read from
-//! files); the commands that work on a cluster are in [`super::migrate_cluster`].
+//! files); the commands that work on a cluster are in `migrate_cluster`.
 
-use crate::cli::{Migrate, MigrateCreateArgs, MigratePlanArgs, ResultsFormat};
+use crate::cli::{MigrateCreateArgs, MigratePlanArgs, ResultsFormat};
 use crate::error::{Error, Result};
 use crate::migrate::file::{self, MigrationFile};
-use crate::migrate::plan::{self, CrdMigration, Plan};
+use crate::migrate::plan::{self, CrdMigration};
 use crate::migrate::step::Runner;
 use crate::migrate::utc::UtcTime;
 use crate::migrate::{create, objects, program, results};
 use crate::report::plural as count;
-use crate::{datamodel, output, source};
-use serde_json::Value;
+use crate::{datamodel, source};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub fn run(command: &Migrate) -> Result<i32> {
-    match command {
-        Migrate::Create(args) => run_create(args),
-        Migrate::Plan(args) => match &args.objects {
-            Some(objects) => run_plan(args, objects),
-            None => super::migrate_cluster::run_plan(args),
-        },
-        Migrate::Apply(args) => super::migrate_cluster::run_apply(args),
-        Migrate::Status(args) => super::migrate_cluster::run_status(args),
-        Migrate::Restore(args) => super::migrate_cluster::run_restore(args),
-        Migrate::Down(args) => super::migrate_cluster::run_down(args),
-    }
-}
-
-fn run_create(args: &MigrateCreateArgs) -> Result<i32> {
+pub fn run_create(args: &MigrateCreateArgs) -> Result<i32> {
     datamodel::check_workspace(&args.datamodel)?;
     let created = create::create(
         &args.datamodel,
@@ -64,7 +49,7 @@ fn run_create(args: &MigrateCreateArgs) -> Result<i32> {
     Ok(0)
 }
 
-fn run_plan(args: &MigratePlanArgs, objects_dir: &Path) -> Result<i32> {
+pub fn run_plan(args: &MigratePlanArgs, objects_dir: &Path) -> Result<i32> {
     let root = args.datamodel.as_path();
     datamodel::check_workspace(root)?;
     let steps = pending(root, args.to)?;
@@ -100,7 +85,7 @@ fn run_plan(args: &MigratePlanArgs, objects_dir: &Path) -> Result<i32> {
     }
     let failing = plan.fails();
     let written = match (&args.output, failing) {
-        (Some(dir), false) => Some(write_objects(dir, &plan)?),
+        (Some(dir), false) => Some(objects::write_migrated(dir, &plan)?),
         _ => None,
     };
     if args.format == ResultsFormat::Text {
@@ -145,37 +130,6 @@ fn pending(root: &Path, to: Option<u64>) -> Result<Vec<MigrationFile>> {
         step.require_complete()?;
     }
     Ok(steps)
-}
-
-/// Writes every object of the affected CRDs in its migrated form, one file per object; the
-/// directory appears complete or not at all.
-pub(super) fn write_objects(dir: &Path, plan: &Plan) -> Result<usize> {
-    if let Ok(mut entries) = std::fs::read_dir(dir)
-        && entries.next().is_some()
-    {
-        return Err(Error::input(format!(
-            "--output {} is not empty; name a new or empty directory (migrated objects never overwrite files)",
-            dir.display()
-        )));
-    }
-    let files: Vec<(String, String)> = plan
-        .objects
-        .iter()
-        .map(|o| {
-            let mut object = o.after.clone().unwrap_or_else(|| o.before.clone());
-            // Read from files, the objects carry the resourceVersion of the in-memory store,
-            // which means nothing to any cluster.
-            if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
-                meta.remove("resourceVersion");
-            }
-            (
-                objects::file_name(&o.crd, &object),
-                crate::generate::yaml::to_yaml(&object),
-            )
-        })
-        .collect();
-    output::replace_dir(dir, &files)?;
-    Ok(files.len())
 }
 
 fn under(root: &Path, dir: &Path) -> PathBuf {

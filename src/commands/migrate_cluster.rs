@@ -137,7 +137,7 @@ pub fn run_plan(args: &MigratePlanArgs) -> Result<i32> {
         }
     }
     if let (Some(dir), false) = (&args.output, plan.fails()) {
-        let n = super::migrate::write_objects(dir, &plan)?;
+        let n = objects::write_migrated(dir, &plan)?;
         if args.format == ResultsFormat::Text {
             let _ = writeln!(
                 out,

@@ -1,16 +1,16 @@
-//! One module per subcommand: each turns parsed flags into an exit code.
+//! One module per subcommand: each turns parsed flags into an exit code. No command module calls
+//! another: what two commands share lives in a library module (e.g. [`crate::gate`]).
 
 pub mod build;
 pub mod diff;
 pub mod fake_apiserver;
 pub mod init;
 pub mod install;
-pub mod install_migrations;
 pub mod migrate;
 pub mod migrate_cluster;
 pub mod rules;
 
-use crate::cli::{Command, Datamodel};
+use crate::cli::{Command, Datamodel, Migrate};
 use crate::error::Result;
 
 /// Runs a parsed command line; returns the exit code for success (0) or findings (1).
@@ -22,6 +22,16 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Datamodel(Datamodel::Rules) => rules::run(),
         Command::Datamodel(Datamodel::Install(args)) => install::run(&args),
         Command::FakeApiserver(args) => fake_apiserver::run(&args),
-        Command::Datamodel(Datamodel::Migrate(command)) => migrate::run(&command),
+        Command::Datamodel(Datamodel::Migrate(command)) => match command {
+            Migrate::Create(args) => migrate::run_create(&args),
+            Migrate::Plan(args) => match &args.objects {
+                Some(objects) => migrate::run_plan(&args, objects),
+                None => migrate_cluster::run_plan(&args),
+            },
+            Migrate::Apply(args) => migrate_cluster::run_apply(&args),
+            Migrate::Status(args) => migrate_cluster::run_status(&args),
+            Migrate::Restore(args) => migrate_cluster::run_restore(&args),
+            Migrate::Down(args) => migrate_cluster::run_down(&args),
+        },
     }
 }

@@ -18,6 +18,6 @@ pub fn run() -> Result<i32> {
             rule.summary
         ));
     }
-    crate::commands::diff::write_stdout(&out)?;
+    crate::print::write_stdout(&out)?;
     Ok(0)
 }

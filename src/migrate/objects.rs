@@ -191,6 +191,37 @@ pub fn file_name(crd: &str, object: &Value) -> String {
     }
 }
 
+/// Writes every object of the affected CRDs in its migrated form, one file per object; the
+/// directory appears complete or not at all.
+pub fn write_migrated(dir: &Path, plan: &super::plan::Plan) -> Result<usize> {
+    if let Ok(mut entries) = std::fs::read_dir(dir)
+        && entries.next().is_some()
+    {
+        return Err(Error::input(format!(
+            "--output {} is not empty; name a new or empty directory (migrated objects never overwrite files)",
+            dir.display()
+        )));
+    }
+    let files: Vec<(String, String)> = plan
+        .objects
+        .iter()
+        .map(|o| {
+            let mut object = o.after.clone().unwrap_or_else(|| o.before.clone());
+            // Read from files, the objects carry the resourceVersion of the in-memory store,
+            // which means nothing to any cluster.
+            if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.remove("resourceVersion");
+            }
+            (
+                file_name(&o.crd, &object),
+                crate::generate::yaml::to_yaml(&object),
+            )
+        })
+        .collect();
+    crate::output::replace_dir(dir, &files)?;
+    Ok(files.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,41 +12,8 @@ use crate::rules::{Family, RuleId};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::fmt;
 
-/// How much a change can hurt. Ordered: `Compatible < Warning < Breaking`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Compatible,
-    Warning,
-    Breaking,
-}
-
-impl Severity {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Severity::Compatible => "compatible",
-            Severity::Warning => "warning",
-            Severity::Breaking => "breaking",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Severity> {
-        match s {
-            "compatible" => Some(Severity::Compatible),
-            "warning" => Some(Severity::Warning),
-            "breaking" => Some(Severity::Breaking),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+pub use crate::rules::Severity;
 
 /// One finding: one rule fired at one place.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -2,11 +2,10 @@
 //! includes this file by path). A law that does not hold panics: libFuzzer records the input as
 //! a crash, proptest shrinks it.
 
-use nexus::cli::{FailOnArg, Format, ReportArgs};
 use nexus::config::Config;
 use nexus::crd::CrdSet;
 use nexus::report::text::{Mode, TextOptions};
-use nexus::report::{github, json, junit, markdown, text};
+use nexus::report::{FailOn, github, json, junit, markdown, text};
 use serde_json::Value;
 
 /// The `nexus.yaml` of the fuzzed datamodels.
@@ -73,13 +72,7 @@ pub fn load(name: &str, bytes: &[u8]) -> Option<CrdSet> {
 /// Compares two sets with the checker `diff` uses and renders the report in every format;
 /// returns the exit code the report gives (0 or 1).
 pub fn compare_and_render(old: &CrdSet, new: &CrdSet) -> i32 {
-    let args = ReportArgs {
-        format: Format::Text,
-        fail_on: FailOnArg::Warning,
-        config: None,
-        verbose: true,
-    };
-    let report = nexus::commands::diff::check(old, new, &Config::default(), &args, false);
+    let report = nexus::gate::check(old, new, &Config::default(), FailOn::Warning, false);
     let plain = text::render(
         &report,
         &TextOptions {

@@ -15,20 +15,23 @@
 //!    run writes nothing; wait for each to become Established;
 //! 8. prune, with uid and resourceVersion preconditions.
 //!
-//! With pending migration steps, [`super::install_migrations`] reads and migrates the stored
+//! With pending migration steps, [`migrations`] reads and migrates the stored
 //! objects before step 1 and writes them after step 7.
+
+mod migrations;
 
 use crate::cli::{Format, InstallArgs};
 use crate::cluster::api;
 use crate::cluster::plan::{self, Action, GroupScope};
 use crate::cluster::{self, ClusterTarget, Connection};
-use crate::commands::diff::{check, print_report};
-use crate::commands::install_migrations::{self, Migrations};
 use crate::config::Config;
 use crate::crd::CrdSet;
 use crate::error::{Error, Result};
+use crate::gate::check;
+use crate::print::print_report;
 use crate::report::text::Mode;
 use crate::source;
+use migrations::Migrations;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -47,14 +50,14 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
     let scope = datamodel_scope(Path::new("nexus.yaml"), &new)?;
     let target = ClusterTarget::from(&args.cluster);
     // Pending migrations read the stored objects before any CRD changes (MIGRATE.md).
-    let prepared = match install_migrations::prepare(args, &new)? {
+    let prepared = match migrations::prepare(args, &new)? {
         Migrations::Stop(code) => return Ok(code),
         Migrations::Ready(prepared) => Some(prepared),
         Migrations::None => {
             // Without pending steps the objects stay as stored: a dry run says which of them
             // the new CRDs would reject (with steps, their plan above already says it).
             if args.dry_run {
-                install_migrations::report_rejections(args, &new)?;
+                migrations::report_rejections(args, &new)?;
             }
             None
         }
@@ -122,7 +125,13 @@ async fn install(
             .filter_map(|name| live.get(name).map(|doc| (*doc).clone()))
             .collect(),
     );
-    let report = check(&old, new, config, &args.report, args.force);
+    let report = check(
+        &old,
+        new,
+        config,
+        args.report.fail_on.threshold(),
+        args.force,
+    );
     print_report(
         &report,
         &args.report,
