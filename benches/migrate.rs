@@ -20,13 +20,13 @@
 use nexus::cluster::ClusterTarget;
 use nexus::cluster::objects::KubeStore;
 use nexus::crd::{Crd, CrdSet, Origin};
-use nexus::fakeapi::{FakeApiServer, FakeConfig};
 use nexus::migrate::apply;
 use nexus::migrate::file::{self, MigrationFile};
 use nexus::migrate::plan::{self, CrdMigration};
 use nexus::migrate::program;
 use nexus::migrate::step::Runner;
 use nexus::migrate::store::Resource;
+use nexus_fakeapi::{FakeApiServer, FakeConfig};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -4,6 +4,7 @@
 # with its report, and the same edit forced.
 set -uo pipefail
 nexus=$(realpath "${1:-target/debug/nexus}")
+fake_apiserver=$(realpath "${2:-target/debug/nexus-fake-apiserver}")
 example=$(realpath testdata/datamodels/orgchart)
 work=$(mktemp -d)
 server=
@@ -27,7 +28,7 @@ ls build/crds
 git add -A && git -c user.name=demo -c user.email=demo@example.com commit -qm "first build"
 
 bold "2. Install it into a cluster: nexus's own fake API server on 127.0.0.1"
-"$nexus" fake-apiserver --established-after-reads 1 --kubeconfig-out "$work/kubeconfig" >"$work/server.out" 2>&1 &
+"$fake_apiserver" --established-after-reads 1 --kubeconfig-out "$work/kubeconfig" >"$work/server.out" 2>&1 &
 server=$!
 for _ in $(seq 100); do [ -s "$work/kubeconfig" ] && break; sleep 0.1; done
 head -n 1 "$work/server.out"

@@ -1,7 +1,5 @@
 //! The command line (clap definitions only).
 
-use crate::fakeapi::Injection;
-use crate::fakeapi::faults;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -25,10 +23,6 @@ pub enum Command {
     /// Build, compare and install datamodels and their CRDs.
     #[command(subcommand)]
     Datamodel(Datamodel),
-    /// Serve a fake Kubernetes API server for CRDs on 127.0.0.1 and print a kubeconfig that
-    /// reaches it (for demos and tests; stops on Ctrl-C).
-    #[command(hide = true)]
-    FakeApiserver(FakeApiserverArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,40 +178,6 @@ pub struct InitArgs {
     /// Directory for the workspace (created when missing; must not hold a datamodel yet).
     #[arg(default_value = ".")]
     pub dir: PathBuf,
-}
-
-#[derive(Debug, Args)]
-pub struct FakeApiserverArgs {
-    /// Port on 127.0.0.1 (0: any free port).
-    #[arg(long, default_value_t = 0)]
-    pub port: u16,
-    /// Also write the kubeconfig to this file, before it is printed; created with mode 0600 (it
-    /// may hold the token), replacing a file that was there.
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig_out: Option<PathBuf>,
-    /// Require this bearer token (it goes into the kubeconfig). kube-rs clients send it over
-    /// plain HTTP; kubectl does not, so leave it out for kubectl.
-    #[arg(long)]
-    pub token: Option<String>,
-    /// How many reads of a new CRD still see it not Established (to exercise waiting).
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    pub established_after_reads: u32,
-    /// Print one line per request to stderr.
-    #[arg(short, long)]
-    pub verbose: bool,
-    /// Answer TIMES matching requests from the FROMth on (TIMES `max`: every one) with CODE and a
-    /// Status carrying MESSAGE, without carrying them out; 429 and 503 carry `Retry-After: 1`.
-    /// ON: write, object-write (custom resources only), read (get, list, watch), dry-run, any.
-    /// Repeatable; each fault counts its own matches.
-    #[arg(long, value_name = "ON:FROM:TIMES:CODE[:MESSAGE]", value_parser = faults::parse_fail_times)]
-    pub fail_times: Vec<Injection>,
-    /// Carry out the Nth matching request, then close its connection without an answer (as when
-    /// the network dies after the server committed a write). Repeatable.
-    #[arg(long, value_name = "ON:N", value_parser = faults::parse_lose_response)]
-    pub lose_response: Vec<Injection>,
-    /// Hold the Nth matching request back MS milliseconds before handling it. Repeatable.
-    #[arg(long, value_name = "ON:N:MS", value_parser = faults::parse_delay)]
-    pub delay: Vec<Injection>,
 }
 
 /// `nexus datamodel migrate ...` (MIGRATE.md).

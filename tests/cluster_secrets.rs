@@ -7,7 +7,7 @@
 mod install_support;
 
 use install_support::*;
-use nexus::fakeapi::{FakeConfig, User};
+use nexus_fakeapi::{FakeConfig, User};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::hash::{BuildHasher, Hasher};

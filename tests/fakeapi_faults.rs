@@ -5,7 +5,7 @@ mod install_support;
 
 use install_support::crd;
 use kube::api::{Api, ApiResource, DynamicObject, PostParams};
-use nexus::fakeapi::{FakeApiServer, FakeConfig, FaultOn};
+use nexus_fakeapi::{FakeApiServer, FakeConfig, FaultOn};
 use serde_json::{Value, json};
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;

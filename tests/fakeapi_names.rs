@@ -6,7 +6,7 @@
 mod install_support;
 
 use install_support::{crd, version};
-use nexus::fakeapi::{FakeApiServer, FakeConfig};
+use nexus_fakeapi::{FakeApiServer, FakeConfig};
 use serde_json::{Value, json};
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;

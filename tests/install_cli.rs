@@ -4,7 +4,7 @@
 mod install_support;
 
 use install_support::*;
-use nexus::fakeapi::{FakeConfig, Fault, FaultOn, User};
+use nexus_fakeapi::{FakeConfig, Fault, FaultOn, User};
 use serde_json::json;
 
 const GROUP: &str = "shop.example.com";
@@ -531,7 +531,7 @@ fn an_unreachable_cluster_is_one_line() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = format!("http://127.0.0.1:{}", closed_port());
     let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, nexus::fakeapi::kubeconfig(&server, None)).expect("written");
+    std::fs::write(&kubeconfig, nexus_fakeapi::kubeconfig(&server, None)).expect("written");
     let crds = write_crds(&dir.path().join("crds"), &[widgets_v1()]);
     let out = nexus_in(dir.path())
         .args(["datamodel", "install", "--crds"])
@@ -567,11 +567,7 @@ fn a_tls_failure_is_named_as_such() {
     let cluster = Cluster::start();
     // The fake speaks plain HTTP; a client that expects TLS fails the handshake.
     let https = cluster.server.url().replace("http://", "https://");
-    std::fs::write(
-        &cluster.kubeconfig,
-        nexus::fakeapi::kubeconfig(&https, None),
-    )
-    .expect("written");
+    std::fs::write(&cluster.kubeconfig, nexus_fakeapi::kubeconfig(&https, None)).expect("written");
     let out = cluster
         .install(&cluster.crds("v1", &[widgets_v1()]), &[])
         .code(2);

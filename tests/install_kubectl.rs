@@ -1,4 +1,4 @@
-//! The real client against the standalone fake API server (`nexus fake-apiserver`): kubectl's
+//! The real client against the standalone fake API server (`nexus-fake-apiserver`): kubectl's
 //! server-side apply, wait, get, status patch and apply conflicts, interleaved with nexus
 //! installs. Skipped, saying so, where kubectl is not installed.
 
@@ -25,28 +25,16 @@ impl Drop for Standalone {
     }
 }
 
-fn nexus_binary() -> PathBuf {
-    match std::env::var_os("NEXUS_BIN") {
-        Some(bin) => PathBuf::from(bin),
-        None => assert_cmd::cargo::cargo_bin("nexus"),
-    }
-}
-
 fn start_standalone(dir: &Path) -> Standalone {
     let kubeconfig = dir.join("kubeconfig");
-    let mut child = Command::new(nexus_binary())
+    let mut child = Command::new(install_support::fake_apiserver_binary())
         // No --token: kubectl sends no bearer token over plain HTTP.
-        .args([
-            "fake-apiserver",
-            "--established-after-reads",
-            "1",
-            "--kubeconfig-out",
-        ])
+        .args(["--established-after-reads", "1", "--kubeconfig-out"])
         .arg(&kubeconfig)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("nexus fake-apiserver starts");
+        .expect("nexus-fake-apiserver starts");
     // The kubeconfig file is written before anything is printed: the first line means ready.
     let stdout = child.stdout.take().expect("piped stdout");
     let mut first = String::new();

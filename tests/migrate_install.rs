@@ -5,7 +5,7 @@
 mod install_support;
 
 use install_support::*;
-use nexus::fakeapi::{Fault, FaultOn};
+use nexus_fakeapi::{Fault, FaultOn};
 use serde_json::{Value, json};
 use std::fs;
 use std::path::PathBuf;

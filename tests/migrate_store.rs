@@ -7,8 +7,8 @@ mod install_support;
 use install_support::*;
 use nexus::cluster::objects::KubeStore;
 use nexus::cluster::{ClusterTarget, api, connect, runtime};
-use nexus::fakeapi::{Fault, FaultOn};
 use nexus::migrate::store::{ObjectId, ObjectStore, Resource, StoreError};
+use nexus_fakeapi::{Fault, FaultOn};
 use serde_json::{Value, json};
 
 const CRD: &str = "employees.role.orgchart.org";

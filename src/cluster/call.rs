@@ -14,15 +14,15 @@
 use super::connect::Connection;
 use super::deadline::seconds;
 use super::errors::{Attempt, Failure, classify};
-use axum::body::HttpBody;
-use axum::http::{Method, Request, StatusCode};
+use http::{Method, Request, StatusCode};
+use http_body::Body as HttpBody;
 use serde_json::Value;
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write as _;
 use std::pin::Pin;
 use std::time::Duration;
 
-/// The request type of kube's builder (the `http` crate, reached through axum's re-export).
+/// The request type of kube's builder (the `http` crate).
 pub type HttpRequest = Request<Vec<u8>>;
 
 /// Default cap of a response body: the largest list page of CRDs or objects nexus asks for is

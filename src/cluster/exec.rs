@@ -81,7 +81,7 @@ fn unusable(user: &str) -> Error {
 /// A token goes into `Authorization: Bearer …`: a line break or control character there would
 /// split the header.
 fn check_header(token: &str, user: &str, field: &str) -> Result<()> {
-    if axum::http::HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
+    if http::HeaderValue::from_str(&format!("Bearer {token}")).is_err() {
         return Err(Error::Cluster(format!(
             "the {field} of user {user:?} in the kubeconfig contains a line break or another character not allowed in an HTTP header; remove it (a token is one line of printable text)"
         )));

@@ -3,7 +3,6 @@
 
 pub mod build;
 pub mod diff;
-pub mod fake_apiserver;
 pub mod init;
 pub mod install;
 pub mod migrate;
@@ -21,7 +20,6 @@ pub fn run(command: Command) -> Result<i32> {
         Command::Datamodel(Datamodel::Init(args)) => init::run(&args),
         Command::Datamodel(Datamodel::Rules) => rules::run(),
         Command::Datamodel(Datamodel::Install(args)) => install::run(&args),
-        Command::FakeApiserver(args) => fake_apiserver::run(&args),
         Command::Datamodel(Datamodel::Migrate(command)) => match command {
             Migrate::Create(args) => migrate::run_create(&args),
             Migrate::Plan(args) => match &args.objects {

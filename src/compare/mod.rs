@@ -9,7 +9,7 @@
 pub mod crd;
 pub mod invalid;
 pub mod nexus;
-pub mod path;
+pub use nexus_schema::path;
 pub mod schema;
 
 use crate::crd::CrdSet;

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use assert_cmd::Command;
-use nexus::fakeapi::{FakeApiServer, FakeConfig};
+use nexus_fakeapi::{FakeApiServer, FakeConfig};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
@@ -61,6 +61,26 @@ impl Cluster {
     pub fn write_requests(&self) -> u64 {
         self.server.counters().write_requests
     }
+}
+
+/// The fake API server's own binary (`nexus-fake-apiserver`, crate `crates/fakeapi`): a sibling of
+/// the `nexus` binary under test, or `NEXUS_FAKE_APISERVER_BIN`. Another package's binary is not
+/// built for this package's tests: `make test` (and `cargo test --workspace`) build it.
+pub fn fake_apiserver_binary() -> std::path::PathBuf {
+    if let Some(bin) = std::env::var_os("NEXUS_FAKE_APISERVER_BIN") {
+        return bin.into();
+    }
+    let nexus = assert_cmd::cargo::cargo_bin("nexus");
+    let bin = nexus.with_file_name(format!(
+        "nexus-fake-apiserver{}",
+        std::env::consts::EXE_SUFFIX
+    ));
+    assert!(
+        bin.is_file(),
+        "{} is not built: run `cargo build -p nexus-fakeapi` (make test does) or set NEXUS_FAKE_APISERVER_BIN",
+        bin.display()
+    );
+    bin
 }
 
 /// The nexus binary (`NEXUS_BIN` if set, to test another build), run in `dir`, with a private

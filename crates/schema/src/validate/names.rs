@@ -100,7 +100,7 @@ fn subdomain_errors(value: &str, unit: &str) -> Vec<String> {
 
 /// `maskTrailingDash`, as written (it drops the character before the dash too): a prefix
 /// may end in '-' since something is appended to it.
-pub(crate) fn mask_trailing_dash(name: &str) -> String {
+pub fn mask_trailing_dash(name: &str) -> String {
     if name.len() > 1 && name.ends_with('-') {
         // Byte slicing as Go does; a multi-byte character there fails the regex either way.
         let cut = String::from_utf8_lossy(&name.as_bytes()[..name.len() - 2]).into_owned();

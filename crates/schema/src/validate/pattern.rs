@@ -15,7 +15,7 @@ use regex::Regex;
 const MAX_REPEAT: u32 = 1000;
 
 /// Compiles a Go regular expression; the error says what is wrong with the pattern.
-pub(crate) fn compile_go(pattern: &str) -> Result<Regex, String> {
+pub fn compile_go(pattern: &str) -> Result<Regex, String> {
     let translated = translate(pattern)?;
     Regex::new(&translated).map_err(|e| {
         // The regex error is several lines (pattern, caret, message); the last line is the

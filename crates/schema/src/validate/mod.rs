@@ -15,7 +15,7 @@
 //!    ([`ViolationKind::Invalid`]: the server rejects the object).
 //!
 //! `x-kubernetes-validations` (CEL rules) are not evaluated here; migrations evaluate them on
-//! the stored form that [`Validator::validate_stored`] returns (`crate::migrate::cel`).
+//! the stored form that [`Validator::validate_stored`] returns (in the CLI crate, `migrate::cel`).
 //! Neither are the ObjectMeta rules of `metadata` (name and label syntax), which the server
 //! checks apart from the schema.
 //!
@@ -26,17 +26,17 @@
 mod format;
 mod json;
 pub mod names;
-pub(crate) mod pattern;
+pub mod pattern;
 mod schema;
 pub mod structural;
 mod walk;
 
-pub(crate) use format::is_request_uri;
+pub use format::is_request_uri;
 
 use schema::{Node, PatternCache};
 use serde_json::Value;
 use walk::Walker;
-pub(crate) use walk::is_dns1035_label;
+pub use walk::is_dns1035_label;
 
 /// How deep values and schemas are followed; deeper levels give one violation.
 pub const MAX_DEPTH: usize = 1000;

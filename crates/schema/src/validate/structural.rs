@@ -20,7 +20,7 @@
 
 use super::pattern::compile_go;
 use super::{MAX_DEPTH, Validator, ViolationKind, needs_deep_stack, on_deep_stack};
-use crate::compare::path::{FIELD_ITEMS, FIELD_MAP_VALUES, push_field, push_token};
+use crate::path::{FIELD_ITEMS, FIELD_MAP_VALUES, push_field, push_token};
 use serde_json::{Map, Value};
 use std::fmt::Write;
 

@@ -11,7 +11,7 @@
 //! write and again on read (as the API server does once a schema drops a field).
 //!
 //! It runs on 127.0.0.1 over plain HTTP, in a thread of its own ([`FakeApiServer::start`]), or
-//! standalone (`nexus fake-apiserver`, [`run_standalone`]), and prints or writes the kubeconfig
+//! standalone (the `nexus-fake-apiserver` binary, [`run_standalone`]), and prints or writes the kubeconfig
 //! that reaches it. Tests drive it through its handle: seed CRDs and objects, inject faults
 //! ([`faults`]: the Nth write answered with an error, a burst of 429/503, a write carried out
 //! whose answer is lost with the connection, a delay; a concurrent writer racing one object),

@@ -6,8 +6,8 @@
 //! Go iterates maps in random order; errors of labels and annotations come here in key order.
 
 use super::status::FieldError;
-use crate::validate::names::{self, MetaProblem};
-pub use crate::validate::names::{
+use nexus_schema::validate::names::{self, MetaProblem};
+pub use nexus_schema::validate::names::{
     ANNOTATIONS_MAX_BYTES, dns1123_label, dns1123_subdomain, label_value, name_is_dns_subdomain,
     qualified_name,
 };
@@ -132,7 +132,7 @@ pub fn generate_name(base: &str, seq: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::names::mask_trailing_dash;
+    use nexus_schema::validate::names::mask_trailing_dash;
 
     const SUBDOMAIN: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 

@@ -695,7 +695,7 @@ fn is_hostname(s: &str) -> bool {
 
 /// Go `url.ParseRequestURI`: `*`, an absolute path, or `scheme:` with an opaque part or an
 /// authority whose host and port are well formed; `%` escapes must be complete.
-pub(crate) fn is_request_uri(s: &str) -> bool {
+pub fn is_request_uri(s: &str) -> bool {
     if s.is_empty() || s.bytes().any(|b| b < 0x20 || b == 0x7f) {
         return false;
     }

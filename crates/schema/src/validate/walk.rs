@@ -11,7 +11,7 @@
 use super::json::{self, Num};
 use super::schema::{Additional, ListType, Node, Ty};
 use super::{MAX_DEPTH, Violation, ViolationKind, needs_deep_stack, on_deep_stack};
-use crate::compare::path;
+use crate::path;
 use crate::validate::format::Format;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
@@ -751,7 +751,7 @@ fn list_values(values: &[Value]) -> String {
 
 /// RFC 1035 label: a lowercase letter first, then lowercase letters, digits or `-`, not ending
 /// in `-`, at most 63 characters.
-pub(crate) fn is_dns1035_label(s: &str) -> bool {
+pub fn is_dns1035_label(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 63

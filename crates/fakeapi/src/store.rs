@@ -16,7 +16,7 @@ use super::fields::{self, ApplyOutcome, ApplyRequest, TooDeep};
 use super::names;
 use super::query::{Query, Selector};
 use super::status::{ApiError, FieldError, GroupResource};
-use crate::validate::Validator;
+use nexus_schema::validate::Validator;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
