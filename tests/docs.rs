@@ -94,7 +94,10 @@ impl Example {
     fn documents(&self) -> (Option<Value>, Option<Value>) {
         match self {
             Example::Field(old, new) => (Some(with_field(old)), Some(with_field(new))),
-            Example::Crd(old, new) => (old.as_ref().map(with_fragment), new.as_ref().map(with_fragment)),
+            Example::Crd(old, new) => (
+                old.as_ref().map(with_fragment),
+                new.as_ref().map(with_fragment),
+            ),
             Example::Nexus(old, new) => (Some(with_annotation(old)), Some(with_annotation(new))),
         }
     }
@@ -123,7 +126,9 @@ impl Example {
 
     fn shape(&self) -> &'static str {
         match self {
-            Example::Field(..) => "the property `spec.field` of version `v1` (`properties.spec.properties`)",
+            Example::Field(..) => {
+                "the property `spec.field` of version `v1` (`properties.spec.properties`)"
+            }
             Example::Crd(..) => "merged into the base CRD",
             Example::Nexus(..) => "the annotation `metadata.annotations.nexus`",
         }
@@ -180,7 +185,15 @@ fn run_example(example: &Example) -> (String, BTreeSet<String>) {
     }
     let run = |format: &str| {
         let out = nexus(dir.path())
-            .args(["datamodel", "diff", "old.yaml", "new.yaml", "-v", "--format", format])
+            .args([
+                "datamodel",
+                "diff",
+                "old.yaml",
+                "new.yaml",
+                "-v",
+                "--format",
+                format,
+            ])
             .output()
             .expect("run");
         assert!(
@@ -367,11 +380,15 @@ fn help(args: &[&str]) -> String {
 
 #[test]
 fn cli_reference_covers_every_command_and_flag() {
-    let listed: BTreeSet<Vec<String>> = ["datamodel", "datamodel migrate"]
+    let parents = ["datamodel", "datamodel migrate"];
+    let listed: BTreeSet<Vec<String>> = parents
         .iter()
         .flat_map(|parent| {
             let args: Vec<&str> = parent.split(' ').collect();
-            subcommands(&help(&args)).into_iter().map(move |c| {
+            let leaves = subcommands(&help(&args))
+                .into_iter()
+                .filter(move |c| !parents.contains(&format!("{parent} {c}").as_str()));
+            leaves.map(move |c| {
                 let mut path: Vec<String> = parent.split(' ').map(str::to_string).collect();
                 path.push(c);
                 path
@@ -385,7 +402,10 @@ fn cli_reference_covers_every_command_and_flag() {
     let mut missing = Vec::new();
     for command in &listed {
         if !known.contains(command) {
-            missing.push(format!("{}: add it to COMMANDS in tests/docs.rs", command.join(" ")));
+            missing.push(format!(
+                "{}: add it to COMMANDS in tests/docs.rs",
+                command.join(" ")
+            ));
         }
     }
     let doc = read("docs/cli.md");
@@ -398,7 +418,9 @@ fn cli_reference_covers_every_command_and_flag() {
         for m in flag.find_iter(&help(command)) {
             let f = m.as_str();
             if f != "--help" && !doc.contains(f) {
-                missing.push(format!("docs/cli.md does not mention {f} of `nexus {name}`"));
+                missing.push(format!(
+                    "docs/cli.md does not mention {f} of `nexus {name}`"
+                ));
             }
         }
     }
@@ -473,7 +495,11 @@ fn every_relative_link_resolves_inside_the_repository() {
     let mut broken = Vec::new();
     for file in doc_files() {
         let text = fs::read_to_string(&file).expect("read");
-        let name = file.strip_prefix(&root).unwrap_or(&file).display().to_string();
+        let name = file
+            .strip_prefix(&root)
+            .unwrap_or(&file)
+            .display()
+            .to_string();
         if text.contains("../shared") {
             broken.push(format!("{name} points outside the repository (../shared)"));
         }
@@ -509,7 +535,12 @@ fn every_relative_link_resolves_inside_the_repository() {
 #[test]
 fn readme_links_every_guide() {
     let readme = read("README.md");
-    for guide in ["docs/datamodel.md", "docs/migrations.md", "docs/rules.md", "docs/cli.md"] {
+    for guide in [
+        "docs/datamodel.md",
+        "docs/migrations.md",
+        "docs/rules.md",
+        "docs/cli.md",
+    ] {
         assert!(
             readme.contains(&format!("]({guide})")),
             "README.md does not link {guide}"
@@ -521,5 +552,8 @@ fn readme_links_every_guide() {
 fn anchors_follow_github() {
     assert_eq!(anchor(" The config file"), "the-config-file");
     assert_eq!(anchor("`crd-added`"), "crd-added");
-    assert_eq!(anchor("Exit codes (every command)"), "exit-codes-every-command");
+    assert_eq!(
+        anchor("Exit codes (every command)"),
+        "exit-codes-every-command"
+    );
 }
