@@ -18,7 +18,7 @@
 
 use crate::compare;
 use crate::error::{Error, Result};
-use crate::report::{Change, Severity};
+use crate::report::{Change, IgnoredChange, Severity, UnusedIgnore};
 use crate::rules::{CATALOGUE, RuleId};
 use crate::source::yaml;
 use serde::Deserialize;
@@ -49,6 +49,8 @@ pub struct Ignore {
     pub path: Option<String>,
     /// Why the change is acceptable. Never empty.
     pub reason: String,
+    /// Where the entry is written (`file:line:column`), for the warning when it matches nothing.
+    pub location: String,
 }
 
 impl Ignore {
@@ -122,27 +124,51 @@ impl Config {
         }
     }
 
-    /// Applies the config to the checker's findings: drops changes of rules that are `off`, drops
-    /// (and counts) changes an `ignore` entry matches, and sets overridden severities. Returns the
-    /// changes that remain and how many were ignored.
-    pub fn apply(&self, changes: Vec<Change>) -> (Vec<Change>, usize) {
-        let mut ignored = 0;
-        let mut kept = Vec::with_capacity(changes.len());
+    /// Applies the config to the checker's findings: drops changes of rules that are `off`, sets
+    /// overridden severities, and sets aside the changes an `ignore` entry matches (with the first
+    /// matching entry's reason). Returns the changes that remain, the ignored ones, and the
+    /// entries that matched nothing: an entry whose path no longer exists hides nothing, and the
+    /// user should hear that it is stale rather than trust it.
+    pub fn apply(&self, changes: Vec<Change>) -> Applied {
+        let mut used = vec![false; self.ignore.len()];
+        let mut applied = Applied {
+            kept: Vec::with_capacity(changes.len()),
+            ignored: Vec::new(),
+            unused: Vec::new(),
+        };
         for mut change in changes {
             let setting = self.rules.get(&change.rule);
             if setting == Some(&RuleSetting::Off) {
                 continue;
             }
-            if self.ignore.iter().any(|i| i.matches(&change)) {
-                ignored += 1;
-                continue;
-            }
             if let Some(RuleSetting::Severity(severity)) = setting {
                 change.severity = *severity;
             }
-            kept.push(change);
+            let mut reason = None;
+            for (i, ignore) in self.ignore.iter().enumerate() {
+                if ignore.matches(&change) {
+                    used[i] = true;
+                    reason.get_or_insert_with(|| ignore.reason.clone());
+                }
+            }
+            match reason {
+                Some(reason) => applied.ignored.push(IgnoredChange { change, reason }),
+                None => applied.kept.push(change),
+            }
         }
-        (kept, ignored)
+        applied.unused = self
+            .ignore
+            .iter()
+            .zip(used)
+            .filter(|(_, used)| !used)
+            .map(|(ignore, _)| UnusedIgnore {
+                location: ignore.location.clone(),
+                rule: ignore.rule,
+                crd: ignore.crd.clone(),
+                path: ignore.path.clone(),
+            })
+            .collect();
+        applied
     }
 
     /// The checker options the config sets.
@@ -151,6 +177,17 @@ impl Config {
             served_versions_skip_webhook: self.served_versions_skip_webhook,
         }
     }
+}
+
+/// What [`Config::apply`] made of the findings.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// The changes to report, severities overridden.
+    pub kept: Vec<Change>,
+    /// The changes an `ignore` entry dropped.
+    pub ignored: Vec<IgnoredChange>,
+    /// The `ignore` entries that matched no change, in file order.
+    pub unused: Vec<UnusedIgnore>,
 }
 
 /// The file as written; [`RawConfig::validate`] turns it into a [`Config`].
@@ -286,6 +323,7 @@ impl RawConfig {
                 crd: raw.crd.map(|c| c.value),
                 path: raw.path.map(|p| p.value),
                 reason,
+                location: format!("{file}:{}:{}", loc.line(), loc.column()),
             });
         }
 
@@ -389,6 +427,7 @@ ignore:
                         .into()
                 ),
                 reason: "removed on purpose, no stored objects use it".into(),
+                location: "c.yaml:6:5".into(),
             }]
         );
         assert!(config.served_versions_skip_webhook);
@@ -518,8 +557,31 @@ ignore:
                 "/spec/versions/name=v1/schema/p",
             ),
         ];
-        let (kept, ignored) = config.apply(changes);
-        assert_eq!(ignored, 1);
+        let applied = config.apply(changes);
+        let ignored: Vec<(&str, &str, Severity, &str)> = applied
+            .ignored
+            .iter()
+            .map(|i| {
+                let c = &i.change;
+                (
+                    c.crd.as_str(),
+                    c.path.as_str(),
+                    c.severity,
+                    i.reason.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ignored,
+            [(
+                "a.x.io",
+                "/spec/versions/name=v1/schema/p",
+                Severity::Warning,
+                "ok"
+            )]
+        );
+        assert!(applied.unused.is_empty());
+        let kept = applied.kept;
         let kept: Vec<(RuleId, &str, &str, Severity)> = kept
             .iter()
             .map(|c| (c.rule, c.crd.as_str(), c.path.as_str(), c.severity))
@@ -553,8 +615,33 @@ ignore:
                 ),
             ]
         );
-        let (all, none) = Config::default().apply(vec![change(RuleId::FieldRemoved, "a", "/spec")]);
-        assert_eq!((all.len(), none), (1, 0));
+        let applied = Config::default().apply(vec![change(RuleId::FieldRemoved, "a", "/spec")]);
+        assert_eq!((applied.kept.len(), applied.ignored.len()), (1, 0));
+    }
+
+    #[test]
+    fn an_ignore_that_matches_nothing_is_reported_with_its_place() {
+        let config = parse(
+            "ignore:\n  - rule: field-removed\n    crd: a.x.io\n    reason: ok\n\
+             \x20 - rule: type-changed\n    path: /spec/gone\n    reason: stale\n",
+        )
+        .unwrap();
+        let applied = config.apply(vec![change(RuleId::FieldRemoved, "a.x.io", "/spec/x")]);
+        assert_eq!(applied.ignored.len(), 1);
+        assert_eq!(
+            applied.unused,
+            [UnusedIgnore {
+                location: "c.yaml:5:5".into(),
+                rule: RuleId::TypeChanged,
+                crd: None,
+                path: Some("/spec/gone".into()),
+            }]
+        );
+        assert_eq!(
+            applied.unused[0].warning(),
+            "warning: c.yaml:5:5: ignore entry for type-changed (path /spec/gone) matched no \
+             change; remove it, or copy crd and path from the report (--format json lists them)"
+        );
     }
 
     #[test]
@@ -564,6 +651,7 @@ ignore:
             crd: crd.map(str::to_string),
             path: path.map(str::to_string),
             reason: "r".into(),
+            location: "c.yaml:1:3".into(),
         };
         let c = change(RuleId::FieldRemoved, "a.x.io", "/spec/a/b");
         assert!(ignore(Some("a.x.io"), None).matches(&c));

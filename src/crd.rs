@@ -54,6 +54,14 @@ impl CrdSet {
     pub fn is_empty(&self) -> bool {
         self.crds.is_empty()
     }
+
+    /// Keeps only the CRDs named in `names`; returns how many were left out.
+    pub fn retain_names<'a>(&mut self, names: impl IntoIterator<Item = &'a String>) -> usize {
+        let keep: std::collections::BTreeSet<&String> = names.into_iter().collect();
+        let before = self.crds.len();
+        self.crds.retain(|name, _| keep.contains(name));
+        before - self.crds.len()
+    }
 }
 
 /// Whether a document is a CustomResourceDefinition (any apiextensions version).

@@ -127,10 +127,13 @@ fn finish(
     fail_on: FailOn,
     forced: bool,
 ) -> Report {
-    let (changes, ignored) = config.apply(changes);
-    let mut report = Report::new(old, new, changes, 0).with_crd_names(names);
+    let applied = config.apply(changes);
+    let mut report = Report::new(old, new, applied.kept, 0).with_crd_names(names);
+    let mut ignored = applied.ignored;
+    ignored.sort_by(|a, b| a.change.sort_key().cmp(&b.change.sort_key()));
     report.files = files;
     report.ignored = ignored;
+    report.unused_ignores = applied.unused;
     report.fail_on = fail_on;
     report.forced = forced;
     report

@@ -6,8 +6,15 @@ use crate::error::Result;
 use crate::report::{self, Report};
 use std::io::Write;
 
-/// Renders the report in the chosen format to stdout.
+/// Renders the report in the chosen format to stdout; warnings about the config (an `ignore`
+/// entry that matched nothing) go to stderr, whatever the format.
 pub fn print_report(report: &Report, args: &ReportArgs, mode: report::text::Mode) -> Result<()> {
+    if !report.unused_ignores.is_empty() {
+        let mut stderr = std::io::stderr().lock();
+        for unused in &report.unused_ignores {
+            let _ = writeln!(stderr, "{}", unused.warning());
+        }
+    }
     let out = match args.format {
         Format::Text => report::text::render(
             report,

@@ -195,7 +195,15 @@ fn seed_case_required_field_added_fails_and_writes_nothing() {
     );
     assert!(text.contains("+ one required field added:"), "{text}");
     assert!(text.contains("additionalField"), "{text}");
-    assert!(text.contains("use --force=true to build anyway"), "{text}");
+    // The refusal names the next step for stored objects, not only --force.
+    assert!(
+        text.ends_with("use --force=true to build anyway; objects of leaders.root.orgchart.org already stored in a cluster then need a migration step: nexus datamodel migrate create <slug> --crd leaders.root.orgchart.org\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    .spec.additionalField: required field additionalField added to .spec\n"),
+        "{text}"
+    );
     assert_eq!(ws.leader_crd(), before, "nothing may be written");
 
     for force in ["--force=true", "--force", "-f"] {

@@ -383,9 +383,102 @@ fn status_lists_pending_and_missing_steps() {
     assert!(text.contains("pending  20260201000000 rename"), "{text}");
 }
 
+/// The office case with `office` optional in the live CRD, so that `down` (which removes it
+/// again) writes objects the live CRD accepts.
+fn optional_office_setup() -> Setup {
+    let crd = employees_crd(&[("name", "string"), ("office", "string")], &["name"]);
+    let setup = Setup::new(&crd, &crd);
+    setup.seed((0..200).map(|i| employee(i, json!({"name": format!("Employee {i}")}))));
+    setup.step("20260101000000_add-office.yaml", ADD_OFFICE);
+    setup
+}
+
+#[test]
+fn down_refuses_results_the_live_crd_would_reject() {
+    // The live CRD requires `office`; the step's down removes it: every write would be refused
+    // by the API server, so nothing is written.
+    let setup = office_setup();
+    setup.migrate(&["apply"]).success();
+    let writes = setup.object_writes();
+    let out = setup.migrate(&["down"]).code(1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("the live CRD employees.role.orgchart.org would reject the result:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("nothing written: 200 objects cannot be taken back"),
+        "{text}"
+    );
+    assert_eq!(setup.object_writes(), writes, "nothing may be written");
+    assert!(
+        setup
+            .objects()
+            .iter()
+            .all(|o| o["spec"]["office"] == "headquarters")
+    );
+}
+
+#[test]
+fn down_refuses_to_write_a_field_the_live_crd_would_drop() {
+    // location renamed to office, applied while the cluster served both, then the office-only
+    // CRD installed: moving the values back into `location` would have the API server prune
+    // every one of them.
+    let both = employees_crd(
+        &[
+            ("name", "string"),
+            ("location", "string"),
+            ("office", "string"),
+        ],
+        &["name"],
+    );
+    let office_only = employees_crd(&[("name", "string"), ("office", "string")], &["name"]);
+    // Installed by nexus, so that the next install owns every field of the schema.
+    let cluster = Cluster::start();
+    cluster
+        .install(&cluster.crds("both", &[both]), &[])
+        .success();
+    let root = cluster.dir.path().join("dm");
+    fs::create_dir_all(root.join("migrations")).unwrap();
+    fs::write(
+        root.join("nexus.yaml"),
+        "version: 1\ngroupName: orgchart.org\ndatamodelName: orgchart\n",
+    )
+    .unwrap();
+    write_crds(&root.join("build/crds"), &[office_only]);
+    let setup = Setup { cluster, root };
+    setup.seed((0..3).map(|i| employee(i, json!({"name": "E", "location": "x"}))));
+    let mut rename = RENAME.to_string();
+    rename.push_str("down:\n  - op: move\n    from: /spec/office\n    path: /spec/location\n");
+    setup.step("20260101000000_rename.yaml", &rename);
+    setup.migrate(&["apply"]).success();
+    nexus_in(&setup.root)
+        .args(["datamodel", "install", "--force", "--kubeconfig"])
+        .arg(&setup.cluster.kubeconfig)
+        .assert()
+        .success();
+    let live = setup.cluster.server.crd(CRD).unwrap();
+    assert_eq!(
+        live["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        ["name", "office"]
+    );
+    let writes = setup.object_writes();
+    let text = stdout(&setup.migrate(&["down"]).code(1));
+    assert!(
+        text.contains("the live CRD employees.role.orgchart.org does not define .spec.location, which the down patch writes: the API server would drop it"),
+        "{text}"
+    );
+    assert_eq!(setup.object_writes(), writes, "nothing may be written");
+    assert!(setup.objects().iter().all(|o| o["spec"]["office"] == "x"));
+}
+
 #[test]
 fn down_brings_the_objects_back() {
-    let setup = office_setup();
+    let setup = optional_office_setup();
     let before = setup.objects();
     setup.migrate(&["apply"]).success();
     let out = setup.migrate(&["down", "--format", "json"]).success();
@@ -426,7 +519,22 @@ fn down_refuses_a_step_without_down() {
     setup.step("20260101000000_rename.yaml", RENAME);
     setup.migrate(&["apply"]).success();
     let out = setup.migrate(&["down"]).code(2);
-    assert!(stderr(&out).contains("has no `down`"), "{}", stderr(&out));
+    // The way out is a new step: editing the applied file is refused by its checksum.
+    let err = stderr(&out);
+    assert!(
+        err.contains("has no `down`") && err.contains("reverse it with a new step instead: nexus datamodel migrate create <slug> --crd employees.role.orgchart.org"),
+        "{err}"
+    );
+    assert!(!err.contains("add a `down` patch"), "{err}");
+    let mut with_down = RENAME.to_string();
+    with_down.push_str("down:\n  - op: move\n    from: /spec/office\n    path: /spec/location\n");
+    setup.step("20260101000000_rename.yaml", &with_down);
+    let err = stderr(&setup.migrate(&["down"]).code(2));
+    assert!(
+        err.contains("changed after it was applied")
+            && err.contains("put the change (a fix, or a way back) in a new step"),
+        "{err}"
+    );
     assert!(setup.objects().iter().all(|o| o["spec"]["office"] == "x"));
 }
 
@@ -625,10 +733,8 @@ fn apply_to_a_version_stops_there() {
 fn down_leaves_alone_what_up_did_not_change() {
     // The MIGRATE.md example: `add /spec/office ifMissing`, `down: remove /spec/office`. An
     // object that already had an office was not changed by `up`, so `down` must keep its office.
-    let new = employees_crd(
-        &[("name", "string"), ("office", "string")],
-        &["name", "office"],
-    );
+    // `office` optional in the live CRD: the objects `down` takes it from stay valid.
+    let new = employees_crd(&[("name", "string"), ("office", "string")], &["name"]);
     let setup = Setup::new(&new, &new);
     setup.seed((0..4).map(|i| {
         let spec = if i % 2 == 0 {
@@ -700,7 +806,7 @@ fn apply_refuses_to_write_fields_the_live_crd_would_drop() {
     let out = setup.migrate(&["apply"]).code(2);
     let err = stderr(&out);
     assert!(
-        err.contains("does not know") && err.contains("nexus datamodel install"),
+        err.contains("does not know") && err.contains("run `nexus datamodel install --force=true` instead: install refuses the breaking change even once its step exists"),
         "{err}"
     );
     assert!(

@@ -228,6 +228,12 @@ fn skip_migrations_leaves_the_steps_pending_and_says_so() {
         "{}",
         stdout(&out)
     );
+    // The values the step would move are pruned as soon as the new CRD is in: say so.
+    assert!(
+        stderr(&out).contains("warning: --skip-migrations: once the new CRDs are installed, the API server prunes the fields they no longer define from every stored object of employees.role.orgchart.org"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!setup.recorded());
     assert_eq!(setup.schema_fields(), ["name", "office"]);
 }
@@ -280,7 +286,13 @@ fn a_refused_install_leaves_no_backup() {
         .arg(&setup.cluster.kubeconfig)
         .assert()
         .code(1);
-    assert!(stdout(&out).contains("install refused"), "{}", stdout(&out));
+    // The step exists: --force is the one thing missing.
+    assert!(
+        stdout(&out).contains("\nthe pending migration steps for employees.role.orgchart.org carry their stored objects across: install with --force=true to apply the new CRDs and run the steps\n"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("migrate create"), "{}", stdout(&out));
     let backups = setup.root.join("build/migration-backup");
     assert!(
         fs::read_dir(&backups).map_or(true, |mut d| d.next().is_none()),
@@ -358,9 +370,33 @@ fn a_dry_run_without_steps_says_which_stored_objects_the_new_crd_rejects() {
     assert!(text.contains("ns-a/emp-000"), "{text}");
     assert!(text.contains("... and 190 more"), "{text}");
     assert!(
+        text.contains("  to carry them across, write a migration step: nexus datamodel migrate create <slug> --crd employees.role.orgchart.org; then install with --force=true, which migrates them as part of the upgrade\n"),
+        "{text}"
+    );
+    assert!(
         setup
             .objects()
             .iter()
             .all(|o| o["spec"]["location"].is_string())
+    );
+}
+
+#[test]
+fn a_refused_install_without_a_step_names_migrate_create() {
+    let setup = Setup::new();
+    fs::remove_file(setup.root.join("migrations/20260101000000_rename.yaml")).unwrap();
+    let out = nexus_in(&setup.root)
+        .args(["datamodel", "install", "--kubeconfig"])
+        .arg(&setup.cluster.kubeconfig)
+        .assert()
+        .code(1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("install refused: 2 breaking, 0 warnings in 1 CRD; nothing was changed in"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nto carry the stored objects of employees.role.orgchart.org across, write a migration step first: nexus datamodel migrate create <slug> --crd employees.role.orgchart.org, then install with --force=true (install runs pending steps as part of the upgrade)\nor use --force=true to install anyway and leave the stored objects as they are\n"),
+        "{text}"
     );
 }

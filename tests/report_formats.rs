@@ -2,7 +2,9 @@
 //! tested apart from the checker. Snapshots live in `tests/snapshots/`; review every change.
 
 use nexus::report::text::{self, Mode, TextOptions};
-use nexus::report::{Change, FailOn, Report, SideInfo, github, json, junit, markdown};
+use nexus::report::{
+    Change, FailOn, IgnoredChange, Report, SideInfo, github, json, junit, markdown,
+};
 use nexus::rules::RuleId;
 use serde_json::{Value, json};
 
@@ -183,7 +185,16 @@ fn first_build() -> Report {
         changes,
         2,
     );
-    report.ignored = 1;
+    report.ignored = vec![IgnoredChange {
+        change: change(
+            RuleId::NexusRestApiChanged,
+            LEADERS,
+            None,
+            "/metadata/annotations/nexus/nexus-rest-api-gen",
+        )
+        .message("REST API spec changed"),
+        reason: "the REST API is generated again on every build".into(),
+    }];
     report
 }
 
@@ -318,7 +329,35 @@ fn text_fail_on_warning_fails_on_warnings() {
     let mut report = passing();
     report.fail_on = FailOn::Warning;
     let out = text::render(&report, &text_opts(false, build_mode()));
-    assert!(out.contains("datamodel upgrade failed due to incompatible datamodel changes: 0 breaking, 1 warning, 1 compatible in 1 CRD\nuse --force=true to build anyway\n"), "{out}");
+    // Warnings are not "incompatible", and the way out is the threshold, not --force.
+    assert!(out.ends_with("datamodel upgrade stopped by warnings: 0 breaking, 1 warning, 1 compatible in 1 CRD\n--fail-on warning makes warnings fail the build; review them, or use --fail-on breaking to build anyway\n"), "{out}");
+    let out = text::render(&report, &text_opts(false, Mode::Diff));
+    assert!(out.ends_with("found warnings: 0 breaking, 1 warning, 1 compatible in 1 CRD\n--fail-on warning makes warnings fail the run; review them, or use --fail-on breaking to accept them\n"), "{out}");
+    // With a breaking change too, the breaking changes are what the summary is about.
+    let mut report = mixed();
+    report.fail_on = FailOn::Warning;
+    let out = text::render(&report, &text_opts(false, Mode::Diff));
+    assert!(
+        out.contains("found incompatible changes: 5 breaking"),
+        "{out}"
+    );
+}
+
+#[test]
+fn text_ignored_changes_are_counted_and_listed_with_verbose() {
+    let out = text::render(&first_build(), &text_opts(false, build_mode()));
+    assert!(
+        out.contains("\n1 change ignored by config (--verbose lists them)\n"),
+        "{out}"
+    );
+    assert!(!out.contains("reason:"), "{out}");
+    let out = text::render(&first_build(), &text_opts(true, build_mode()));
+    assert!(
+        out.contains(
+            "1 change ignored by config:\n  leaders.root.orgchart.org /metadata/annotations/nexus/nexus-rest-api-gen [compatible: nexus-rest-api-changed]\n    REST API spec changed\n    reason: the REST API is generated again on every build\n"
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -345,7 +384,9 @@ fn json_has_exactly_the_cli_md_keys_and_round_trips() {
     let top_keys: Vec<String> = key_order(&out, 2);
     assert_eq!(
         top_keys,
-        ["version", "verdict", "forced", "summary", "changes"]
+        [
+            "version", "verdict", "forced", "summary", "changes", "ignored", "scope"
+        ]
     );
 
     let parsed: Value = serde_json::from_str(&out).expect("the JSON report parses");

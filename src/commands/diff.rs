@@ -1,4 +1,8 @@
 //! `nexus datamodel diff OLD NEW`: load two sets, run the gate, print the report.
+//!
+//! A whole-cluster side (`cluster:`) holds every CRD the cluster serves, most of them unrelated
+//! to the other side; compared as they are, each would be reported as removed (or added). Such a
+//! side is narrowed to the CRD names of the other side, and the report says so.
 
 use crate::cli::{ClusterArgs, DiffArgs};
 use crate::config::Config;
@@ -6,7 +10,7 @@ use crate::crd::CrdSet;
 use crate::error::Result;
 use crate::gate;
 use crate::print::print_report;
-use crate::report;
+use crate::report::{self, Scope};
 use crate::source::{self, SourceSpec};
 
 pub fn run(args: &DiffArgs) -> Result<i32> {
@@ -16,17 +20,54 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         ));
     }
     let config = Config::discover(args.report.config.as_deref())?;
-    let old = load(&args.old, &args.cluster)?;
     let threshold = args.report.fail_on.threshold();
-    let report = match SourceSpec::parse(&args.new) {
-        SourceSpec::Cluster { .. } => {
-            let new = load(&args.new, &args.cluster)?;
-            gate::check(&old, &new, &config, threshold, args.force)
+    let (old_spec, new_spec) = (SourceSpec::parse(&args.old), SourceSpec::parse(&args.new));
+    let whole = |spec: &SourceSpec| matches!(spec, SourceSpec::Cluster { name: None });
+    let report = match (whole(&old_spec), whole(&new_spec)) {
+        // Both sides the same cluster, or neither a whole cluster: nothing to narrow.
+        (true, true) | (false, false) => {
+            let old = load(&args.old, &args.cluster)?;
+            match new_spec {
+                SourceSpec::Cluster { .. } => {
+                    let new = load(&args.new, &args.cluster)?;
+                    gate::check(&old, &new, &config, threshold, args.force)
+                }
+                spec => gate::check_file_by_file(
+                    &old, &spec, &args.new, &config, threshold, args.force,
+                )?,
+            }
         }
-        spec => gate::check_file_by_file(&old, &spec, &args.new, &config, threshold, args.force)?,
+        (true, false) => {
+            let new = load(&args.new, &args.cluster)?;
+            let mut old = load(&args.old, &args.cluster)?;
+            let scope = narrow(&mut old, &new, "old", &args.old);
+            let mut report = gate::check(&old, &new, &config, threshold, args.force);
+            report.scope = Some(scope);
+            report
+        }
+        (false, true) => {
+            let old = load(&args.old, &args.cluster)?;
+            let mut new = load(&args.new, &args.cluster)?;
+            let scope = narrow(&mut new, &old, "new", &args.new);
+            let mut report = gate::check(&old, &new, &config, threshold, args.force);
+            report.scope = Some(scope);
+            report
+        }
     };
     print_report(&report, &args.report, report::text::Mode::Diff)?;
     Ok(report.exit_code())
+}
+
+/// Narrows the whole-cluster set `cluster` to the CRD names of `other`.
+fn narrow(cluster: &mut CrdSet, other: &CrdSet, side: &'static str, source: &str) -> Scope {
+    let skipped = cluster.retain_names(other.crds.keys());
+    Scope {
+        side,
+        source: source.to_string(),
+        to: format!("the CRD names of {}", other.label),
+        compared: cluster.crds.len(),
+        skipped,
+    }
 }
 
 /// Loads one source; `cluster:` sources use the `--kubeconfig` / `--context` flags.

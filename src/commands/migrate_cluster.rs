@@ -194,7 +194,7 @@ fn require_live_schema_keeps(plan: &Plan, cluster: &crate::cli::ClusterArgs) -> 
         let already = pruned(&object.before);
         if let Some(lost) = pruned(after).into_iter().find(|p| !already.contains(p)) {
             return Err(Error::input(format!(
-                "the live CRD {} does not know {lost}, which the steps write into {}: the API server would drop it; run `nexus datamodel install`, which applies the new CRDs and the pending steps in the right order",
+                "the live CRD {} does not know {lost}, which the steps write into {}: the API server would drop it; run `nexus datamodel install --force=true` instead: install refuses the breaking change even once its step exists, and with --force=true applies the new CRDs and runs the pending steps in the right order",
                 object.crd, object.id
             )));
         }
@@ -502,13 +502,14 @@ pub fn run_down(args: &MigrateDownArgs) -> Result<i32> {
         .filter(|v| !undone.contains(v))
         .max();
     let mut plan = down::plan(&store, &undo, runner, state.last_applied(), target)?;
+    down::check_live(&mut plan, &live_checkers(&undo, &args.cluster)?);
     let mut out = String::new();
     if plan.results.failed > 0 {
         if text {
             out.push_str(&results::render_text(&plan.results));
             let _ = writeln!(
                 out,
-                "nothing written: {} cannot be taken back; fix the down patches and run again",
+                "nothing written: {} cannot be taken back (the reasons above say why); fix the down patches or the live CRDs and run again",
                 count(plan.results.failed, "object", "objects")
             );
         } else {
@@ -577,6 +578,28 @@ pub fn run_down(args: &MigrateDownArgs) -> Result<i32> {
     }
     print(&out);
     Ok(0)
+}
+
+/// The checks of the live CRD of each kind `down` writes: its results are stored through them.
+fn live_checkers(
+    undo: &[Undo<'_>],
+    cluster: &crate::cli::ClusterArgs,
+) -> Result<std::collections::BTreeMap<String, crate::migrate::check::CrdChecker>> {
+    let mut out = std::collections::BTreeMap::new();
+    for u in undo {
+        let crd = &u.resource.crd;
+        let live = crate::cluster::load_cluster_from(
+            Some(crd),
+            &crate::cluster::ClusterTarget::from(cluster),
+        )?;
+        if let Some(doc) = live.crds.get(crd) {
+            out.insert(
+                crd.clone(),
+                crate::migrate::check::CrdChecker::new(&doc.doc),
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// Empty per-step counts for re-running `down` on a fresh copy (the summary counts the first

@@ -3,11 +3,13 @@
 //! [`MARKER_ANNOTATION`](super::MARKER_ANNOTATION) carries that version or a later one. The
 //! marker then names the newest step of the CRD that stays applied, or goes.
 //!
-//! The objects are not validated against a schema: after `down` the older CRDs are installed,
-//! which nexus does not have; a `down` op that does not fit an object fails it, and any failure
-//! stops the run before the first write.
+//! The results are written through the CRDs the cluster serves now, so [`check_live`] holds each
+//! against the live CRD: a result the live schema rejects would fail half-way, and a field it does
+//! not define would be pruned as the object is stored (the undo silently lost). A `down` op that
+//! does not fit an object fails it too, and any failure stops the run before the first write.
 
 use super::MARKER_ANNOTATION;
+use super::check::CrdChecker;
 use super::file::MigrationFile;
 use super::plan::{PlannedObject, marker_of};
 use super::results::{self, ObjectProblem, Results, StepResults};
@@ -16,6 +18,7 @@ use super::store::{ObjectStore, Resource, StoredObject};
 use crate::crd::CrdSet;
 use crate::error::{Error, Result};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 /// The steps of one CRD to undo.
 #[derive(Debug)]
@@ -48,8 +51,8 @@ impl<'a> Undo<'a> {
         for step in sorted {
             if step.down.is_none() {
                 return Err(Error::input(format!(
-                    "{} has no `down`, so step {} cannot be undone; add a `down` patch to it (or a new step that reverses it)",
-                    step.shown, step.version
+                    "{} has no `down`, so step {} cannot be undone; an applied step's file must stay as it was applied (its checksum is recorded), so reverse it with a new step instead: nexus datamodel migrate create <slug> --crd {}, with the reverse patch as its `up`, then migrate apply",
+                    step.shown, step.version, step.crd
                 )));
             }
             if let Some(existing) = out.iter_mut().find(|u| u.resource.crd == step.crd) {
@@ -255,6 +258,82 @@ pub fn plan(
     };
     results.total();
     Ok(DownPlan { results, objects })
+}
+
+/// Holds every result of `plan` against the live CRD of its kind (`live`, by CRD name): a result
+/// the live schema rejects, or one that would lose a field the stored object did not already
+/// lose, fails its object (counted at the last step undone on it), so nothing is written.
+pub fn check_live(plan: &mut DownPlan, live: &BTreeMap<String, CrdChecker>) {
+    for object in &mut plan.objects {
+        let (Some(after), Some(checker)) = (&object.after, live.get(&object.crd)) else {
+            continue;
+        };
+        let Some(problem) = live_problem(checker, &object.crd, &object.before, after) else {
+            continue;
+        };
+        // The oldest undone step of the CRD ran last on the object.
+        let step = plan
+            .results
+            .steps
+            .iter_mut()
+            .filter(|s| s.crd == object.crd)
+            .min_by_key(|s| s.version);
+        if let Some(step) = step {
+            step.changed = step.changed.saturating_sub(1);
+            step.failed += 1;
+            if step.failures.len() < results::LISTED {
+                step.failures.push(ObjectProblem {
+                    object: object.id.to_string(),
+                    path: problem.path,
+                    reason: problem.reason,
+                });
+            }
+        }
+        object.after = None;
+    }
+    plan.results.total();
+}
+
+/// Why the live CRD would not store `after` as it is, if it would not.
+fn live_problem(
+    checker: &CrdChecker,
+    crd: &str,
+    before: &Value,
+    after: &Value,
+) -> Option<super::check::Problem> {
+    use super::check::Problem;
+    let version = super::store::object_version(after);
+    let Some(version_checker) = checker.version(version) else {
+        return Some(Problem {
+            path: ".apiVersion".to_string(),
+            reason: format!("the live CRD {crd} has no version `{version}` to write it at"),
+        });
+    };
+    let checked = version_checker.check(after, Some(before));
+    if let Some(mut first) = checked.invalid.into_iter().next() {
+        first.reason = format!(
+            "the live CRD {crd} would reject the result: {}; fix the down patch, or install CRDs that accept it first",
+            first.reason
+        );
+        return Some(first);
+    }
+    let already: Vec<String> = version_checker
+        .check(before, Some(before))
+        .pruned
+        .into_iter()
+        .map(|p| p.path)
+        .collect();
+    let lost = checked
+        .pruned
+        .into_iter()
+        .find(|p| !already.contains(&p.path))?;
+    Some(Problem {
+        reason: format!(
+            "the live CRD {crd} does not define {}, which the down patch writes: the API server would drop it; install CRDs that define it first (nexus datamodel install --force=true), then run migrate down",
+            lost.path
+        ),
+        path: lost.path,
+    })
 }
 
 #[cfg(test)]

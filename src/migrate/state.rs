@@ -138,7 +138,7 @@ impl State {
                 && applied.checksum != step.checksum
             {
                 return Err(Error::input(format!(
-                    "{} changed after it was applied on {} (recorded {}, now {}); restore the file as it was applied and add a new step for the change",
+                    "{} changed after it was applied on {} (recorded {}, now {}); an applied step's file must stay as it was applied: restore it, and put the change (a fix, or a way back) in a new step (nexus datamodel migrate create <slug>)",
                     step.shown, applied.applied_at, applied.checksum, step.checksum
                 )));
             }

@@ -2,7 +2,7 @@
 //! interface: they come from the field order of the structs below, never from a map (serde_json's
 //! default map sorts its keys).
 
-use super::{Change, Report, Severity, Summary};
+use super::{Change, Report, Scope, Severity, Summary};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -16,6 +16,19 @@ struct Document<'a> {
     forced: bool,
     summary: Summary,
     changes: Vec<JsonChange<'a>>,
+    /// Changes dropped by an `ignore` entry of the config, each with the entry's reason
+    /// (an addition to version 1: readers that do not know it skip it).
+    ignored: Vec<JsonIgnored<'a>>,
+    /// How a whole-cluster side was narrowed, `null` when no side was (an addition to version 1).
+    scope: Option<&'a Scope>,
+}
+
+/// One entry of `ignored`: the change as in `changes`, then `reason`.
+#[derive(Serialize)]
+struct JsonIgnored<'a> {
+    #[serde(flatten)]
+    change: JsonChange<'a>,
+    reason: &'a str,
 }
 
 /// One entry of `changes`. A struct of its own (not `Change` itself) so that a field added to
@@ -82,6 +95,15 @@ pub fn write(report: &Report, out: &mut impl std::io::Write) -> std::io::Result<
             .flat_map(|(_, changes)| changes)
             .map(JsonChange::from)
             .collect(),
+        ignored: report
+            .ignored
+            .iter()
+            .map(|i| JsonIgnored {
+                change: JsonChange::from(&i.change),
+                reason: &i.reason,
+            })
+            .collect(),
+        scope: report.scope.as_ref(),
     };
     serde_json::to_writer_pretty(&mut *out, &document).map_err(std::io::Error::from)?;
     out.write_all(b"\n")

@@ -106,8 +106,8 @@ fn sources(report: &Report) -> String {
             let _ = write!(text, " Skipped {what} not CRDs in {}.", code(&side.label));
         }
     }
-    if report.ignored > 0 {
-        let what = plural(report.ignored, "change was", "changes were");
+    if !report.ignored.is_empty() {
+        let what = plural(report.ignored.len(), "change was", "changes were");
         let _ = write!(text, " {what} ignored by config.");
     }
     text

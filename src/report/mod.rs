@@ -149,6 +149,59 @@ impl FailOn {
     }
 }
 
+/// A change that an `ignore` entry of the config dropped, with that entry's reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IgnoredChange {
+    pub change: Change,
+    pub reason: String,
+}
+
+/// An `ignore` entry of the config that matched no change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnusedIgnore {
+    /// Where the entry is written: `file:line:column`.
+    pub location: String,
+    pub rule: RuleId,
+    pub crd: Option<String>,
+    pub path: Option<String>,
+}
+
+impl UnusedIgnore {
+    /// The warning for it, one line that names the entry's place in the config and what to do.
+    pub fn warning(&self) -> String {
+        let mut filters = Vec::new();
+        if let Some(crd) = &self.crd {
+            filters.push(format!("crd {crd}"));
+        }
+        if let Some(path) = &self.path {
+            filters.push(format!("path {path}"));
+        }
+        format!(
+            "warning: {}: ignore entry for {} ({}) matched no change; remove it, or copy crd and \
+             path from the report (--format json lists them)",
+            self.location,
+            self.rule,
+            filters.join(", ")
+        )
+    }
+}
+
+/// How a whole-cluster side (`cluster:`) was narrowed to the CRDs the other side is about, so
+/// that the cluster's unrelated CRDs are not reported as removed or added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Scope {
+    /// Which side was the cluster: `old` or `new`.
+    pub side: &'static str,
+    /// The source as the user named it (`cluster:`), or the cluster it is.
+    pub source: String,
+    /// What it was narrowed to: `the CRD names of build/crds`.
+    pub to: String,
+    /// CRDs of the cluster compared.
+    pub compared: usize,
+    /// CRDs of the cluster left out.
+    pub skipped: usize,
+}
+
 /// What one side of the comparison was.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SideInfo {
@@ -167,8 +220,12 @@ pub struct Report {
     pub new: SideInfo,
     /// Sorted by [`Change::sort_key`].
     pub changes: Vec<Change>,
-    /// Changes dropped by an `ignore` entry of the config.
-    pub ignored: usize,
+    /// Changes dropped by an `ignore` entry of the config, in [`Change::sort_key`] order.
+    pub ignored: Vec<IgnoredChange>,
+    /// `ignore` entries of the config that matched no change (stale entries hide nothing).
+    pub unused_ignores: Vec<UnusedIgnore>,
+    /// Set when a whole-cluster side was narrowed to the CRDs of the other side.
+    pub scope: Option<Scope>,
     pub fail_on: FailOn,
     pub forced: bool,
     /// Number of distinct CRD names across both sets.
@@ -220,7 +277,9 @@ impl Report {
             old,
             new,
             changes,
-            ignored: 0,
+            ignored: Vec::new(),
+            unused_ignores: Vec::new(),
+            scope: None,
             fail_on: FailOn::Breaking,
             forced: false,
             crds,

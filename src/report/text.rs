@@ -62,7 +62,7 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
         out: String::new(),
         color: opts.color,
     };
-    header(&mut w, report, &opts.mode);
+    header(&mut w, report, opts);
     w.blank();
 
     if report.changes.is_empty() {
@@ -94,7 +94,8 @@ pub fn render(report: &Report, opts: &TextOptions) -> String {
 }
 
 /// Which sides were compared, empty sides, skipped documents, ignored changes.
-fn header(w: &mut Writer, report: &Report, mode: &Mode) {
+fn header(w: &mut Writer, report: &Report, opts: &TextOptions) {
+    let mode = &opts.mode;
     match mode {
         Mode::Build { baseline } => w.plain(&format!("baseline: {}", printable(baseline))),
         Mode::Install { cluster } => w.plain(&format!(
@@ -112,6 +113,16 @@ fn header(w: &mut Writer, report: &Report, mode: &Mode) {
     w.plain(&format!(
         "comparing {old_label} ({old_crds}) -> {new_label} ({new_crds})"
     ));
+    // Nothing left out is nothing to say (the JSON report has the scope either way).
+    if let Some(scope) = report.scope.as_ref().filter(|s| s.skipped > 0) {
+        w.plain(&format!(
+            "{} scoped to {}: {} compared, {} of the cluster left out",
+            printable(&scope.source),
+            printable(&scope.to),
+            plural(scope.compared, "CRD", "CRDs"),
+            plural(scope.skipped, "other CRD", "other CRDs"),
+        ));
+    }
     match (old.crds, new.crds) {
         (0, 0) => w.plain(&format!("neither {old_label} nor {new_label} holds a CRD")),
         // A first build already says so in its baseline line.
@@ -133,9 +144,34 @@ fn header(w: &mut Writer, report: &Report, mode: &Mode) {
             ));
         }
     }
-    if report.ignored > 0 {
-        let what = plural(report.ignored, "change", "changes");
-        w.plain(&format!("{what} ignored by config"));
+    if !report.ignored.is_empty() {
+        let what = plural(report.ignored.len(), "change", "changes");
+        if !opts.verbose {
+            w.plain(&format!("{what} ignored by config (--verbose lists them)"));
+            return;
+        }
+        w.plain(&format!("{what} ignored by config:"));
+        for ignored in &report.ignored {
+            let change = &ignored.change;
+            let place = change.location().unwrap_or("/");
+            w.line(
+                Style::Dim,
+                &format!(
+                    "  {} {} [{}: {}]",
+                    printable(&change.crd),
+                    printable(place),
+                    change.severity,
+                    change.rule
+                ),
+            );
+            if !change.message.is_empty() {
+                w.line(Style::Dim, &format!("    {}", printable(&change.message)));
+            }
+            w.line(
+                Style::Dim,
+                &format!("    reason: {}", printable(&ignored.reason)),
+            );
+        }
     }
 }
 
@@ -162,6 +198,9 @@ fn crd_block(w: &mut Writer, crd: &str, changes: &[&Change]) {
                 previous_path = Some(&change.path);
             }
             w.line(Style::of(change.severity), &summary_line(change));
+            if let Some(consequence) = consequence_line(change) {
+                w.plain(&format!("{VALUE_INDENT}{consequence}"));
+            }
             for (style, text) in value_lines(change) {
                 w.line(style, &format!("{VALUE_INDENT}{text}"));
             }
@@ -173,36 +212,46 @@ fn crd_block(w: &mut Writer, crd: &str, changes: &[&Change]) {
 /// The closing verdict: what `build` says (CLI.md), its `install` and `diff` counterparts, and what
 /// to do.
 fn footer(w: &mut Writer, report: &Report, mode: &Mode) {
+    // Only warnings fail the run when `--fail-on warning` made them: they are not "incompatible",
+    // and the way out is the threshold, not `--force`.
+    if report.failing() && report.summary().breaking == 0 {
+        return warnings_footer(w, report, mode);
+    }
     let (style, verdict, advice) = match (report.failing(), report.forced, mode) {
         (true, false, Mode::Build { .. }) => (
             Style::Breaking,
             "datamodel upgrade failed due to incompatible datamodel changes",
-            Some("use --force=true to build anyway"),
+            Some(format!(
+                "use --force=true to build anyway{}",
+                migrate_hint(report)
+            )),
         ),
         (true, false, Mode::Install { .. }) => (
             Style::Breaking,
             "datamodel upgrade refused due to incompatible datamodel changes",
-            Some("use --force=true to install anyway"),
+            Some("use --force=true to install anyway".to_string()),
         ),
         (true, false, Mode::Diff) => (
             Style::Breaking,
             "found incompatible changes",
-            Some("use --force=true to report them without failing"),
+            Some("use --force=true to report them without failing".to_string()),
         ),
         (true, true, Mode::Build { .. }) => (
             Style::Warning,
             "datamodel upgrade forced despite incompatible datamodel changes",
-            Some("the CRDs were written anyway because --force=true was given"),
+            Some("the CRDs were written anyway because --force=true was given".to_string()),
         ),
         (true, true, Mode::Install { .. }) => (
             Style::Warning,
             "datamodel upgrade forced despite incompatible datamodel changes",
-            Some("--force=true was given: the breaking changes do not stop the install"),
+            Some(
+                "--force=true was given: the breaking changes do not stop the install".to_string(),
+            ),
         ),
         (true, true, Mode::Diff) => (
             Style::Warning,
             "found incompatible changes",
-            Some("exiting 0 anyway because --force=true was given"),
+            Some("exiting 0 anyway because --force=true was given".to_string()),
         ),
         (false, _, Mode::Build { .. } | Mode::Install { .. }) => {
             (Style::Ok, "datamodel upgrade is compatible", None)
@@ -212,7 +261,66 @@ fn footer(w: &mut Writer, report: &Report, mode: &Mode) {
     w.line(style, &format!("{verdict}: {}", report.summary().counts()));
     if let Some(advice) = advice {
         // The advice after a forced run is part of the warning; otherwise it is plain help.
-        w.line(if report.forced { style } else { Style::Plain }, advice);
+        w.line(if report.forced { style } else { Style::Plain }, &advice);
+    }
+}
+
+/// The verdict when warnings alone fail the run (`--fail-on warning`).
+fn warnings_footer(w: &mut Writer, report: &Report, mode: &Mode) {
+    let (verdict, advice) = match (report.forced, mode) {
+        (false, Mode::Build { .. }) => (
+            "datamodel upgrade stopped by warnings",
+            "--fail-on warning makes warnings fail the build; review them, or use --fail-on breaking to build anyway",
+        ),
+        (false, Mode::Install { .. }) => (
+            "datamodel upgrade stopped by warnings",
+            "--fail-on warning makes warnings fail the install; review them, or use --fail-on breaking to install anyway",
+        ),
+        (false, Mode::Diff) => (
+            "found warnings",
+            "--fail-on warning makes warnings fail the run; review them, or use --fail-on breaking to accept them",
+        ),
+        (true, Mode::Build { .. }) => (
+            "datamodel upgrade forced despite warnings",
+            "the CRDs were written anyway because --force=true was given",
+        ),
+        (true, Mode::Install { .. }) => (
+            "datamodel upgrade forced despite warnings",
+            "--force=true was given: the warnings do not stop the install",
+        ),
+        (true, Mode::Diff) => (
+            "found warnings",
+            "exiting 0 anyway because --force=true was given",
+        ),
+    };
+    let style = if report.forced {
+        Style::Warning
+    } else {
+        Style::Breaking
+    };
+    w.line(style, &format!("{verdict}: {}", report.summary().counts()));
+    w.line(if report.forced { style } else { Style::Plain }, advice);
+}
+
+/// After a refused build: the step that carries stored objects across the breaking changes, for
+/// the CRDs that have them. `migrate create` fills the step from the last build that wrote CRDs,
+/// so it comes after `build --force=true`; `--force` alone leaves the objects as they are.
+fn migrate_hint(report: &Report) -> String {
+    let crds: Vec<String> = report
+        .by_crd()
+        .into_iter()
+        .filter(|(_, changes)| changes.iter().any(|c| report.fail_on.fails(c.severity)))
+        .map(|(crd, _)| printable(crd))
+        .collect();
+    match crds.as_slice() {
+        [] => String::new(),
+        [crd] => format!(
+            "; objects of {crd} already stored in a cluster then need a migration step: nexus datamodel migrate create <slug> --crd {crd}"
+        ),
+        _ => format!(
+            "; objects already stored in a cluster then need a migration step per CRD: nexus datamodel migrate create <slug> --crd <name> (for {})",
+            crds.join(", ")
+        ),
     }
 }
 
@@ -288,16 +396,45 @@ fn headline(rule: RuleId) -> (char, String) {
     (sign, phrase.trim().to_string())
 }
 
+/// What the change means for the object, as the JSON report says it: the field path, then the
+/// message (`.spec.legacy: field legacy removed from .spec`), the field left out when the message
+/// already names it; `None` when the change has neither.
+fn consequence_line(change: &Change) -> Option<String> {
+    let message = Some(change.message.as_str()).filter(|m| !m.is_empty());
+    let field = change
+        .field
+        .as_deref()
+        .filter(|f| !f.is_empty() && !message.is_some_and(|m| names_field(m, f)));
+    match (field, message) {
+        (Some(field), Some(message)) => {
+            Some(format!("{}: {}", printable(field), printable(message)))
+        }
+        (Some(field), None) => Some(printable(field)),
+        (None, Some(message)) => Some(printable(message)),
+        (None, None) => None,
+    }
+}
+
+/// Whether `message` names `field` as a whole path (`.spec.a` in "type of .spec.a changed", not
+/// in "type of .spec.ab changed").
+fn names_field(message: &str, field: &str) -> bool {
+    message.match_indices(field).any(|(at, _)| {
+        message[at + field.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '[')))
+    })
+}
+
 /// The lines under a summary line: a value added or removed as a YAML list (`- additionalField`),
-/// a changed value as `old:` / `new:` lines, or a line diff when either side spans lines; the
-/// message when the change carries no value.
+/// a changed value as `old:` / `new:` lines, or a line diff when either side spans lines; nothing
+/// when the change carries no value (its message, above, says it all).
 fn value_lines(change: &Change) -> Vec<(Style, String)> {
     if change.rule == RuleId::CrdServedVersionsIncompatible {
         return served_pair_lines(change);
     }
     match (&change.old, &change.new) {
-        (Value::Null, Value::Null) if change.message.is_empty() => Vec::new(),
-        (Value::Null, Value::Null) => vec![(Style::Plain, printable(&change.message))],
+        (Value::Null, Value::Null) => Vec::new(),
         (Value::Null, only) | (only, Value::Null) => {
             let listed = match only {
                 Value::Array(items) if !items.is_empty() => yaml_lines(only),
@@ -313,10 +450,7 @@ fn value_lines(change: &Change) -> Vec<(Style, String)> {
 /// report has each as an object with its path).
 fn served_pair_lines(change: &Change) -> Vec<(Style, String)> {
     let (Some(older), Some(newer)) = (change.old.as_str(), change.version.as_deref()) else {
-        return match change.message.is_empty() {
-            true => Vec::new(),
-            false => vec![(Style::Plain, printable(&change.message))],
-        };
+        return Vec::new();
     };
     let mut lines = vec![(
         Style::Plain,
@@ -569,6 +703,35 @@ mod tests {
             headline(RuleId::RequiredAdded),
             ('+', "one required field added".to_string())
         );
+    }
+
+    #[test]
+    fn the_field_is_shown_unless_the_message_names_it() {
+        let change = |field: &str, message: &str| {
+            Change::new(RuleId::TypeChanged, "a.b", Some("v1"), String::new())
+                .field(field)
+                .message(message)
+        };
+        let line = |c: &Change| consequence_line(c).unwrap();
+        assert_eq!(
+            line(&change(".spec.a", "type of .spec.a changed")),
+            "type of .spec.a changed"
+        );
+        assert_eq!(
+            line(&change(".spec.a", "type of .spec.ab changed")),
+            ".spec.a: type of .spec.ab changed"
+        );
+        assert_eq!(
+            line(&change(".spec.a", "type of .spec.a.b changed")),
+            ".spec.a: type of .spec.a.b changed"
+        );
+        assert_eq!(
+            line(&change(".spec.legacy", "field legacy removed from .spec")),
+            ".spec.legacy: field legacy removed from .spec"
+        );
+        assert_eq!(line(&change(".spec.a", "")), ".spec.a");
+        let bare = Change::new(RuleId::CrdAdded, "a.b", None, String::new());
+        assert_eq!(consequence_line(&bare), None);
     }
 
     #[test]

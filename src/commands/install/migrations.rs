@@ -94,6 +94,12 @@ fn print(args_format: Format, text: &str) {
     }
 }
 
+/// A warning on stderr, whatever the format; a closed stderr is not worth failing for.
+fn eprintln_quiet(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
 /// `wanted` if the live CRD serves it, else the live CRD's storage version.
 fn served_version(live: &Value, wanted: &str) -> Option<String> {
     let versions = live.pointer("/spec/versions")?.as_array()?;
@@ -144,6 +150,13 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
                     .join(", ")
             ),
         );
+        // MIGRATE.md "Order": the server prunes unknown fields on every read, so once the new
+        // CRDs are in, the values a step would move or keep are gone before it can read them.
+        let crds: std::collections::BTreeSet<&str> = steps.iter().map(|s| s.crd.as_str()).collect();
+        eprintln_quiet(&format!(
+            "warning: --skip-migrations: once the new CRDs are installed, the API server prunes the fields they no longer define from every stored object of {} as it reads or writes it, so a later `migrate apply` cannot read those values; install without --skip-migrations to migrate them in the right order",
+            crds.into_iter().collect::<Vec<_>>().join(", ")
+        ));
         return Ok(Migrations::None);
     }
     for step in &steps {
@@ -246,6 +259,11 @@ pub fn prepare(args: &InstallArgs, new: &CrdSet) -> Result<Migrations> {
 }
 
 impl Prepared {
+    /// The CRDs whose stored objects the pending steps rewrite.
+    pub fn crds(&self) -> std::collections::BTreeSet<String> {
+        self.steps.iter().map(|s| s.crd.clone()).collect()
+    }
+
     /// The install changed nothing (refused, or a dry run): the backup of this run is noise.
     pub fn discard(self) {
         if self.own_backup {
@@ -446,6 +464,12 @@ pub fn report_rejections(args: &InstallArgs, new: &CrdSet) -> Result<()> {
         }
         if rejected.len() > SHOWN {
             let _ = writeln!(out, "  ... and {} more", rejected.len() - SHOWN);
+        }
+        if !rejected.is_empty() {
+            let _ = writeln!(
+                out,
+                "  to carry them across, write a migration step: nexus datamodel migrate create <slug> --crd {name}; then install with --force=true, which migrates them as part of the upgrade"
+            );
         }
     }
     print(args.report.format, &out);

@@ -29,11 +29,12 @@ use crate::crd::CrdSet;
 use crate::error::{Error, Result};
 use crate::gate::check;
 use crate::print::print_report;
+use crate::report::plural as count;
 use crate::report::text::Mode;
 use crate::source;
 use migrations::Migrations;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
 
@@ -64,8 +65,10 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
     };
     // Set just before the first write, so a failure before it undoes nothing.
     let wrote = std::cell::Cell::new(false);
-    let installed =
-        cluster::runtime()?.block_on(install(args, &config, &target, &new, &scope, &wrote));
+    let pending = prepared.as_ref().map(|p| p.crds()).unwrap_or_default();
+    let installed = cluster::runtime()?.block_on(install(
+        args, &config, &target, &new, &scope, &pending, &wrote,
+    ));
     match (prepared, installed) {
         (None, result) => result.map(|(code, _)| code),
         // Refused or a dry run: no CRD changed, so no object may change either.
@@ -99,12 +102,50 @@ fn say(args: &InstallArgs, text: &str) {
     };
 }
 
+/// Why the install stops and what to do next. A breaking change to a CRD that stores objects
+/// needs a migration step for them; `--force` alone installs the CRD and leaves the objects as
+/// they are. Where a pending step already covers a CRD, `--force` is the one thing missing:
+/// install refuses breaking changes whether or not a step exists, and runs the step itself.
+fn refusal(report: &crate::report::Report, cluster: &str, pending: &BTreeSet<String>) -> String {
+    let s = report.summary();
+    let mut out = format!(
+        "install refused: {} breaking, {} in {}; nothing was changed in {cluster}",
+        s.breaking,
+        count(s.warning, "warning", "warnings"),
+        count(s.crds, "CRD", "CRDs"),
+    );
+    let (covered, uncovered): (Vec<&str>, Vec<&str>) = report
+        .by_crd()
+        .into_iter()
+        .filter(|(_, changes)| changes.iter().any(|c| report.fail_on.fails(c.severity)))
+        .map(|(crd, _)| crd)
+        .partition(|crd| pending.contains(*crd));
+    if !covered.is_empty() {
+        out.push_str(&format!(
+            "\nthe pending migration steps for {} carry their stored objects across: install with --force=true to apply the new CRDs and run the steps",
+            covered.join(", ")
+        ));
+    }
+    for crd in &uncovered {
+        out.push_str(&format!(
+            "\nto carry the stored objects of {crd} across, write a migration step first: nexus datamodel migrate create <slug> --crd {crd}, then install with --force=true (install runs pending steps as part of the upgrade)"
+        ));
+    }
+    if !uncovered.is_empty() {
+        out.push_str(
+            "\nor use --force=true to install anyway and leave the stored objects as they are",
+        );
+    }
+    out
+}
+
 async fn install(
     args: &InstallArgs,
     config: &Config,
     target: &ClusterTarget,
     new: &CrdSet,
     scope: &GroupScope,
+    pending: &BTreeSet<String>,
     wrote: &std::cell::Cell<bool>,
 ) -> Result<(i32, bool)> {
     let conn = cluster::connect(target).await?;
@@ -125,13 +166,21 @@ async fn install(
             .filter_map(|name| live.get(name).map(|doc| (*doc).clone()))
             .collect(),
     );
-    let report = check(
+    let mut report = check(
         &old,
         new,
         config,
         args.report.fail_on.threshold(),
         args.force,
     );
+    // The cluster's other CRDs are not the datamodel's: compared by name, and the report says so.
+    report.scope = Some(crate::report::Scope {
+        side: "old",
+        source: old.label.clone(),
+        to: format!("the CRD names of {}", new.label),
+        compared: old.crds.len(),
+        skipped: live.len().saturating_sub(old.crds.len()),
+    });
     print_report(
         &report,
         &args.report,
@@ -152,17 +201,7 @@ async fn install(
         }
     }
     if report.failing() && !args.force {
-        let s = report.summary();
-        say(
-            args,
-            &format!(
-                "install refused: {} breaking, {} warnings in {} CRDs; nothing was changed in {}; use --force=true to install anyway",
-                s.breaking,
-                s.warning,
-                s.crds,
-                conn.describe()
-            ),
-        );
+        say(args, &refusal(&report, &conn.describe(), pending));
         return Ok((1, false));
     }
 
