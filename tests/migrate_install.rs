@@ -396,7 +396,7 @@ fn a_refused_install_without_a_step_names_migrate_create() {
         "{text}"
     );
     assert!(
-        text.contains("\nto carry the stored objects of employees.role.orgchart.org across, write a migration step first: nexus datamodel migrate create <slug> --crd employees.role.orgchart.org, then install with --force=true (install runs pending steps as part of the upgrade)\nor use --force=true to install anyway and leave the stored objects as they are\n"),
+        text.contains("\nto carry the stored objects of employees.role.orgchart.org across, write a migration step first: nexus datamodel migrate create <slug> --crd employees.role.orgchart.org, then install with --force=true (install runs pending steps as part of the upgrade)\nor use --force=true to install anyway and leave the stored objects as they are (install --dry-run lists the ones the new CRDs would reject)\n"),
         "{text}"
     );
 }

@@ -2,8 +2,11 @@
 //! one GitHub command per finding, Markdown rows keep their columns, XML escaping round-trips,
 //! JSON round-trips the values.
 
+use nexus::config::{Config, Ignore};
 use nexus::report::text::{self, Mode, TextOptions};
-use nexus::report::{Change, Report, SideInfo, github, json, junit, markdown};
+use nexus::report::{
+    Change, IgnoredChange, Report, Scope, SideInfo, github, json, junit, markdown,
+};
 use nexus::rules::{CATALOGUE, RuleId};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -70,8 +73,10 @@ fn a_report() -> impl Strategy<Value = Report> {
         nasty(),
         prop::collection::vec(a_change(), 0..6),
         any::<bool>(),
+        prop::collection::vec((a_change(), nasty()), 0..3),
+        prop::option::of((nasty(), nasty())),
     )
-        .prop_map(|(old, new, changes, forced)| {
+        .prop_map(|(old, new, changes, forced, ignored, scope)| {
             let side = |label: String| SideInfo {
                 label,
                 crds: 1,
@@ -80,6 +85,17 @@ fn a_report() -> impl Strategy<Value = Report> {
             let names: Vec<String> = changes.iter().map(|c| c.crd.clone()).collect();
             let mut report = Report::new(side(old), side(new), changes, 0).with_crd_names(names);
             report.forced = forced;
+            report.ignored = ignored
+                .into_iter()
+                .map(|(change, reason)| IgnoredChange { change, reason })
+                .collect();
+            report.scope = scope.map(|(source, to)| Scope {
+                side: "old",
+                source,
+                to,
+                compared: 1,
+                skipped: 2,
+            });
             report
         })
 }
@@ -144,11 +160,77 @@ proptest! {
     }
 
     #[test]
+    fn json_lists_every_ignored_change_with_its_reason(report in a_report()) {
+        let parsed: Value = serde_json::from_str(&json::render(&report)).expect("the JSON report parses");
+        let entries = parsed["ignored"].as_array().expect("ignored is an array");
+        prop_assert_eq!(entries.len(), report.ignored.len());
+        for (entry, ignored) in entries.iter().zip(&report.ignored) {
+            prop_assert_eq!(&entry["rule"], &Value::from(ignored.change.rule.as_str()));
+            prop_assert_eq!(&entry["reason"], &Value::from(ignored.reason.as_str()));
+            prop_assert_eq!(&entry["new"], &ignored.change.new);
+        }
+        prop_assert_eq!(parsed["scope"].is_null(), report.scope.is_none());
+    }
+
+    #[test]
+    fn config_sets_aside_what_an_ignore_matches_and_names_every_ignore_that_matched_nothing(
+        changes in prop::collection::vec(small_change(), 0..8),
+        ignores in prop::collection::vec(small_ignore(), 0..4),
+    ) {
+        let config = Config { ignore: ignores.clone(), ..Config::default() };
+        let applied = config.apply(changes.clone());
+        prop_assert_eq!(applied.kept.len() + applied.ignored.len(), changes.len());
+        for kept in &applied.kept {
+            prop_assert!(!ignores.iter().any(|i| i.matches(kept)));
+        }
+        for ignored in &applied.ignored {
+            let first = ignores.iter().find(|i| i.matches(&ignored.change));
+            prop_assert_eq!(first.map(|i| i.reason.as_str()), Some(ignored.reason.as_str()));
+        }
+        let unused: Vec<&str> = applied.unused.iter().map(|u| u.location.as_str()).collect();
+        let expected: Vec<&str> = ignores
+            .iter()
+            .filter(|i| !changes.iter().any(|c| i.matches(c)))
+            .map(|i| i.location.as_str())
+            .collect();
+        prop_assert_eq!(unused, expected);
+    }
+
+    #[test]
     fn junit_lists_every_crd_once(report in a_report()) {
         let out = junit::render(&report);
         prop_assert_eq!(out.matches("<testcase ").count(), report.crds);
         prop_assert!(out.ends_with("</testsuites>\n"));
     }
+}
+
+/// Changes over few rules, CRDs and paths, so that ignores match some of them.
+fn small_change() -> impl Strategy<Value = Change> {
+    (
+        prop::sample::select(vec![RuleId::FieldRemoved, RuleId::TypeChanged]),
+        prop::sample::select(vec!["a.x.io", "b.x.io"]),
+        prop::sample::select(vec!["/spec/x", "/spec/x/y", "/spec/xy", "/status"]),
+    )
+        .prop_map(|(rule, crd, path)| Change::new(rule, crd, Some("v1"), path.to_string()))
+}
+
+/// Ignores over the same few rules, CRDs and paths; each with its own location and reason.
+fn small_ignore() -> impl Strategy<Value = Ignore> {
+    (
+        prop::sample::select(vec![RuleId::FieldRemoved, RuleId::TypeChanged]),
+        prop::option::of(prop::sample::select(vec!["a.x.io", "b.x.io", "c.x.io"])),
+        prop::option::of(prop::sample::select(vec!["/spec/x", "/spec", "/spec/z"])),
+        0u32..1000,
+    )
+        .prop_map(|(rule, crd, path, n)| Ignore {
+            rule,
+            crd: crd
+                .map(str::to_string)
+                .or_else(|| path.is_none().then(|| "a.x.io".to_string())),
+            path: path.map(str::to_string),
+            reason: format!("reason {n}"),
+            location: format!("c.yaml:{n}:3"),
+        })
 }
 
 /// `|` characters that GFM reads as cell borders: those not escaped by a backslash (a backslash

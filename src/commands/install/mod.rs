@@ -133,7 +133,7 @@ fn refusal(report: &crate::report::Report, cluster: &str, pending: &BTreeSet<Str
     }
     if !uncovered.is_empty() {
         out.push_str(
-            "\nor use --force=true to install anyway and leave the stored objects as they are",
+            "\nor use --force=true to install anyway and leave the stored objects as they are (install --dry-run lists the ones the new CRDs would reject)",
         );
     }
     out
