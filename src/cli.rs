@@ -79,7 +79,8 @@ pub struct ReportArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The old CRD set: a file, a directory, git:REV:PATH, - (stdin) or `cluster:[NAME]`.
+    /// The old CRD set: a file, a directory, git:REV:PATH, - (stdin), `cluster:` (the cluster's
+    /// CRDs whose names are on the other side) or `cluster:NAME` (one CRD, by its name).
     pub old: String,
     /// The new CRD set, in the same forms.
     pub new: String,
