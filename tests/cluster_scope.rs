@@ -1,7 +1,7 @@
 //! `cluster:` means what a user expects: a whole-cluster side of `diff` is narrowed to the CRD
 //! names of the other side (a cluster's unrelated CRDs are not "removed"), `cluster:NAME` is one
-//! CRD, and the report says how the cluster was narrowed (text and JSON). The built binary against
-//! the in-process fake API server.
+//! CRD, and the report says how the cluster was narrowed (text and JSON). Also what install says
+//! when warnings alone refuse it. The built binary against the in-process fake API server.
 
 mod install_support;
 
@@ -161,4 +161,32 @@ fn install_says_which_live_crds_it_compared_with() {
             && text.contains(": 1 CRD compared, 2 other CRDs of the cluster left out\n"),
         "{text}"
     );
+}
+
+#[test]
+fn an_install_refused_by_warnings_alone_points_to_fail_on() {
+    let cluster = Cluster::start();
+    let with_modes = |modes: &[&str]| {
+        let mut doc = widgets(&[("mode", "string")]);
+        doc["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+            ["mode"]["enum"] = json!(modes);
+        doc
+    };
+    cluster
+        .install(&cluster.crds("v1", &[with_modes(&["fast", "safe"])]), &[])
+        .success();
+    let next = cluster.crds("v2", &[with_modes(&["fast", "safe", "auto"])]);
+    let out = cluster.install(&next, &["--fail-on", "warning"]).code(1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("datamodel upgrade stopped by warnings: 0 breaking, 1 warning"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n--fail-on warning makes warnings refuse the install; review them, or use --fail-on breaking to install anyway\n"),
+        "{text}"
+    );
+    assert!(!text.contains("migrate create"), "{text}");
+    assert!(!text.contains("incompatible"), "{text}");
+    cluster.install(&next, &[]).success();
 }

@@ -114,6 +114,11 @@ fn refusal(report: &crate::report::Report, cluster: &str, pending: &BTreeSet<Str
         count(s.warning, "warning", "warnings"),
         count(s.crds, "CRD", "CRDs"),
     );
+    if s.breaking == 0 {
+        // Only `--fail-on warning` made warnings refuse: nothing needs migrating.
+        out.push_str("\n--fail-on warning makes warnings refuse the install; review them, or use --fail-on breaking to install anyway");
+        return out;
+    }
     let (covered, uncovered): (Vec<&str>, Vec<&str>) = report
         .by_crd()
         .into_iter()
