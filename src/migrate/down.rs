@@ -310,19 +310,21 @@ fn live_problem(
         });
     };
     let checked = version_checker.check(after, Some(before));
-    if let Some(mut first) = checked.invalid.into_iter().next() {
+    // What the stored copy already breaks is not the down patch's doing, and the API server
+    // ratchets it (unchanged invalid values are accepted on update).
+    let as_stored = version_checker.check(before, Some(before));
+    if let Some(mut first) = checked
+        .invalid
+        .into_iter()
+        .find(|p| !as_stored.invalid.contains(p))
+    {
         first.reason = format!(
             "the live CRD {crd} would reject the result: {}; fix the down patch, or install CRDs that accept it first",
             first.reason
         );
         return Some(first);
     }
-    let already: Vec<String> = version_checker
-        .check(before, Some(before))
-        .pruned
-        .into_iter()
-        .map(|p| p.path)
-        .collect();
+    let already: Vec<String> = as_stored.pruned.into_iter().map(|p| p.path).collect();
     let lost = checked
         .pruned
         .into_iter()
@@ -340,6 +342,59 @@ fn live_problem(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_live_problem_is_one_the_down_patch_makes() {
+        let crd = json!({"spec": {"versions": [{"name": "v1", "schema": {"openAPIV3Schema": {
+            "type": "object",
+            "properties": {"spec": {
+                "type": "object",
+                "required": ["office"],
+                "properties": {
+                    "office": {"type": "string"},
+                    "name": {"type": "string", "maxLength": 3}
+                }
+            }}
+        }}}]}});
+        let checker = CrdChecker::new(&crd);
+        let object = |spec: Value| json!({"apiVersion": "x.io/v1", "kind": "E", "metadata": {"name": "e"}, "spec": spec});
+        let problem = |before: Value, after: Value| {
+            live_problem(&checker, "es.x.io", &object(before), &object(after)).map(|p| p.path)
+        };
+        let stored = json!({"office": "hq", "name": "Ann"});
+        assert_eq!(
+            problem(stored.clone(), json!({"name": "Ann"})).as_deref(),
+            Some(".spec.office")
+        );
+        assert_eq!(
+            problem(
+                stored.clone(),
+                json!({"office": "hq", "name": "Ann", "legacy": 1})
+            )
+            .as_deref(),
+            Some(".spec.legacy")
+        );
+        assert_eq!(
+            problem(stored, json!({"office": "branch", "name": "Ann"})),
+            None
+        );
+        // Too long already as stored: ratcheted, not the patch's doing.
+        let long = json!({"office": "hq", "name": "Annabel"});
+        assert_eq!(
+            problem(long, json!({"office": "branch", "name": "Annabel"})),
+            None
+        );
+        let wrong_version = live_problem(
+            &checker,
+            "es.x.io",
+            &object(json!({"office": "hq"})),
+            &json!({"apiVersion": "x.io/v9", "spec": {"office": "hq"}}),
+        );
+        assert_eq!(
+            wrong_version.map(|p| p.path).as_deref(),
+            Some(".apiVersion")
+        );
+    }
 
     #[test]
     fn the_marker_goes_back_or_goes_away() {
