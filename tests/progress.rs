@@ -173,3 +173,48 @@ fn waiting_for_established_is_said_and_quick_work_is_quiet() {
     let out = cluster.install(&crds, &[]).success();
     assert_eq!(progress_lines(&out), Vec::<String>::new());
 }
+
+/// On a terminal (a pseudo-terminal made by `script`), the wait is a spinner redrawn in place and
+/// cleared at the end, not plain lines.
+#[test]
+fn on_a_terminal_the_wait_is_a_spinner_that_is_cleared() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!(
+            "skipping on_a_terminal_the_wait_is_a_spinner_that_is_cleared: `script` (util-linux) is not installed"
+        );
+        return;
+    }
+    let config = FakeConfig {
+        established_after_reads: 6,
+        ..FakeConfig::default()
+    };
+    let cluster = Cluster::with(config, None);
+    let crds = cluster.crds("crds", &[employees_crd(&[("name", "string")], &["name"])]);
+    let command = format!(
+        "{} datamodel install --crds {} --kubeconfig {}",
+        assert_cmd::cargo::cargo_bin("nexus").display(),
+        crds.display(),
+        cluster.kubeconfig.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(cluster.dir.path())
+        .env("HOME", cluster.dir.path())
+        .env_remove("KUBECONFIG")
+        .output()
+        .unwrap();
+    let terminal = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{terminal}");
+    let waiting = "waiting for CRD \"employees.role.orgchart.org\" to become Established";
+    assert!(terminal.matches(waiting).count() > 1, "redrawn: {terminal}");
+    assert!(terminal.contains("\x1b[2K"), "cleared: {terminal}");
+    assert!(
+        !terminal.contains(&format!("nexus: {waiting}")),
+        "{terminal}"
+    );
+    assert!(terminal.contains("1 created"), "{terminal}");
+}
