@@ -4,41 +4,97 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
+mod examples;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "nexus",
-    version,
-    about = "Keeps Kubernetes CRDs from breaking the people who depend on them"
+    version = crate::version::LONG,
+    about = "Keeps Kubernetes CRDs from breaking the people who depend on them",
+    after_help = examples::NEXUS
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour in text output: auto (only on a terminal, never with NO_COLOR set), always, never.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
     /// The largest file or standard input nexus reads (bytes, or with a unit: 512M, 4GiB).
     #[arg(long, global = true, value_name = "SIZE", env = "NEXUS_MAX_INPUT_SIZE", default_value = "1GiB", value_parser = crate::input::parse_size)]
     pub max_input_size: u64,
 }
 
+// Parsed once per run: the size of the largest variant costs nothing worth a Box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Build, compare and install datamodels and their CRDs.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::DATAMODEL)]
     Datamodel(Datamodel),
+    /// Print the version and the git commit nexus was built from.
+    #[command(after_help = examples::VERSION)]
+    Version(VersionArgs),
+    /// Print a shell completion script (bash, zsh or fish) to stdout.
+    #[command(after_help = examples::COMPLETION)]
+    Completion(CompletionArgs),
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = ResultsFormat::Text)]
+    pub format: ResultsFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Shells of `nexus completion`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = ResultsFormat::Text)]
+    pub format: ResultsFormat,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Datamodel {
     /// Create a datamodel workspace: nexus.yaml, go.mod and root.go with one root node.
+    #[command(after_help = examples::INIT)]
     Init(InitArgs),
     /// Compare two CRD sets and classify every change.
+    #[command(after_help = examples::DIFF)]
     Diff(DiffArgs),
     /// Turn the datamodel into CRDs, check them against the previous CRDs, write them.
+    #[command(after_help = examples::BUILD)]
     Build(BuildArgs),
     /// Print the rule catalogue: id, default severity, description.
-    Rules,
+    #[command(after_help = examples::RULES)]
+    Rules(RulesArgs),
     /// Apply the built CRDs to the cluster, after checking the upgrade against the CRDs there.
+    #[command(after_help = examples::INSTALL)]
     Install(InstallArgs),
     /// Versioned migrations of stored objects across a forced breaking change.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = examples::MIGRATE)]
     Migrate(Migrate),
 }
 
@@ -63,8 +119,8 @@ pub enum FailOnArg {
 /// Flags shared by every command that prints a report.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
+    /// Report format (-o is short for --format).
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Lowest severity that makes the exit code 1.
     #[arg(long, value_enum, default_value_t = FailOnArg::Breaking)]
@@ -89,7 +145,7 @@ pub struct DiffArgs {
     pub cluster: ClusterArgs,
     #[command(flatten)]
     pub report: ReportArgs,
-    /// Report, but exit 0 (also --force=true|false).
+    /// Report, but exit 0 (also --force=true|false; -f is --force, as in the original nexus).
     #[arg(short, long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
     pub force: bool,
 }
@@ -105,7 +161,8 @@ pub struct BuildArgs {
     /// Where generated CRDs go, one file per CRD (relative to the datamodel root).
     #[arg(long, default_value = "build/crds")]
     pub output: PathBuf,
-    /// Write the new CRDs even if the change is breaking (also --force=true|false).
+    /// Write the new CRDs even if the change is breaking (also --force=true|false; -f is --force,
+    /// as in the original nexus).
     #[arg(short, long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
     pub force: bool,
     /// Directory holding the previous CRDs (default: build/crds, relative to the datamodel root).
@@ -141,8 +198,8 @@ pub struct InstallArgs {
     pub crds: PathBuf,
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// Install even if the change is breaking (also --force=true|false). Never drops a stored
-    /// version.
+    /// Install even if the change is breaking (also --force=true|false; -f is --force, as in the
+    /// original nexus). Never drops a stored version.
     #[arg(short, long, num_args = 0..=1, require_equals = true, default_missing_value = "true", default_value = "false", value_parser = clap::builder::BoolishValueParser::new())]
     pub force: bool,
     /// Show what would change and touch nothing (also --dry-run=true|false).
@@ -185,19 +242,25 @@ pub struct InitArgs {
 #[derive(Debug, Subcommand)]
 pub enum Migrate {
     /// Write the next step file, filled from the last build's breaking changes where it can.
+    #[command(after_help = examples::MIGRATE_CREATE)]
     Create(MigrateCreateArgs),
     /// Apply the pending steps in memory to stored objects and validate every result against
     /// the new CRDs; writes nothing (exit 1 if any object would fail).
+    #[command(after_help = examples::MIGRATE_PLAN)]
     Plan(MigratePlanArgs),
     /// Plan against the cluster, back up the objects read, write the migrated objects and
     /// record the applied steps (restores what it wrote if a write fails).
+    #[command(after_help = examples::MIGRATE_APPLY)]
     Apply(MigrateApplyArgs),
     /// Every step on disk and in the cluster: applied (when, how many objects), pending, or
     /// applied but missing on disk.
+    #[command(after_help = examples::MIGRATE_STATUS)]
     Status(MigrateStatusArgs),
     /// Put back the objects of a backup directory (written by `migrate apply` or `install`).
+    #[command(after_help = examples::MIGRATE_RESTORE)]
     Restore(MigrateRestoreArgs),
     /// Undo applied steps with their `down` patches, newest first (default: the last one).
+    #[command(after_help = examples::MIGRATE_DOWN)]
     Down(MigrateDownArgs),
 }
 
@@ -225,8 +288,8 @@ pub struct MigrateDownArgs {
     /// How often to re-read and retry an object that changed since it was read.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
-    /// Results format.
-    #[arg(long, value_enum, default_value_t = ResultsFormat::Text)]
+    /// Results format (-o is short for --format).
+    #[arg(short = 'o', long, value_enum, default_value_t = ResultsFormat::Text)]
     pub format: ResultsFormat,
 }
 
@@ -260,8 +323,8 @@ pub struct MigrateApplyArgs {
     /// How often to re-read, re-migrate and retry an object that changed since it was read.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
-    /// Results format.
-    #[arg(long, value_enum, default_value_t = ResultsFormat::Text)]
+    /// Results format (-o is short for --format).
+    #[arg(short = 'o', long, value_enum, default_value_t = ResultsFormat::Text)]
     pub format: ResultsFormat,
 }
 
@@ -270,6 +333,9 @@ pub struct MigrateStatusArgs {
     /// The datamodel's root (holds nexus.yaml and migrations/).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub datamodel: PathBuf,
+    /// Output format (-o is short for --format).
+    #[arg(short = 'o', long, value_enum, default_value_t = ResultsFormat::Text)]
+    pub format: ResultsFormat,
     #[command(flatten)]
     pub cluster: ClusterArgs,
     #[command(flatten)]
@@ -334,8 +400,8 @@ pub struct MigratePlanArgs {
     /// or be empty); nothing is written when any object would fail.
     #[arg(long, value_name = "DIR")]
     pub output: Option<PathBuf>,
-    /// Results format.
-    #[arg(long, value_enum, default_value_t = ResultsFormat::Text)]
+    /// Results format (-o is short for --format).
+    #[arg(short = 'o', long, value_enum, default_value_t = ResultsFormat::Text)]
     pub format: ResultsFormat,
 }
 

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod color;
 pub mod commands;
 pub mod compare;
 pub mod config;
@@ -18,7 +19,9 @@ pub mod input;
 pub mod migrate;
 pub mod output;
 pub mod print;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod version;
 pub use nexus_schema::validate;

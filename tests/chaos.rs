@@ -247,7 +247,12 @@ fn check(world: &World, ended: &Ended) -> Result<(), String> {
             "the restore says it is complete but {migrated} objects stay migrated"
         )),
         Some(2) => {
-            let first = ended.stderr.lines().next().unwrap_or_default();
+            // Progress lines (`nexus: ...`, when a phase is slow) are not messages.
+            let first = ended
+                .stderr
+                .lines()
+                .find(|l| !l.starts_with("nexus: "))
+                .unwrap_or_default();
             if ended.stderr.contains("could not restore")
                 && !first.starts_with("restore incomplete:")
             {

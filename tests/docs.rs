@@ -343,6 +343,8 @@ fn rule_reference_is_generated_from_the_rule_table() {
 // The CLI reference
 
 const COMMANDS: &[&[&str]] = &[
+    &["version"],
+    &["completion"],
     &["datamodel", "init"],
     &["datamodel", "diff"],
     &["datamodel", "build"],
@@ -540,6 +542,7 @@ fn readme_links_every_guide() {
         "docs/migrations.md",
         "docs/rules.md",
         "docs/cli.md",
+        "docs/ci.md",
     ] {
         assert!(
             readme.contains(&format!("]({guide})")),

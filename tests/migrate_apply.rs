@@ -477,6 +477,28 @@ fn down_refuses_to_write_a_field_the_live_crd_would_drop() {
 }
 
 #[test]
+fn status_as_json_names_each_step_and_its_state() {
+    let setup = office_setup();
+    setup.migrate(&["apply"]).success();
+    setup.step("20260201000000_rename.yaml", RENAME);
+    let json = results(&setup.migrate(&["status", "-o", "json"]).success());
+    assert_eq!(json["datamodel"], "orgchart");
+    assert_eq!(json["stateConfigMap"]["name"], "nexus-migrations-orgchart");
+    assert_eq!(json["stateConfigMap"]["namespace"], "default");
+    let steps = json["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 2, "{json}");
+    assert_eq!(steps[0]["version"], 20260101000000u64);
+    assert_eq!(steps[0]["status"], "applied");
+    assert_eq!(steps[0]["slug"], "add-office");
+    assert_eq!(steps[0]["changed"], 200);
+    assert_eq!(steps[0]["changedSinceApplied"], false);
+    assert!(steps[0]["appliedAt"].is_string(), "{json}");
+    assert_eq!(steps[1]["status"], "pending");
+    assert_eq!(steps[1]["slug"], "rename");
+    assert!(steps[1].get("appliedAt").is_none(), "{json}");
+}
+
+#[test]
 fn down_brings_the_objects_back() {
     let setup = optional_office_setup();
     let before = setup.objects();

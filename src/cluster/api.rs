@@ -166,6 +166,10 @@ pub async fn sample_objects(
 pub async fn wait_established(conn: &Connection, name: &str) -> Result<()> {
     let timeout = conn.deadline.timeout;
     let mut pause = Duration::from_millis(25);
+    let phase = crate::progress::Phase::start(
+        format!("waiting for CRD {name:?} to become Established"),
+        None,
+    );
     loop {
         let Some(crd) = get_crd(conn, name).await? else {
             return Err(Error::Cluster(format!(
@@ -174,7 +178,10 @@ pub async fn wait_established(conn: &Connection, name: &str) -> Result<()> {
             )));
         };
         match readiness(&crd) {
-            Readiness::Established => return Ok(()),
+            Readiness::Established => {
+                phase.finish("Established");
+                return Ok(());
+            }
             Readiness::NamesRefused { reason, message } => {
                 return Err(Error::Cluster(format!(
                     "{} did not accept the names of CRD {name:?} (NamesAccepted is False, {reason}): {message}; choose names that no other CRD of the group uses",

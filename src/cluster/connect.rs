@@ -106,16 +106,7 @@ fn read_kubeconfig(target: &ClusterTarget) -> Result<Option<Source>> {
         return Ok(Some(Source { config, name }));
     }
     if let Some(value) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
-        let name = format!("{} (from KUBECONFIG)", value.to_string_lossy());
-        // kube reads these whole: a FIFO would block it and a device would never end.
-        for path in std::env::split_paths(&value) {
-            crate::input::check_regular(&path)?;
-        }
-        return match Kubeconfig::from_env() {
-            Ok(Some(config)) => Ok(Some(Source { config, name })),
-            Ok(None) => Ok(None),
-            Err(e) => Err(kubeconfig_error(&name, e, &Secrets::default())),
-        };
+        return read_kubeconfig_list(&value);
     }
     match home_kubeconfig() {
         Some(path) if path.is_file() => {
@@ -126,6 +117,50 @@ fn read_kubeconfig(target: &ClusterTarget) -> Result<Option<Source>> {
             Ok(Some(Source { config, name }))
         }
         _ => Ok(None),
+    }
+}
+
+/// `KUBECONFIG` as kubectl reads it: a list of files (`:`-separated, `;` on Windows) merged in
+/// order, the first file to set a value winning; files that do not exist are skipped. When none
+/// exists, that is an error naming them (kubectl would fall back to localhost:8080, which is
+/// never what the user meant).
+fn read_kubeconfig_list(value: &std::ffi::OsStr) -> Result<Option<Source>> {
+    let listed: Vec<PathBuf> = std::env::split_paths(value)
+        .filter(|p| !p.as_os_str().is_empty())
+        .collect();
+    let mut merged: Option<Kubeconfig> = None;
+    let mut read = Vec::new();
+    for path in &listed {
+        if !path.exists() {
+            continue;
+        }
+        // kube reads these whole: a FIFO would block it and a device would never end.
+        crate::input::check_regular(path)?;
+        let name = format!("{} (from KUBECONFIG)", path.display());
+        let config = Kubeconfig::read_from(path)
+            .map_err(|e| kubeconfig_error(&name, e, &Secrets::default()))?;
+        merged = Some(match merged {
+            None => config,
+            Some(earlier) => earlier
+                .merge(config)
+                .map_err(|e| kubeconfig_error(&name, e, &Secrets::default()))?,
+        });
+        read.push(path.display().to_string());
+    }
+    match merged {
+        Some(config) => Ok(Some(Source {
+            config,
+            name: format!("{} (from KUBECONFIG)", read.join(", ")),
+        })),
+        None if listed.is_empty() => Ok(None),
+        None => Err(Error::Cluster(format!(
+            "KUBECONFIG names no file that exists ({}); point it at your kubeconfig or pass --kubeconfig FILE",
+            listed
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
     }
 }
 

@@ -93,6 +93,10 @@ impl ObjectStore for KubeStore {
         let request = Request::new(collection_path(resource, None));
         let mut items = Vec::new();
         let mut continue_token: Option<String> = None;
+        let phase = crate::progress::Phase::start(
+            format!("reading the stored objects of {}", qualified(resource)),
+            None,
+        );
         loop {
             let mut params = ListParams::default().limit(PAGE);
             if let Some(token) = continue_token.take() {
@@ -115,11 +119,13 @@ impl ObjectStore for KubeStore {
                     items.push(stored(item));
                 }
             }
+            phase.set(items.len() as u64);
             match page.pointer("/metadata/continue").and_then(Value::as_str) {
                 Some(token) if !token.is_empty() => continue_token = Some(token.to_string()),
                 _ => break,
             }
         }
+        phase.finish(&format!("{} read", items.len()));
         items.sort_by_key(StoredObject::id);
         Ok(items)
     }

@@ -622,22 +622,54 @@ pub fn run_status(args: &MigrateStatusArgs) -> Result<i32> {
     let all = file::load_dir(root)?;
     let store = connect(&args.cluster)?;
     let state = State::load(&store, &name, &args.state.state_namespace)?;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "migrations of {name} in {} (ConfigMap {}/{})",
-        store.describe(),
-        state.namespace,
-        state.name
-    );
     let mut versions: Vec<u64> = all.iter().map(|s| s.version).collect();
     versions.extend(state.applied.keys());
     versions.sort_unstable();
     versions.dedup();
-    let mut changed_files = Vec::new();
-    for version in versions {
-        let on_disk = all.iter().find(|s| s.version == version);
-        match (on_disk, state.applied.get(&version)) {
+    let steps: Vec<StepStatus<'_>> = versions
+        .into_iter()
+        .filter_map(|version| {
+            let on_disk = all.iter().find(|s| s.version == version);
+            let applied = state.applied.get(&version);
+            (on_disk.is_some() || applied.is_some()).then_some(StepStatus {
+                version,
+                on_disk,
+                applied,
+            })
+        })
+        .collect();
+    let out = match args.format {
+        ResultsFormat::Text => status_text(&name, &store.describe(), &state, &steps),
+        ResultsFormat::Json => status_json(&name, &store.describe(), &state, &steps),
+    };
+    print(&out);
+    Ok(0)
+}
+
+/// One row of `migrate status`: a step on disk, in the cluster's state, or both.
+struct StepStatus<'a> {
+    version: u64,
+    on_disk: Option<&'a MigrationFile>,
+    applied: Option<&'a Applied>,
+}
+
+impl StepStatus<'_> {
+    /// The file changed after it was applied (apply refuses until it is restored).
+    fn changed_since_applied(&self) -> bool {
+        matches!((self.on_disk, self.applied), (Some(step), Some(applied)) if applied.checksum != step.checksum)
+    }
+}
+
+fn status_text(name: &str, cluster: &str, state: &State, steps: &[StepStatus<'_>]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "migrations of {name} in {cluster} (ConfigMap {}/{})",
+        state.namespace, state.name
+    );
+    for row in steps {
+        let version = row.version;
+        match (row.on_disk, row.applied) {
             (Some(step), Some(applied)) => {
                 let _ = writeln!(
                     out,
@@ -648,9 +680,6 @@ pub fn run_status(args: &MigrateStatusArgs) -> Result<i32> {
                     applied.unchanged,
                     applied.skipped
                 );
-                if applied.checksum != step.checksum {
-                    changed_files.push(step.shown.clone());
-                }
             }
             (Some(step), None) => {
                 let _ = writeln!(out, "pending  {version} {}  {}", step.slug, step.title);
@@ -665,14 +694,61 @@ pub fn run_status(args: &MigrateStatusArgs) -> Result<i32> {
             (None, None) => {}
         }
     }
-    for file in &changed_files {
-        let _ = writeln!(
-            out,
-            "changed since applied: {file} (apply refuses until it is restored)"
-        );
+    for row in steps.iter().filter(|r| r.changed_since_applied()) {
+        if let Some(step) = row.on_disk {
+            let _ = writeln!(
+                out,
+                "changed since applied: {} (apply refuses until it is restored)",
+                step.shown
+            );
+        }
     }
-    print(&out);
-    Ok(0)
+    out
+}
+
+/// `--format json`: `{datamodel, cluster, stateConfigMap, steps: [...]}`, each step with its
+/// `status` (`applied`, `pending`, `missing`: applied but not on disk) and what is known of it.
+fn status_json(name: &str, cluster: &str, state: &State, steps: &[StepStatus<'_>]) -> String {
+    use serde_json::{Value, json};
+    let steps: Vec<Value> = steps
+        .iter()
+        .map(|row| {
+            let status = match (row.on_disk, row.applied) {
+                (Some(_), Some(_)) => "applied",
+                (Some(_), None) => "pending",
+                _ => "missing",
+            };
+            let mut entry = json!({
+                "version": row.version,
+                "status": status,
+                "slug": row.on_disk.map(|s| s.slug.as_str()),
+                "file": row.on_disk.map(|s| s.shown.as_str()),
+                "title": row.on_disk.map(|s| s.title.as_str()).or(row.applied.map(|a| a.title.as_str())),
+                "crd": row.on_disk.map(|s| s.crd.as_str()),
+                "changedSinceApplied": row.changed_since_applied(),
+            });
+            if let (Some(applied), Some(map)) = (row.applied, entry.as_object_mut()) {
+                map.insert("appliedAt".into(), json!(applied.applied_at));
+                for (key, n) in [
+                    ("changed", applied.changed),
+                    ("unchanged", applied.unchanged),
+                    ("skipped", applied.skipped),
+                    ("failed", applied.failed),
+                    ("retried", applied.retried),
+                ] {
+                    map.insert(key.into(), json!(n));
+                }
+            }
+            entry
+        })
+        .collect();
+    let doc = json!({
+        "datamodel": name,
+        "cluster": cluster,
+        "stateConfigMap": { "namespace": state.namespace, "name": state.name },
+        "steps": steps,
+    });
+    format!("{doc:#}\n")
 }
 
 /// `migrate restore DIR`.

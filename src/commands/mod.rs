@@ -2,6 +2,7 @@
 //! another: what two commands share lives in a library module (e.g. [`crate::gate`]).
 
 pub mod build;
+pub mod completion;
 pub mod diff;
 pub mod init;
 pub mod install;
@@ -15,10 +16,12 @@ use crate::error::Result;
 /// Runs a parsed command line; returns the exit code for success (0) or findings (1).
 pub fn run(command: Command) -> Result<i32> {
     match command {
+        Command::Version(args) => crate::version::run(&args),
+        Command::Completion(args) => completion::run(args.shell),
         Command::Datamodel(Datamodel::Diff(args)) => diff::run(&args),
         Command::Datamodel(Datamodel::Build(args)) => build::run(&args),
         Command::Datamodel(Datamodel::Init(args)) => init::run(&args),
-        Command::Datamodel(Datamodel::Rules) => rules::run(),
+        Command::Datamodel(Datamodel::Rules(args)) => rules::run(&args),
         Command::Datamodel(Datamodel::Install(args)) => install::run(&args),
         Command::Datamodel(Datamodel::Migrate(command)) => match command {
             Migrate::Create(args) => migrate::run_create(&args),

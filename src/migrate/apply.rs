@@ -119,10 +119,16 @@ pub fn write(
     retries: u32,
 ) -> Written {
     let mut done = Written::default();
+    let total = objects.iter().filter(|o| o.after.is_some()).count() as u64;
+    let phase =
+        crate::progress::Phase::start(format!("writing {total} migrated objects"), Some(total));
+    let mut started = 0;
     for (index, planned) in objects.iter().enumerate() {
         let Some(after) = &planned.after else {
             continue;
         };
+        phase.set(started);
+        started += 1;
         let Some(resource) = resources.iter().find(|r| r.crd == planned.crd) else {
             continue;
         };
@@ -272,6 +278,10 @@ pub fn write(
             break;
         }
     }
+    if done.failure.is_none() {
+        phase.set(started);
+        phase.finish(&format!("{} rewritten", done.rewritten.len()));
+    }
     done
 }
 
@@ -372,10 +382,12 @@ pub fn restore<'a>(
     objects: impl IntoIterator<Item = (&'a Resource, &'a Value, Expect<'a>)>,
 ) -> Restored {
     let mut out = Restored::default();
+    let phase = crate::progress::Phase::start("restoring objects", None);
     for (resource, before, expect) in objects {
         let Some(id) = ObjectId::of(before) else {
             continue;
         };
+        phase.set((out.restored.len() + out.failed.len()) as u64);
         match restore_one(store, resource, before, &id, expect) {
             Ok(()) => out.restored.push(format!("{} {id}", resource.crd)),
             Err(reason) => out.failed.push(ObjectError {
@@ -385,6 +397,11 @@ pub fn restore<'a>(
             }),
         }
     }
+    phase.finish(&format!(
+        "{} restored, {} failed",
+        out.restored.len(),
+        out.failed.len()
+    ));
     out
 }
 

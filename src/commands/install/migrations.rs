@@ -272,8 +272,9 @@ impl Prepared {
     }
 
     /// Steps 5–6, after install applied the CRDs: writes the objects and records the steps.
-    /// On a failed write, restores the CRDs and the objects already rewritten.
-    pub fn finish(mut self, new: &CrdSet) -> Result<i32> {
+    /// On a failed write, restores the CRDs and the objects already rewritten. Returns the exit
+    /// code and, when the steps ran, their results.
+    pub fn finish(mut self, new: &CrdSet) -> Result<(i32, Option<results::Results>)> {
         let migrations = CrdMigration::group(&self.steps, new)?;
         let runner = Runner {
             root: Path::new(ROOT),
@@ -293,7 +294,8 @@ impl Prepared {
                 self.format,
                 &format!("migrations: writing stopped at {failure}\n"),
             );
-            return Ok(self.undo(None, written.to_restore(&self.plan.objects, &resources)));
+            let code = self.undo(None, written.to_restore(&self.plan.objects, &resources));
+            return Ok((code, None));
         }
         for m in &migrations {
             let retried = written.retried.get(&m.resource.crd).copied().unwrap_or(0);
@@ -337,7 +339,7 @@ impl Prepared {
                 self.state.name
             ),
         );
-        Ok(0)
+        Ok((0, Some(self.plan.results)))
     }
 
     /// Puts back the previous CRDs, then `rewritten`; prints exactly what was restored (after

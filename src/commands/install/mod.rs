@@ -66,20 +66,21 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
     // Set just before the first write, so a failure before it undoes nothing.
     let wrote = std::cell::Cell::new(false);
     let pending = prepared.as_ref().map(|p| p.crds()).unwrap_or_default();
+    let json = std::cell::RefCell::new(JsonResults::default());
     let installed = cluster::runtime()?.block_on(install(
-        args, &config, &target, &new, &scope, &pending, &wrote,
+        args, &config, &target, &new, &scope, &pending, &wrote, &json,
     ));
-    match (prepared, installed) {
+    let result = match (prepared, installed) {
         (None, result) => result.map(|(code, _)| code),
         // Refused or a dry run: no CRD changed, so no object may change either.
         (Some(prepared), Ok((code, false))) => {
             prepared.discard();
             Ok(code)
         }
-        (Some(prepared), Ok((code, true))) => match prepared.finish(&new)? {
-            0 => Ok(code),
-            failed => Ok(failed),
-        },
+        (Some(prepared), Ok((code, true))) => prepared.finish(&new).map(|(failed, results)| {
+            json.borrow_mut().migrations = results;
+            if failed == 0 { code } else { failed }
+        }),
         // Refused before any write (stored versions, the dry run): the cluster is as it was.
         (Some(prepared), Err(err)) if !wrote.get() => {
             prepared.discard();
@@ -88,7 +89,54 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
         (Some(prepared), Err(err)) => Ok(prepared
             .undo(Some(&format!("error: {err}")), Vec::new())
             .max(2)),
+    };
+    if args.report.format == Format::Json {
+        json.into_inner().print()?;
     }
+    result
+}
+
+/// `--format json`: the compatibility report and what the install did, printed together at the
+/// end as one document: the report's keys, then `install` (null when nothing was installed or
+/// planned: refused, or an error).
+#[derive(Default)]
+struct JsonResults {
+    report: Option<Value>,
+    install: Option<Value>,
+    /// The results of the pending migration steps that ran.
+    migrations: Option<crate::migrate::results::Results>,
+}
+
+impl JsonResults {
+    fn print(self) -> Result<()> {
+        let Some(Value::Object(mut document)) = self.report else {
+            return Ok(());
+        };
+        let mut install = self.install.unwrap_or(Value::Null);
+        if let Some(map) = install.as_object_mut() {
+            let migrations = self
+                .migrations
+                .and_then(|r| serde_json::to_value(r).ok())
+                .unwrap_or(Value::Null);
+            map.insert("migrations".to_string(), migrations);
+        }
+        document.insert("install".to_string(), install);
+        crate::print::write_stdout(&format!("{:#}\n", Value::Object(document)))
+    }
+}
+
+/// The `install` object of `--format json`: the CRDs by what happened to them.
+fn outcome_json(outcome: &Outcome, dry_run: bool, cluster: &str) -> Value {
+    serde_json::json!({
+        "cluster": cluster,
+        "dryRun": dry_run,
+        "created": outcome.created,
+        "updated": outcome.updated,
+        "unchanged": outcome.unchanged,
+        "pruned": outcome.pruned,
+        "kept": outcome.kept,
+        "takenOver": outcome.taken_over,
+    })
 }
 
 /// Where install's own lines go: stdout with the text report, stderr when stdout carries a
@@ -152,6 +200,7 @@ async fn install(
     scope: &GroupScope,
     pending: &BTreeSet<String>,
     wrote: &std::cell::Cell<bool>,
+    json: &std::cell::RefCell<JsonResults>,
 ) -> Result<(i32, bool)> {
     let conn = cluster::connect(target).await?;
     let live_all = api::list_crds(&conn).await?;
@@ -186,13 +235,18 @@ async fn install(
         compared: old.crds.len(),
         skipped: live.len().saturating_sub(old.crds.len()),
     });
-    print_report(
-        &report,
-        &args.report,
-        Mode::Install {
-            cluster: format!("context {}", conn.context),
-        },
-    )?;
+    if args.report.format == Format::Json {
+        let rendered = crate::report::json::render(&report);
+        json.borrow_mut().report = serde_json::from_str(&rendered).ok();
+    } else {
+        print_report(
+            &report,
+            &args.report,
+            Mode::Install {
+                cluster: format!("context {}", conn.context),
+            },
+        )?;
+    }
 
     // 3. Stored versions are never dropped.
     for (name, crd) in &new.crds {
@@ -259,6 +313,7 @@ async fn install(
     // 6. The plan only.
     if args.dry_run {
         say(args, &render_outcome(&outcome, true, &conn.describe()));
+        json.borrow_mut().install = Some(outcome_json(&outcome, true, &conn.describe()));
         return Ok((report.exit_code(), false));
     }
 
@@ -314,6 +369,7 @@ async fn install(
         done.kept = outcome.kept.clone();
     }
     say(args, &render_outcome(&done, false, &conn.describe()));
+    json.borrow_mut().install = Some(outcome_json(&done, false, &conn.describe()));
     Ok((report.exit_code(), true))
 }
 
