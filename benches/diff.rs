@@ -118,8 +118,15 @@ fn event_stream(old: &Path, new: &Path) -> usize {
 fn whole_diff(old: &Path, new: &Path) -> String {
     let old = source::load_path(old, "old").unwrap();
     let new = source::SourceSpec::Path(new.to_path_buf());
-    let report = check_file_by_file(&old, &new, "new", &Config::default(), FailOn::Breaking, false)
-        .unwrap();
+    let report = check_file_by_file(
+        &old,
+        &new,
+        "new",
+        &Config::default(),
+        FailOn::Breaking,
+        false,
+    )
+    .unwrap();
     nexus::report::json::render(&report)
 }
 

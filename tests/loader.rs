@@ -65,7 +65,13 @@ fn annotated_lines_hold_the_changed_keys() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut checked = 0;
     for line in github.lines().filter(|l| l.starts_with("::")) {
-        let file = line.split("file=").nth(1).unwrap().split(',').next().unwrap();
+        let file = line
+            .split("file=")
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap();
         let number: usize = line
             .split("line=")
             .nth(1)
@@ -145,7 +151,10 @@ fn skipping_identical_files_keeps_the_report() {
     let (_dir, old_dir, new_dir) = pair_with_identical_files();
     for (old_dir, new_dir) in [
         (old_dir.clone(), new_dir.clone()),
-        (PathBuf::from(LINES).join("old"), PathBuf::from(LINES).join("new")),
+        (
+            PathBuf::from(LINES).join("old"),
+            PathBuf::from(LINES).join("new"),
+        ),
     ] {
         let old = source::load_path(&old_dir, "old").unwrap();
         let new = source::load_path(&new_dir, "new").unwrap();
@@ -185,13 +194,21 @@ fn identical_files_are_not_parsed() {
     let mut seen = source::visit_files(&SourceSpec::Path(new_dir), "new", &known, |file| {
         Ok(match file {
             Visited::Parsed(set) => format!("parsed {:?}", set.crds.keys().collect::<Vec<_>>()),
-            Visited::Unchanged { file, .. } => format!("unchanged {}", file.rsplit('/').next().unwrap()),
+            Visited::Unchanged { file, .. } => {
+                format!("unchanged {}", file.rsplit('/').next().unwrap())
+            }
         })
     })
     .unwrap();
     seen.sort();
-    assert_eq!(seen.iter().filter(|s| s.starts_with("unchanged")).count(), 40);
-    assert!(seen.contains(&"parsed [\"changeds.x.io\"]".to_string()), "{seen:?}");
+    assert_eq!(
+        seen.iter().filter(|s| s.starts_with("unchanged")).count(),
+        40
+    );
+    assert!(
+        seen.contains(&"parsed [\"changeds.x.io\"]".to_string()),
+        "{seen:?}"
+    );
 }
 
 /// Every file of the shared corpus (`NEXUS_CORPUS`) loads through the tree builder, to the
@@ -233,5 +250,9 @@ fn the_tree_builder_agrees_with_serde_saphyr_on_the_corpus() {
         }
     }
     // Only files with anchors or tags may go through serde-saphyr.
-    assert!(built * 100 >= files.len() * 95, "{built} of {}", files.len());
+    assert!(
+        built * 100 >= files.len() * 95,
+        "{built} of {}",
+        files.len()
+    );
 }

@@ -106,7 +106,12 @@ impl Spans {
 
     /// The child of the node at `index` (whose value is `node`) named by one CRD-path token:
     /// a mapping key, or in a sequence `key=value` (the entry whose `key` is `value`) or an index.
-    fn child_index<'v>(&self, node: &'v Value, index: usize, token: &str) -> Option<(&'v Value, usize)> {
+    fn child_index<'v>(
+        &self,
+        node: &'v Value,
+        index: usize,
+        token: &str,
+    ) -> Option<(&'v Value, usize)> {
         let mut child = index + 1;
         match node {
             Value::Object(map) => {
@@ -122,7 +127,9 @@ impl Spans {
                 let wanted = |item: &Value, position: usize| match token.split_once('=') {
                     Some((key, name)) => item.get(key).is_some_and(|v| match v {
                         Value::String(s) => s == name,
-                        other => other.to_string() == name,
+                        Value::Number(n) => n.to_string() == name,
+                        Value::Bool(b) => b.to_string() == name,
+                        _ => false,
                     }),
                     None => token.parse::<usize>().is_ok_and(|i| i == position),
                 };

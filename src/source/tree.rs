@@ -154,7 +154,9 @@ fn start(span: &Span) -> Position {
 /// Where a node starting at `span` is recorded: a mapping value at its key.
 fn node_position(stack: &[Frame], span: &Span) -> Result<Position, GiveUp> {
     match stack.last() {
-        Some(Frame::Mapping { key: Some((_, at)), .. }) => Ok(*at),
+        Some(Frame::Mapping {
+            key: Some((_, at)), ..
+        }) => Ok(*at),
         // A collection used as a key: not a Kubernetes document.
         Some(Frame::Mapping { key: None, .. }) => Err(GiveUp),
         _ => Ok(start(span)),
@@ -295,7 +297,9 @@ mod tests {
         if let Some(docs) = built(text) {
             let expected = reference(text).map_err(|e| format!("{text:?}: built, but {e}"))?;
             if docs != expected {
-                return Err(format!("{text:?}: built {docs:?}, serde-saphyr {expected:?}"));
+                return Err(format!(
+                    "{text:?}: built {docs:?}, serde-saphyr {expected:?}"
+                ));
             }
         }
         Ok(())
@@ -303,12 +307,63 @@ mod tests {
 
     /// Plain scalars that resolve in every way YAML 1.1 and serde-saphyr know.
     const TOKENS: &[&str] = &[
-        "abc", "a b", "yes", "No", "tRuE", "y", "N", "off", "On", "0755", "0x1F", "0X1F", "0o17",
-        "0b101", "1_000", "_1", "1e3", "1E3", "1e", "e5", "-0", "+5", "-5", ".5", "1.", "0.",
-        "+.5", ".inf", "-.Inf", "inf", "NaN", "nan", "-.nan", "12345678901234567890",
-        "18446744073709551615", "18446744073709551616", "-9223372036854775808",
-        "-9223372036854775809", "999999999999999999", "~", "null", "NULL", "nULL", "---x", "-x",
-        "=", "2001-12-14", "1:2", "00", "-00", "09", "0", "1.5e-3", "x-1", "é", "-", "<<",
+        "abc",
+        "a b",
+        "yes",
+        "No",
+        "tRuE",
+        "y",
+        "N",
+        "off",
+        "On",
+        "0755",
+        "0x1F",
+        "0X1F",
+        "0o17",
+        "0b101",
+        "1_000",
+        "_1",
+        "1e3",
+        "1E3",
+        "1e",
+        "e5",
+        "-0",
+        "+5",
+        "-5",
+        ".5",
+        "1.",
+        "0.",
+        "+.5",
+        ".inf",
+        "-.Inf",
+        "inf",
+        "NaN",
+        "nan",
+        "-.nan",
+        "12345678901234567890",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-9223372036854775808",
+        "-9223372036854775809",
+        "999999999999999999",
+        "~",
+        "null",
+        "NULL",
+        "nULL",
+        "---x",
+        "-x",
+        "=",
+        "2001-12-14",
+        "1:2",
+        "00",
+        "-00",
+        "09",
+        "0",
+        "1.5e-3",
+        "x-1",
+        "é",
+        "-",
+        "<<",
     ];
 
     fn scalar() -> impl Strategy<Value = String> {
@@ -327,12 +382,14 @@ mod tests {
     }
 
     fn node() -> impl Strategy<Value = Node> {
-        scalar().prop_map(Node::Scalar).prop_recursive(4, 40, 5, |inner| {
-            prop_oneof![
-                prop::collection::vec((scalar(), inner.clone()), 0..5).prop_map(Node::Map),
-                prop::collection::vec(inner, 0..5).prop_map(Node::Seq),
-            ]
-        })
+        scalar()
+            .prop_map(Node::Scalar)
+            .prop_recursive(4, 40, 5, |inner| {
+                prop_oneof![
+                    prop::collection::vec((scalar(), inner.clone()), 0..5).prop_map(Node::Map),
+                    prop::collection::vec(inner, 0..5).prop_map(Node::Seq),
+                ]
+            })
     }
 
     fn flow(node: &Node, out: &mut String) {
@@ -410,10 +467,14 @@ mod tests {
         let docs = documents(text).unwrap_or_else(|_| panic!("gave up"));
         assert_eq!(docs.iter().map(|d| d.line).collect::<Vec<_>>(), [2, 9, 67]);
         assert!(docs.iter().all(|d| !d.spans.is_empty()));
-        let mixed = "a: [on, yes, 5, -3, 1.0, 0x1F, 0755, 1_000, ~, null, '', \"x\", -0]\nb: |\n  text\n";
+        let mixed =
+            "a: [on, yes, 5, -3, 1.0, 0x1F, 0755, 1_000, ~, null, '', \"x\", -0]\nb: |\n  text\n";
         let built = documents(mixed).unwrap_or_else(|_| panic!("gave up"));
         assert_eq!(
-            built.into_iter().map(|d| (d.line, d.value)).collect::<Vec<_>>(),
+            built
+                .into_iter()
+                .map(|d| (d.line, d.value))
+                .collect::<Vec<_>>(),
             reference(mixed).unwrap()
         );
     }
