@@ -37,7 +37,10 @@ fn synthetic_dirs() -> (PathBuf, PathBuf) {
 
 /// The largest corpus pair (provider-aws v0.47.4 -> v1.0.0), unpacked once under target/.
 fn large_dirs() -> Option<(PathBuf, PathBuf)> {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/large");
+    // `NEXUS_CORPUS` names the corpus wherever the checkout is (a worktree is not next to it).
+    let corpus = std::env::var_os("NEXUS_CORPUS")
+        .map(|c| PathBuf::from(c).join("large"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/large"));
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/corpus-large");
     let mut dirs = Vec::new();
     for tag in ["v0.47.4", "v1.0.0"] {
