@@ -41,6 +41,24 @@ pub struct CrdSet {
     pub crds: BTreeMap<String, Crd>,
     /// Documents that were read but are not CRDs.
     pub skipped_documents: usize,
+    /// Where each CRD's nodes are in its file, by CRD name; absent where the loader did not
+    /// record them (see `source::spans`).
+    pub spans: BTreeMap<String, crate::source::spans::Spans>,
+    /// The files the set was read from, where their bytes were hashed.
+    pub files: Vec<FileRecord>,
+}
+
+/// One file of a set: the digest of its bytes and what it held, so that a byte-identical file of
+/// the other side need not be parsed (see `gate::check_file_by_file`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRecord {
+    pub len: usize,
+    /// SHA-256 of the bytes.
+    pub digest: [u8; 32],
+    /// `metadata.name` of each CRD the file holds, in file order.
+    pub crds: Vec<String>,
+    /// Documents of the file that are not CRDs.
+    pub skipped: usize,
 }
 
 impl CrdSet {

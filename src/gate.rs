@@ -4,11 +4,13 @@
 
 use crate::compare;
 use crate::config::Config;
-use crate::crd::{CrdSet, Origin};
+use crate::crd::{Crd, CrdSet, Origin};
 use crate::error::Result;
-use crate::report::{Change, FailOn, Report, SideInfo};
-use crate::source::{self, SourceSpec};
-use std::collections::BTreeMap;
+use crate::report::{Change, FailOn, Place, Report, SideInfo};
+use crate::source::spans::{self, Side, Spans};
+use crate::source::{self, KnownDigests, SourceSpec, Visited};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
 
 /// [`check`] with the new side compared file by file as it is parsed: the old set is held whole,
 /// each new file only while its CRDs are compared. Peak memory is the old set plus the files in
@@ -27,19 +29,66 @@ pub fn check_file_by_file(
         changes: Vec<Change>,
     }
     let opts = config.compare_options();
-    let files = source::visit_files(new, new_label, |set| {
+    // A new file byte-identical to an old one is not parsed: its CRDs are the old file's.
+    let mut unchanged = KnownDigests::default();
+    let mut old_files = HashMap::new();
+    for file in &old.files {
+        unchanged.insert(file.len, file.digest);
+        old_files.insert(file.digest, file);
+    }
+    let files = source::visit_files(new, new_label, &unchanged, |file| {
         let mut changes = Vec::new();
+        let set = match file {
+            Visited::Parsed(set) => set,
+            Visited::Unchanged { file, digest } => {
+                let record = old_files[&digest];
+                let mut crds = Vec::new();
+                for name in &record.crds {
+                    let crd = &old.crds[name];
+                    // Equal bytes parse to equal trees, and the rules are functions of the two
+                    // trees: comparing the old tree with itself gives the findings (`crd-invalid`
+                    // of the new side included) that parsing the new file would give.
+                    let mut found =
+                        compare::crd::compare_crd(name, Some(&crd.doc), Some(&crd.doc), &opts);
+                    let spans = old.spans.get(name);
+                    place_changes(
+                        &mut found,
+                        spans.map(|s| (&crd.doc, s, crd.origin.file.as_str())),
+                        spans.map(|s| (&crd.doc, s, file.as_str())),
+                    );
+                    changes.extend(found);
+                    let origin = Origin {
+                        file: file.clone(),
+                        line: crd.origin.line,
+                    };
+                    crds.push((name.clone(), origin));
+                }
+                return Ok(FileResult {
+                    crds,
+                    skipped: record.skipped,
+                    changes,
+                });
+            }
+        };
+        let mut spans = set.spans;
         let crds = set
             .crds
             .into_values()
             .map(|crd| {
-                let before = old.crds.get(&crd.name).map(|c| &c.doc);
-                changes.extend(compare::crd::compare_crd(
+                let before = old.crds.get(&crd.name);
+                let mut found = compare::crd::compare_crd(
                     &crd.name,
-                    before,
+                    before.map(|c| &c.doc),
                     Some(&crd.doc),
                     &opts,
-                ));
+                );
+                let new_spans = spans.remove(&crd.name);
+                place_changes(
+                    &mut found,
+                    before.and_then(|c| side_of(c, old.spans.get(&crd.name))),
+                    side_of(&crd, new_spans.as_ref()),
+                );
+                changes.extend(found);
                 (crd.name, crd.origin)
             })
             .collect();
@@ -70,7 +119,9 @@ pub fn check_file_by_file(
     };
     for (name, crd) in &old.crds {
         if !origins.contains_key(name) {
-            changes.extend(compare::crd::compare_crd(name, Some(&crd.doc), None, &opts));
+            let mut found = compare::crd::compare_crd(name, Some(&crd.doc), None, &opts);
+            place_changes(&mut found, side_of(crd, old.spans.get(name)), None);
+            changes.extend(found);
         }
     }
     let names: Vec<String> = origins.keys().cloned().collect();
@@ -90,8 +141,24 @@ pub fn check_file_by_file(
 
 /// Compares two loaded sets and builds the report: the one checker that `diff`, `build` and
 /// `install` share.
-pub fn check(old: &CrdSet, new: &CrdSet, config: &Config, fail_on: FailOn, forced: bool) -> Report {
-    let changes = compare::compare_sets(old, new, &config.compare_options());
+pub fn check<'a>(
+    old: &'a CrdSet,
+    new: &'a CrdSet,
+    config: &Config,
+    fail_on: FailOn,
+    forced: bool,
+) -> Report {
+    let mut changes = compare::compare_sets(old, new, &config.compare_options());
+    for change in &mut changes {
+        let name = change.crd.clone();
+        let side = |set: &'a CrdSet| {
+            set.crds
+                .get(&name)
+                .and_then(|crd| side_of(crd, set.spans.get(&name)))
+        };
+        let (before, after) = (side(old), side(new));
+        place_changes(std::slice::from_mut(change), before, after);
+    }
     let names = old.crds.keys().chain(new.crds.keys()).cloned();
     let mut origins = origin_map(old);
     origins.extend(origin_map(new));
@@ -105,6 +172,40 @@ pub fn check(old: &CrdSet, new: &CrdSet, config: &Config, fail_on: FailOn, force
         fail_on,
         forced,
     )
+}
+
+/// One side of a CRD for [`place_changes`]: its tree, the positions of its nodes, its file.
+type Located<'a> = (&'a Value, &'a Spans, &'a str);
+
+fn side_of<'a>(crd: &'a Crd, spans: Option<&'a Spans>) -> Option<Located<'a>> {
+    spans.map(|spans| (&crd.doc, spans, crd.origin.file.as_str()))
+}
+
+/// Records where each change's node is written, from the two sides of the CRD it compared
+/// (`None` where the CRD is absent from that side or its positions are unknown); see
+/// [`spans::best_place`].
+fn place_changes(changes: &mut [Change], old: Option<Located<'_>>, new: Option<Located<'_>>) {
+    if old.is_none() && new.is_none() {
+        return;
+    }
+    for change in changes {
+        let found = spans::best_place(
+            &change.path,
+            old.map(|(doc, spans, _)| (doc, spans)),
+            new.map(|(doc, spans, _)| (doc, spans)),
+        );
+        change.place = found.and_then(|(side, at)| {
+            let file = match side {
+                Side::Old => old?.2,
+                Side::New => new?.2,
+            };
+            Some(Place {
+                file: file.to_string(),
+                line: at.line,
+                column: at.column,
+            })
+        });
+    }
 }
 
 /// Where each CRD of a set is defined.

@@ -30,15 +30,12 @@ pub fn render(report: &Report) -> String {
                 Some(place) => format!("{crd} {place}: {message}"),
                 None => format!("{crd}: {message}"),
             };
-            // With the CRD's file and line, GitHub shows the annotation on the pull request's diff.
-            let file = match report.files.get(crd) {
-                Some(origin) => {
-                    let path = workspace_path(&origin.file);
-                    let line = origin
-                        .line
-                        .map(|l| format!(",line={l}"))
-                        .unwrap_or_default();
-                    format!("file={}{line},", escape_property(path))
+            // With the changed node's file and line, GitHub shows the annotation on that line of
+            // the pull request's diff.
+            let file = match report.place_of(change) {
+                Some((file, line)) => {
+                    let line = line.map(|l| format!(",line={l}")).unwrap_or_default();
+                    format!("file={}{line},", escape_property(workspace_path(file)))
                 }
                 None => String::new(),
             };

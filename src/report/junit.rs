@@ -126,7 +126,8 @@ fn failure_message(failing: &[&Change]) -> String {
     parts.join(", ")
 }
 
-/// One change as text lines; with `values`, its old and new values as JSON below it.
+/// One change as text lines: where it is (`at: file:line`, when the loader knows the node's
+/// line), and with `values` its old and new values as JSON.
 fn describe(change: &Change, values: bool) -> String {
     let mut text = format!("[{}: {}] ", change.severity, change.rule);
     if let Some(place) = change.location() {
@@ -135,6 +136,9 @@ fn describe(change: &Change, values: bool) -> String {
     let _ = writeln!(text, "{}", change.message_or_summary());
     if change.field.is_some() && !change.path.is_empty() {
         let _ = writeln!(text, "  path: {}", change.path);
+    }
+    if let Some(place) = &change.place {
+        let _ = writeln!(text, "  at: {place}");
     }
     if values {
         for (name, value) in [("old", &change.old), ("new", &change.new)] {

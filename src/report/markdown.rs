@@ -117,7 +117,16 @@ fn sources(report: &Report) -> String {
 fn rows(out: &mut String, changes: &[&Change], budget: &mut usize) -> usize {
     let fitting = changes.len().min(*budget);
     for change in changes.iter().take(fitting) {
-        let place = change.location().map(cell_code).unwrap_or_default();
+        let mut place = change.location().map(cell_code).unwrap_or_default();
+        if let Some(at) = &change.place {
+            // Where the changed node is written, when the loader knows its line.
+            let at = cell_code(&at.to_string());
+            place = if place.is_empty() {
+                at
+            } else {
+                format!("{place} at {at}")
+            };
+        }
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",

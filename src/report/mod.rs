@@ -33,6 +33,25 @@ pub struct Change {
     pub old: Value,
     /// The new value (JSON `null` where there is none).
     pub new: Value,
+    /// Where the changed node is written: in the new file, or in the old one for what was
+    /// removed. `None` where the loader did not record positions; renderers then fall back to
+    /// the CRD's own line ([`Report::files`]).
+    #[serde(skip)]
+    pub place: Option<Place>,
+}
+
+/// A file and a 1-based line and column in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
 }
 
 impl Change {
@@ -48,6 +67,7 @@ impl Change {
             message: String::new(),
             old: Value::Null,
             new: Value::Null,
+            place: None,
         }
     }
 
@@ -314,6 +334,18 @@ impl Report {
             }
         }
         groups
+    }
+
+    /// The file and line a change points at: where its node is written when the loader knows
+    /// it, else the first line of its CRD's document (the new side's, else the old side's).
+    pub fn place_of<'a>(&'a self, change: &'a Change) -> Option<(&'a str, Option<usize>)> {
+        match &change.place {
+            Some(place) => Some((place.file.as_str(), Some(place.line))),
+            None => self
+                .files
+                .get(&change.crd)
+                .map(|origin| (origin.file.as_str(), origin.line)),
+        }
     }
 
     pub fn summary(&self) -> Summary {

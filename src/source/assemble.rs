@@ -1,9 +1,10 @@
 //! Turning parsed documents into a [`CrdSet`]: CRDs are kept by `metadata.name`, other documents
 //! are counted, and a name that appears twice is refused (which one would be compared?).
 
+use super::spans::Spans;
 use super::workers::ParsedFile;
 use super::yaml::printable;
-use crate::crd::{Crd, CrdSet, Origin, is_crd};
+use crate::crd::{Crd, CrdSet, FileRecord, Origin, is_crd};
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::collections::btree_map::Entry;
@@ -13,18 +14,39 @@ pub fn assemble(label: &str, files: Vec<ParsedFile>) -> Result<CrdSet> {
     let mut set = CrdSet::new(label);
     for file in files {
         set.skipped_documents += file.skipped;
+        let (crds_before, skipped_before) = (set.crds.len(), set.skipped_documents);
+        let mut names = Vec::new();
         for doc in file.documents {
             let origin = Origin {
                 file: file.name.clone(),
                 line: Some(doc.line),
             };
             if is_list(&doc.value) {
+                let mut item_spans = doc
+                    .spans
+                    .items_of(&doc.value, "items")
+                    .unwrap_or_default()
+                    .into_iter();
                 for item in into_items(doc.value) {
-                    add(&mut set, item, &origin)?;
+                    names.extend(add(
+                        &mut set,
+                        item,
+                        item_spans.next().unwrap_or_default(),
+                        &origin,
+                    )?);
                 }
             } else {
-                add(&mut set, doc.value, &origin)?;
+                names.extend(add(&mut set, doc.value, doc.spans, &origin)?);
             }
+        }
+        if let Some((len, digest)) = file.content {
+            debug_assert_eq!(set.crds.len() - crds_before, names.len());
+            set.files.push(FileRecord {
+                len,
+                digest,
+                crds: names,
+                skipped: set.skipped_documents - skipped_before,
+            });
         }
     }
     Ok(set)
@@ -56,10 +78,11 @@ fn into_items(doc: Value) -> Vec<Value> {
     }
 }
 
-fn add(set: &mut CrdSet, doc: Value, origin: &Origin) -> Result<()> {
+/// Adds one document; returns the CRD's name when it is one.
+fn add(set: &mut CrdSet, doc: Value, spans: Spans, origin: &Origin) -> Result<Option<String>> {
     if !is_crd(&doc) {
         set.skipped_documents += 1;
-        return Ok(());
+        return Ok(None);
     }
     let name = match doc.pointer("/metadata/name") {
         Some(Value::String(name)) if !name.is_empty() => name.clone(),
@@ -84,12 +107,15 @@ fn add(set: &mut CrdSet, doc: Value, origin: &Origin) -> Result<()> {
         Entry::Occupied(first) => Err(duplicate_error(first.key(), &first.get().origin, origin)),
         Entry::Vacant(slot) => {
             let name = slot.key().clone();
+            if !spans.is_empty() {
+                set.spans.insert(name.clone(), spans);
+            }
             slot.insert(Crd {
-                name,
+                name: name.clone(),
                 doc,
                 origin: origin.clone(),
             });
-            Ok(())
+            Ok(Some(name))
         }
     }
 }
@@ -121,9 +147,14 @@ mod tests {
             name: name.to_string(),
             documents: docs
                 .into_iter()
-                .map(|(line, value)| Document { value, line })
+                .map(|(line, value)| Document {
+                    value,
+                    line,
+                    spans: Default::default(),
+                })
                 .collect(),
             skipped: 0,
+            content: None,
         }
     }
 

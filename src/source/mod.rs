@@ -8,7 +8,9 @@
 mod assemble;
 mod fs;
 mod git;
+pub mod spans;
 mod stdin;
+mod tree;
 mod workers;
 pub mod yaml;
 
@@ -107,27 +109,46 @@ pub fn in_git_repository(dir: &Path) -> bool {
 
 /// Loads a file, directory, git or stdin source file by file: each file's CRDs, as a set of
 /// their own, go to `visit` on the loader's threads as soon as they are parsed and are dropped
-/// after it. `diff` compares this way, so it never holds the whole new set in memory. The caller
-/// checks names across files (see [`duplicate_error`]).
+/// after it. `diff` compares this way, so it never holds the whole new set in memory. A file
+/// whose bytes are in `unchanged` (files of the other side) is not parsed: `visit` gets
+/// [`Visited::Unchanged`]. The caller checks names across files (see [`duplicate_error`]).
 pub fn visit_files<T: Send>(
     spec: &SourceSpec,
     label: &str,
-    visit: impl Fn(CrdSet) -> Result<T> + Sync + Send,
+    unchanged: &KnownDigests,
+    visit: impl Fn(Visited) -> Result<T> + Sync + Send,
 ) -> Result<Vec<T>> {
     let files = match spec {
         SourceSpec::Path(path) => fs::files(path)?,
         SourceSpec::Git { rev, path } => git::files(Path::new("."), rev, path)?,
         SourceSpec::Stdin => vec![stdin::file()?],
         SourceSpec::Cluster { name } => {
-            return Ok(vec![visit(crate::cluster::load_cluster(
+            return Ok(vec![visit(Visited::Parsed(crate::cluster::load_cluster(
                 name.as_deref(),
                 None,
                 None,
-            )?)?]);
+            )?))?]);
         }
     };
-    workers::parse_each(files, |file| visit(assemble::assemble(label, vec![file])?))
+    workers::parse_each(files, unchanged, |file| match file {
+        Ok(parsed) => visit(Visited::Parsed(assemble::assemble(label, vec![parsed])?)),
+        Err(same) => visit(Visited::Unchanged {
+            file: same.name,
+            digest: same.digest,
+        }),
+    })
 }
+
+/// One file of a source, as [`visit_files`] hands it over.
+#[derive(Debug)]
+pub enum Visited {
+    /// Parsed: the file's CRDs, as a set of their own.
+    Parsed(CrdSet),
+    /// Not parsed: its bytes equal those of the other side's file with this SHA-256 digest.
+    Unchanged { file: String, digest: [u8; 32] },
+}
+
+pub use workers::KnownDigests;
 
 /// The error for two CRDs with one name in one set (the same words whether the set was loaded
 /// whole or file by file).

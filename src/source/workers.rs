@@ -44,6 +44,44 @@ pub struct ParsedFile {
     pub documents: Vec<Document>,
     /// Documents skipped before parsing: 1 for a file that is not a regular file.
     pub skipped: usize,
+    /// Length and digest of the bytes read (`None` for a file not read).
+    pub content: Option<(usize, FileDigest)>,
+}
+
+/// SHA-256 of a file's bytes. A cryptographic hash, because equal digests are taken to mean equal
+/// bytes, and whoever writes the new side of a diff could otherwise craft a collision with an old
+/// file to hide a change.
+pub type FileDigest = [u8; 32];
+
+pub fn digest(bytes: &[u8]) -> FileDigest {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).into()
+}
+
+/// A file of one side whose bytes equal a file of the other side: it is not parsed.
+#[derive(Debug)]
+pub struct UnchangedFile {
+    pub name: String,
+    pub digest: FileDigest,
+}
+
+/// Files already loaded on the other side, by length and digest: a file of the same length is
+/// hashed, and skipped when its digest is among them. Files of other lengths are not hashed.
+#[derive(Debug, Default)]
+pub struct KnownDigests {
+    by_len: std::collections::HashMap<usize, Vec<FileDigest>>,
+}
+
+impl KnownDigests {
+    pub fn insert(&mut self, len: usize, digest: FileDigest) {
+        self.by_len.entry(len).or_default().push(digest);
+    }
+
+    fn find(&self, bytes: &[u8]) -> Option<FileDigest> {
+        let candidates = self.by_len.get(&bytes.len())?;
+        let digest = digest(bytes);
+        candidates.contains(&digest).then_some(digest)
+    }
 }
 
 /// Reads and parses every file in parallel. Results keep the order of `files`, so the first error
@@ -68,50 +106,79 @@ pub fn parse_all_reusing(files: Vec<SourceFile>, known: &Known<'_>) -> Result<Ve
 }
 
 /// Reads and parses every file in parallel and hands each parsed file to `visit` on the same
-/// worker, so a caller that can consume files one by one never holds all of them. Results keep
-/// the order of `files`.
+/// worker, so a caller that can consume files one by one never holds all of them; a file whose
+/// bytes are in `unchanged` is handed over unparsed. Results keep the order of `files`.
 pub fn parse_each<T: Send>(
     files: Vec<SourceFile>,
-    visit: impl Fn(ParsedFile) -> Result<T> + Sync + Send,
+    unchanged: &KnownDigests,
+    visit: impl Fn(std::result::Result<ParsedFile, UnchangedFile>) -> Result<T> + Sync + Send,
 ) -> Result<Vec<T>> {
     let results: Vec<Result<T>> = pool()?.install(|| {
         files
             .into_par_iter()
-            .map(|file| parse_one(file).and_then(&visit))
+            .map(|file| match read(file)? {
+                Read::Bytes(name, bytes) => match unchanged.find(&bytes) {
+                    Some(digest) => visit(Err(UnchangedFile { name, digest })),
+                    None => visit(Ok(parse_bytes(name, bytes, &Known::new(), false)?)),
+                },
+                Read::Special(name) => visit(Ok(special(name))),
+            })
             .collect()
     });
     results.into_iter().collect()
 }
 
-fn parse_one(file: SourceFile) -> Result<ParsedFile> {
-    parse_one_reusing(file, &Known::new())
+enum Read {
+    Bytes(String, Vec<u8>),
+    Special(String),
+}
+
+fn read(file: SourceFile) -> Result<Read> {
+    Ok(match file.content {
+        Content::Path(path) => Read::Bytes(file.name, input::read_regular(&path)?),
+        Content::Named(path) => Read::Bytes(file.name, input::read_named(&path)?),
+        Content::Bytes(bytes) => Read::Bytes(file.name, bytes),
+        Content::Special => Read::Special(file.name),
+    })
+}
+
+fn special(name: String) -> ParsedFile {
+    ParsedFile {
+        name,
+        documents: Vec::new(),
+        skipped: 1,
+        content: None,
+    }
 }
 
 fn parse_one_reusing(file: SourceFile, known: &Known<'_>) -> Result<ParsedFile> {
-    let bytes = match file.content {
-        Content::Path(path) => input::read_regular(&path)?,
-        Content::Named(path) => input::read_named(&path)?,
-        Content::Bytes(bytes) => bytes,
-        Content::Special => {
-            return Ok(ParsedFile {
-                name: file.name,
-                documents: Vec::new(),
-                skipped: 1,
-            });
-        }
-    };
+    match read(file)? {
+        Read::Bytes(name, bytes) => parse_bytes(name, bytes, known, true),
+        Read::Special(name) => Ok(special(name)),
+    }
+}
+
+/// Parses one file's bytes; with `with_digest`, records their digest (see [`KnownDigests`]).
+fn parse_bytes(
+    name: String,
+    bytes: Vec<u8>,
+    known: &Known<'_>,
+    with_digest: bool,
+) -> Result<ParsedFile> {
     let documents = match known.get(bytes.as_slice()) {
         // A generated document starts on line 1.
         Some(value) => vec![Document {
             value: (*value).clone(),
             line: 1,
+            spans: Default::default(),
         }],
-        None => yaml::parse_documents(&bytes, &file.name)?,
+        None => yaml::parse_documents(&bytes, &name)?,
     };
     Ok(ParsedFile {
-        name: file.name,
+        name,
         documents,
         skipped: 0,
+        content: with_digest.then(|| (bytes.len(), digest(&bytes))),
     })
 }
 

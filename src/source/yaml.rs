@@ -11,6 +11,8 @@
 //! sees the values the API server receives from them. Mapping keys always stay the text written.
 //! Integers stay integers; an integer too large for 64 bits becomes a float, as in go-yaml.
 
+use super::spans::Spans;
+use super::tree;
 use crate::error::Error;
 use serde_json::Value;
 use serde_saphyr::budget::BudgetBreach;
@@ -36,12 +38,23 @@ pub struct Document {
     pub value: Value,
     /// 1-based line of the document's root node.
     pub line: usize,
+    /// Where each node is; empty when the document went through serde-saphyr (see [`tree`]).
+    pub spans: Spans,
 }
 
 /// Parses every document of a YAML (or JSON) file. Empty documents (`---` alone, only comments,
 /// an explicit `null`) are left out. `file` names the file in error messages.
 pub fn parse_documents(bytes: &[u8], file: &str) -> Result<Vec<Document>, Error> {
     let text = utf8(bytes, file)?;
+    match tree::documents(text) {
+        Ok(docs) => Ok(docs),
+        Err(tree::GiveUp) => parse_documents_through_serde(text, file),
+    }
+}
+
+/// [`parse_documents`] through serde-saphyr: the reference for everything the tree builder
+/// leaves to it, and for every error. Documents loaded this way carry no [`Spans`].
+pub fn parse_documents_through_serde(text: &str, file: &str) -> Result<Vec<Document>, Error> {
     let docs: Vec<Spanned<Value>> = serde_saphyr::from_str_multiple_with_options::<
         Spanned<Value>,
         Vec<_>,
@@ -52,6 +65,7 @@ pub fn parse_documents(bytes: &[u8], file: &str) -> Result<Vec<Document>, Error>
         .map(|d| Document {
             line: usize::try_from(d.referenced.line()).unwrap_or(usize::MAX),
             value: d.value,
+            spans: Spans::default(),
         })
         .collect())
 }
