@@ -8,7 +8,7 @@
 //! type checker, so [`Checker`] infers types from the schema and reports only what is certainly
 //! wrong: a field the schema does not declare, a comprehension over a scalar or object, string
 //! functions on other types, comparisons of different scalar types, a rule that is not a bool.
-//! Anything it cannot type is `dyn` and accepted. Cost estimation is not done.
+//! Anything it cannot type is `dyn` and accepted. Costs are estimated in [`super::cost`].
 
 use cel::IdedExpr;
 use cel::common::ast::{Expr, LiteralValue};
@@ -58,6 +58,19 @@ pub fn check_rules(root: &Value) -> Vec<RuleProblem> {
         }
     }
     out
+}
+
+/// Whether a rule and its `messageExpression` compile on `schema` (the server estimates the cost
+/// of those that do).
+pub(super) fn compiles(root: &Value, schema: &Value, rule: &Value) -> (bool, bool) {
+    let optional_old_self = rule.get("optionalOldSelf").is_some_and(|v| !v.is_null());
+    let text = rule.get("rule").and_then(Value::as_str).unwrap_or("");
+    let rule_ok = compile(root, text, schema, optional_old_self, true).is_ok();
+    let message_ok = rule
+        .get("messageExpression")
+        .and_then(Value::as_str)
+        .is_some_and(|m| compile(root, m, schema, optional_old_self, false).is_ok());
+    (rule_ok, message_ok)
 }
 
 fn check_rule(
@@ -122,7 +135,7 @@ fn check_rule(
 }
 
 /// Parses and type-checks; `Ok(uses oldSelf)`.
-fn compile<'a>(
+pub(super) fn compile<'a>(
     root: &'a Value,
     text: &str,
     schema: &'a Value,
@@ -238,7 +251,7 @@ impl<'a> Ty<'a> {
 }
 
 /// CEL names of a property, as the API server escapes them (`a-b` is `a__dash__b`).
-fn cel_name(property: &str) -> Option<String> {
+pub(super) fn cel_name(property: &str) -> Option<String> {
     const RESERVED: &[&str] = &[
         "true",
         "false",
