@@ -332,6 +332,38 @@ const STRING_FUNCTIONS: &[&str] = &[
     "isCIDR",
 ];
 
+/// The member functions of the API server's CEL environment (cel-go's standard library and
+/// string, list and optional extensions; the Kubernetes URL, regex, quantity, IP/CIDR, semver and
+/// format libraries). A method call by any other name does not compile.
+const METHODS: &[&str] = &[
+    // standard
+    "contains", "endsWith", "startsWith", "matches", "size", "getDate", "getDayOfMonth",
+    "getDayOfWeek", "getDayOfYear", "getFullYear", "getHours", "getMilliseconds", "getMinutes",
+    "getMonth", "getSeconds",
+    // strings
+    "charAt", "indexOf", "lastIndexOf", "lowerAscii", "upperAscii", "replace", "split",
+    "substring", "trim", "join", "format", "reverse",
+    // lists and sets
+    "isSorted", "sum", "min", "max", "slice", "flatten", "distinct", "sort", "sortBy", "first",
+    "last", "range",
+    // optionals
+    "hasValue", "value", "orValue", "or", "optMap", "optFlatMap",
+    // regex
+    "find", "findAll",
+    // url
+    "getScheme", "getHost", "getHostname", "getPort", "getEscapedPath", "getQuery",
+    // quantity
+    "isInteger", "asInteger", "asApproximateFloat", "sign", "add", "sub", "compareTo",
+    "isGreaterThan", "isLessThan",
+    // ip and cidr
+    "family", "isUnspecified", "isLoopback", "isLinkLocalMulticast", "isLinkLocalUnicast",
+    "isGlobalUnicast", "containsIP", "containsCIDR", "prefixLength", "masked", "ip", "string",
+    // semver
+    "major", "minor", "patch",
+    // format
+    "validate",
+];
+
 /// What CEL sees of `metadata` at a resource root: only `name` and `generateName`.
 static ROOT_METADATA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
     serde_json::json!({"type": "object", "properties": {
@@ -470,7 +502,15 @@ impl<'a> Checker<'a> {
             }
             return Ok(Ty::Dyn);
         }
+        // `format.dns1123Label()`, `ip.isCanonical(s)`: a namespaced function, not a method.
+        let namespaced = matches!(call.target.as_deref().map(|t| &t.expr),
+            Some(Expr::Ident(n)) if !matches!(n.as_str(), "self" | "oldSelf")
+                && !self.scopes.iter().any(|(v, _)| v == n));
+        if call.target.is_some() && !namespaced && !METHODS.contains(&name) {
+            return Err(format!("undeclared reference to '{name}' (in container '')"));
+        }
         let target = match &call.target {
+            Some(_) if namespaced => None,
             Some(t) => Some(self.check(t)?),
             None => None,
         };
@@ -496,6 +536,12 @@ impl<'a> Checker<'a> {
                     return no_overload(&[a, b]);
                 }
                 Ok(Ty::Bool)
+            }
+            ("_+_", None, [a, b]) if a.is_scalar() && b.is_scalar() && a != b => {
+                no_overload(&[a, b])
+            }
+            ("validate", Some(_), [t]) if t.is_concrete() && *t != Ty::String => {
+                no_overload(&[t])
             }
             ("_==_" | "_!=_", None, [a, b])
                 if [a, b].contains(&&Ty::Null)

@@ -745,6 +745,12 @@ impl<'d> Estimator<'d> {
                     (Ty::Str, Ty::Str) | (Ty::Bytes, Ty::Bytes) => {
                         with(size.cost(STRING_TRAVERSAL), a.ty.clone(), Some(size))
                     }
+                    // With a dyn operand every overload counts: string and bytes concatenation
+                    // cost the most.
+                    (Ty::Dyn, Ty::Dyn | Ty::Str | Ty::Bytes) | (Ty::Str | Ty::Bytes, Ty::Dyn) => {
+                        let ty = if a.ty == Ty::Dyn { b.ty.clone() } else { a.ty.clone() };
+                        with(size.cost(STRING_TRAVERSAL), ty, Some(size))
+                    }
                     (Ty::List(_), Ty::List(_)) => {
                         let entry = match (a.entry, b.entry) {
                             (Some(x), Some(y)) => Some(x.union(y)),
@@ -795,6 +801,15 @@ impl<'d> Estimator<'d> {
                 let a = sz(s).cost(STRING_TRAVERSAL);
                 let b = sz(sub).cost(STRING_TRAVERSAL);
                 with(a.saturating_mul(b), Ty::Bool, None)
+            }
+            // string(dyn) could be bytes_to_string: the union of the overloads keeps its size.
+            ("string", None, [x]) if x.ty == Ty::Dyn => {
+                let s = sz(x);
+                let size = Size {
+                    min: s.min / 4,
+                    max: s.max,
+                };
+                with(s.cost(STRING_TRAVERSAL), Ty::Str, Some(size))
             }
             ("string" | "bytes", None, [x]) if matches!(x.ty, Ty::Bytes | Ty::Str) => {
                 let s = sz(x);
