@@ -3,10 +3,20 @@
 //!
 //! Inputs: every CRD of `$NEXUS_CORPUS` (created on its own, and each corpus pair as an update),
 //! a fixed-seed sample of the large provider-aws set, and seeded mutants of a few real CRDs
-//! (`NEXUS_DIFF_MUTANTS=N` runs N of them, default 300). Both sides must agree on accept/reject,
+//! (`NEXUS_DIFF_MUTANTS=N` runs N of them, default 2,000). Both sides must agree on accept/reject,
 //! on create and on update. Disagreements that are deliberate or the oracle's limitation are in
 //! [`KNOWN`] with a reason; anything else fails the test. `NEXUS_DIFF_REPORT=FILE` writes every
 //! disagreement with both sides' reasons.
+//!
+//! The mutation operators cover the classes of issue 13: labels and annotations, unknown
+//! keywords, Go regexps, root defaults, selectable fields, types and defaults, bounds, list and
+//! map types, CEL rules (syntax errors, unknown fields and methods, type errors, `fieldPath`s,
+//! `messageExpression`s, `optionalOldSelf`, transition rules below every list type), rules whose
+//! estimated cost sits on both sides of the per-rule and per-schema limits, and defaults that
+//! fail their own rules. Measured on the 2,000 default mutants (4,000 verdicts, create and
+//! update): 0 unexplained disagreements, 57 listed in [`KNOWN`] (the oracle's case-insensitive
+//! keys, and the gaps named there). About 220 s on a shared 2-core machine, most of it the
+//! oracle (one process per mutant, 40–100 ms each); the test spends about 75 s of CPU per core.
 //!
 //! Skipped, saying so, when `NEXUS_APISERVER_ORACLES` is unset; the corpus part is skipped when
 //! `NEXUS_CORPUS` is unset (the mutants still run).
@@ -795,7 +805,10 @@ fn cost_mutation(crd: &mut Value, rng: &mut Rng) -> String {
         "self.all(x, isURL(x) && url(x).getScheme() == 'https')",
         "self.all(x, !x.contains('.') || x.substring(0, 1) != '.')",
     ];
-    const MESSAGES: &[&str] = &["'bad: ' + self.join(',')", "'too many: ' + string(size(self))"];
+    const MESSAGES: &[&str] = &[
+        "'bad: ' + self.join(',')",
+        "'too many: ' + string(size(self))",
+    ];
     let max_items = *rng.pick(&[
         None,
         Some(1),
@@ -808,7 +821,15 @@ fn cost_mutation(crd: &mut Value, rng: &mut Rng) -> String {
         Some(178_572),
         Some(1_000_000),
     ]);
-    let max_length = *rng.pick(&[None, Some(1), Some(16), Some(63), Some(253), Some(1_024), Some(65_536)]);
+    let max_length = *rng.pick(&[
+        None,
+        Some(1),
+        Some(16),
+        Some(63),
+        Some(253),
+        Some(1_024),
+        Some(65_536),
+    ]);
     let rule = *rng.pick(RULES);
     let mut entry = json!({"rule": rule});
     if rng.below(4) == 0 {
@@ -1119,6 +1140,16 @@ fn each_class_is_refused_by_the_binary_with_the_servers_reason() {
         ),
         ("root-default.json", "default.apiVersion: Required value"),
         ("pattern-u-escape.json", "invalid escape sequence"),
+        (
+            "cel-cost.json",
+            "estimated rule cost exceeds budget by factor of more than 100x",
+        ),
+        (
+            "cel-cost-total.json",
+            "estimated rule cost total for entire OpenAPIv3 schema exceeds budget by factor of \
+             1.144800x",
+        ),
+        ("default-fails-rule.json", "replicas must be positive"),
     ];
     let base = e2e("base.json");
     for (file, reason) in cases {
@@ -1140,6 +1171,8 @@ fn what_the_server_accepts_the_binary_accepts() {
     let cases = [
         // RE2 escapes that the regex crate spells differently.
         ("base.json", "pattern-go-escapes.json"),
+        // The rule of cel-cost.json within budget: bounded list and strings.
+        ("base.json", "cel-cost-bounded.json"),
         // A protected group without approval, already live: the server ratchets it.
         ("unapproved-old.json", "unapproved-new.json"),
     ];

@@ -337,29 +337,91 @@ const STRING_FUNCTIONS: &[&str] = &[
 /// format libraries). A method call by any other name does not compile.
 const METHODS: &[&str] = &[
     // standard
-    "contains", "endsWith", "startsWith", "matches", "size", "getDate", "getDayOfMonth",
-    "getDayOfWeek", "getDayOfYear", "getFullYear", "getHours", "getMilliseconds", "getMinutes",
-    "getMonth", "getSeconds",
+    "contains",
+    "endsWith",
+    "startsWith",
+    "matches",
+    "size",
+    "getDate",
+    "getDayOfMonth",
+    "getDayOfWeek",
+    "getDayOfYear",
+    "getFullYear",
+    "getHours",
+    "getMilliseconds",
+    "getMinutes",
+    "getMonth",
+    "getSeconds",
     // strings
-    "charAt", "indexOf", "lastIndexOf", "lowerAscii", "upperAscii", "replace", "split",
-    "substring", "trim", "join", "format", "reverse",
+    "charAt",
+    "indexOf",
+    "lastIndexOf",
+    "lowerAscii",
+    "upperAscii",
+    "replace",
+    "split",
+    "substring",
+    "trim",
+    "join",
+    "format",
+    "reverse",
     // lists and sets
-    "isSorted", "sum", "min", "max", "slice", "flatten", "distinct", "sort", "sortBy", "first",
-    "last", "range",
+    "isSorted",
+    "sum",
+    "min",
+    "max",
+    "slice",
+    "flatten",
+    "distinct",
+    "sort",
+    "sortBy",
+    "first",
+    "last",
+    "range",
     // optionals
-    "hasValue", "value", "orValue", "or", "optMap", "optFlatMap",
+    "hasValue",
+    "value",
+    "orValue",
+    "or",
+    "optMap",
+    "optFlatMap",
     // regex
-    "find", "findAll",
+    "find",
+    "findAll",
     // url
-    "getScheme", "getHost", "getHostname", "getPort", "getEscapedPath", "getQuery",
+    "getScheme",
+    "getHost",
+    "getHostname",
+    "getPort",
+    "getEscapedPath",
+    "getQuery",
     // quantity
-    "isInteger", "asInteger", "asApproximateFloat", "sign", "add", "sub", "compareTo",
-    "isGreaterThan", "isLessThan",
+    "isInteger",
+    "asInteger",
+    "asApproximateFloat",
+    "sign",
+    "add",
+    "sub",
+    "compareTo",
+    "isGreaterThan",
+    "isLessThan",
     // ip and cidr
-    "family", "isUnspecified", "isLoopback", "isLinkLocalMulticast", "isLinkLocalUnicast",
-    "isGlobalUnicast", "containsIP", "containsCIDR", "prefixLength", "masked", "ip", "string",
+    "family",
+    "isUnspecified",
+    "isLoopback",
+    "isLinkLocalMulticast",
+    "isLinkLocalUnicast",
+    "isGlobalUnicast",
+    "containsIP",
+    "containsCIDR",
+    "prefixLength",
+    "masked",
+    "ip",
+    "string",
     // semver
-    "major", "minor", "patch",
+    "major",
+    "minor",
+    "patch",
     // format
     "validate",
 ];
@@ -507,7 +569,9 @@ impl<'a> Checker<'a> {
             Some(Expr::Ident(n)) if !matches!(n.as_str(), "self" | "oldSelf")
                 && !self.scopes.iter().any(|(v, _)| v == n));
         if call.target.is_some() && !namespaced && !METHODS.contains(&name) {
-            return Err(format!("undeclared reference to '{name}' (in container '')"));
+            return Err(format!(
+                "undeclared reference to '{name}' (in container '')"
+            ));
         }
         let target = match &call.target {
             Some(_) if namespaced => None,
@@ -540,9 +604,7 @@ impl<'a> Checker<'a> {
             ("_+_", None, [a, b]) if a.is_scalar() && b.is_scalar() && a != b => {
                 no_overload(&[a, b])
             }
-            ("validate", Some(_), [t]) if t.is_concrete() && *t != Ty::String => {
-                no_overload(&[t])
-            }
+            ("validate", Some(_), [t]) if t.is_concrete() && *t != Ty::String => no_overload(&[t]),
             ("_==_" | "_!=_", None, [a, b])
                 if [a, b].contains(&&Ty::Null)
                     && [a, b]

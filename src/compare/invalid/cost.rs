@@ -162,11 +162,7 @@ fn decl(schema: &Value, resource_root: bool) -> Option<Decl> {
                         .map_or_else(|| max_string_length_per_request(schema), non_negative),
                     2,
                 ),
-                "duration" => scalar(
-                    DeclKind::Duration,
-                    max_string_length_per_request(schema),
-                    3,
-                ),
+                "duration" => scalar(DeclKind::Duration, max_string_length_per_request(schema), 3),
                 "date" => scalar(
                     DeclKind::Timestamp,
                     max_string_length_per_request(schema),
@@ -210,11 +206,7 @@ fn is_embedded(schema: &Value) -> bool {
 }
 
 fn plain_string() -> Decl {
-    scalar(
-        DeclKind::String,
-        (MAX_REQUEST_SIZE - 2) as u64,
-        2,
-    )
+    scalar(DeclKind::String, (MAX_REQUEST_SIZE - 2) as u64, 2)
 }
 
 /// An object's fields; at a resource root `apiVersion`, `kind` and `metadata.name`/
@@ -515,9 +507,7 @@ impl<'d> Estimator<'d> {
                 }
                 let ty = match name.as_str() {
                     "self" => ty_of(self.root),
-                    "oldSelf" if self.optional_old_self => {
-                        Ty::Optional(Box::new(ty_of(self.root)))
-                    }
+                    "oldSelf" if self.optional_old_self => Ty::Optional(Box::new(ty_of(self.root))),
                     "oldSelf" => ty_of(self.root),
                     _ => Ty::Opaque,
                 };
@@ -722,7 +712,11 @@ impl<'d> Estimator<'d> {
                     (Some(a), Some(b)) => Some(a.union(b)),
                     _ => None,
                 };
-                let ty = if t.ty == Ty::Null { f.ty.clone() } else { t.ty.clone() };
+                let ty = if t.ty == Ty::Null {
+                    f.ty.clone()
+                } else {
+                    t.ty.clone()
+                };
                 Est {
                     cost: add(c.cost, t.cost.max(f.cost)),
                     ty,
@@ -731,13 +725,19 @@ impl<'d> Estimator<'d> {
                     entry,
                 }
             }
-            ("_==_" | "_!=_", None, [a, b]) => {
-                with(Size::fixed(sz(a).max.min(sz(b).max)).cost(STRING_TRAVERSAL), Ty::Bool, None)
-            }
+            ("_==_" | "_!=_", None, [a, b]) => with(
+                Size::fixed(sz(a).max.min(sz(b).max)).cost(STRING_TRAVERSAL),
+                Ty::Bool,
+                None,
+            ),
             ("_<_" | "_<=_" | "_>_" | "_>=_", None, [a, b])
                 if matches!((&a.ty, &b.ty), (Ty::Str, Ty::Str) | (Ty::Bytes, Ty::Bytes)) =>
             {
-                with(Size::fixed(sz(a).max.min(sz(b).max)).cost(STRING_TRAVERSAL), Ty::Bool, None)
+                with(
+                    Size::fixed(sz(a).max.min(sz(b).max)).cost(STRING_TRAVERSAL),
+                    Ty::Bool,
+                    None,
+                )
             }
             ("_+_", None, [a, b]) => {
                 let size = sz(a).add(sz(b));
@@ -748,7 +748,11 @@ impl<'d> Estimator<'d> {
                     // With a dyn operand every overload counts: string and bytes concatenation
                     // cost the most.
                     (Ty::Dyn, Ty::Dyn | Ty::Str | Ty::Bytes) | (Ty::Str | Ty::Bytes, Ty::Dyn) => {
-                        let ty = if a.ty == Ty::Dyn { b.ty.clone() } else { a.ty.clone() };
+                        let ty = if a.ty == Ty::Dyn {
+                            b.ty.clone()
+                        } else {
+                            a.ty.clone()
+                        };
                         with(size.cost(STRING_TRAVERSAL), ty, Some(size))
                     }
                     (Ty::List(_), Ty::List(_)) => {
@@ -814,9 +818,21 @@ impl<'d> Estimator<'d> {
             ("string" | "bytes", None, [x]) if matches!(x.ty, Ty::Bytes | Ty::Str) => {
                 let s = sz(x);
                 let (ty, size) = if name == "bytes" {
-                    (Ty::Bytes, Size { min: s.min, max: s.max.saturating_mul(4) })
+                    (
+                        Ty::Bytes,
+                        Size {
+                            min: s.min,
+                            max: s.max.saturating_mul(4),
+                        },
+                    )
                 } else {
-                    (Ty::Str, Size { min: s.min / 4, max: s.max })
+                    (
+                        Ty::Str,
+                        Size {
+                            min: s.min / 4,
+                            max: s.max,
+                        },
+                    )
                 };
                 if (name == "bytes") == (x.ty == Ty::Str) {
                     with(s.cost(STRING_TRAVERSAL), ty, Some(size))
@@ -860,7 +876,9 @@ impl<'d> Estimator<'d> {
             // The format library checks a string against a name format: a regular expression of
             // at most `MaxNameFormatRegexSize` (128) characters.
             ("validate", Some(_), [s]) => with(
-                sz(s).cost(STRING_TRAVERSAL).saturating_mul(factor_cost(128, REGEX_LENGTH)),
+                sz(s)
+                    .cost(STRING_TRAVERSAL)
+                    .saturating_mul(factor_cost(128, REGEX_LENGTH)),
                 Ty::Optional(Box::new(Ty::List(Box::new(Ty::Str)))),
                 None,
             ),
@@ -905,15 +923,11 @@ impl<'d> Estimator<'d> {
                     Some(Expr::Literal(LiteralValue::Int(n))) => (*n.inner()).max(0) as u64,
                     _ => s.max,
                 };
-                let out = Est {
-                    entry: None,
-                    ..with(
-                        s.cost(2.0 * STRING_TRAVERSAL),
-                        Ty::List(Box::new(Ty::Str)),
-                        Some(Size { min: 0, max }),
-                    )
-                };
-                out
+                with(
+                    s.cost(2.0 * STRING_TRAVERSAL),
+                    Ty::List(Box::new(Ty::Str)),
+                    Some(Size { min: 0, max }),
+                )
             }
             ("join", Some(t), rest) => {
                 let list = sz(t);
@@ -972,15 +986,29 @@ impl<'d> Estimator<'d> {
             ("duration", None, _) => with(1, Ty::Duration, None),
             ("timestamp", None, _) => with(1, Ty::Timestamp, None),
             (
-                "_<_" | "_<=_" | "_>_" | "_>=_" | "_==_" | "_!=_" | "@in" | "!_" | "@not_strictly_false"
-                | "startsWith" | "endsWith" | "matches" | "contains" | "hasValue" | "isURL"
-                | "isIP" | "isCIDR" | "isQuantity" | "isInteger",
+                "_<_"
+                | "_<=_"
+                | "_>_"
+                | "_>=_"
+                | "_==_"
+                | "_!=_"
+                | "@in"
+                | "!_"
+                | "@not_strictly_false"
+                | "startsWith"
+                | "endsWith"
+                | "matches"
+                | "contains"
+                | "hasValue"
+                | "isURL"
+                | "isIP"
+                | "isCIDR"
+                | "isQuantity"
+                | "isInteger",
                 _,
                 _,
             ) => with(1, Ty::Bool, None),
-            ("string", None, _) | ("charAt", Some(_), _) => {
-                with(1, Ty::Str, None)
-            }
+            ("string", None, _) | ("charAt", Some(_), _) => with(1, Ty::Str, None),
             ("orValue", Some(t), [alt]) => {
                 let ty = match &t.ty {
                     Ty::Optional(inner) => (**inner).clone(),
@@ -1048,7 +1076,11 @@ fn expression_cost(text: &str, root: &Decl, optional_old_self: bool) -> Option<u
 /// (`extractMaxElements`); `None` is unbounded.
 fn max_elements(schema: &Value) -> Option<u64> {
     match schema.get("type").and_then(Value::as_str) {
-        Some("object") if schema.get("additionalProperties").is_some_and(|a| !a.is_null()) => {
+        Some("object")
+            if schema
+                .get("additionalProperties")
+                .is_some_and(|a| !a.is_null()) =>
+        {
             int(schema, "maxProperties").map(non_negative)
         }
         Some("array") => int(schema, "maxItems").map(non_negative),
@@ -1098,7 +1130,11 @@ pub fn check_costs(
                 } else {
                     0
                 };
-                let cost = if max == 0 { 0 } else { max.saturating_mul(card) };
+                let cost = if max == 0 {
+                    0
+                } else {
+                    max.saturating_mul(card)
+                };
                 if per_expression && cost > PER_EXPRESSION_LIMIT {
                     out.push(CostProblem {
                         pointer: pointer.clone(),
@@ -1141,14 +1177,24 @@ pub fn check_costs(
         if let Some(props) = node.get("properties").and_then(Value::as_object) {
             for (k, child) in props.iter().rev() {
                 let token = k.replace('~', "~0").replace('/', "~1");
-                stack.push((child, format!("{at}/properties/{token}"), below(factor), false));
+                stack.push((
+                    child,
+                    format!("{at}/properties/{token}"),
+                    below(factor),
+                    false,
+                ));
             }
         }
         if let Some(items) = node.get("items").filter(|i| i.is_object()) {
             stack.push((items, format!("{at}/items"), below(factor), false));
         }
         if let Some(extra) = node.get("additionalProperties").filter(|i| i.is_object()) {
-            stack.push((extra, format!("{at}/additionalProperties"), below(factor), false));
+            stack.push((
+                extra,
+                format!("{at}/additionalProperties"),
+                below(factor),
+                false,
+            ));
         }
     }
     if total > PER_SCHEMA_LIMIT {
@@ -1180,7 +1226,7 @@ fn observe(total: &mut u64, expensive: &mut Vec<RuleCost>, pointer: String, cost
         return;
     }
     expensive.push(RuleCost { pointer, cost });
-    expensive.sort_by(|a, b| b.cost.cmp(&a.cost));
+    expensive.sort_by_key(|e| std::cmp::Reverse(e.cost));
     expensive.truncate(4);
 }
 
@@ -1221,7 +1267,10 @@ mod tests {
             "items": {"type": "string", "maxLength": 5}});
         // all(): range 1 + init 0 + result 1 + 10 × (cond 2 + step (1 + size 1 + call 1)).
         // The call: size(x) of a list element = 1 (+ x 1).
-        assert_eq!(cost_of(&s, "self.all(x, size(x) > 0)"), 1 + 1 + 10 * (2 + 1 + 3));
+        assert_eq!(
+            cost_of(&s, "self.all(x, size(x) > 0)"),
+            1 + 1 + 10 * (2 + 1 + 3)
+        );
         // matches: (20 + 1) × 0.1 → 3, regex of 4 characters × 0.25 → 1; plus x.
         assert_eq!(
             cost_of(&s, "self.all(x, x.matches('^a+$'))"),

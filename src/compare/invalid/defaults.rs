@@ -88,7 +88,12 @@ fn has_rules(node: &Value) -> bool {
         {
             return true;
         }
-        stack.extend(obj.get("properties").and_then(Value::as_object).into_iter().flat_map(|p| p.values()));
+        stack.extend(
+            obj.get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flat_map(|p| p.values()),
+        );
         stack.extend(obj.get("items"));
         stack.extend(obj.get("additionalProperties"));
     }

@@ -611,12 +611,11 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
             }
             if sound {
                 // On update the server ratchets the per-rule limit for an unchanged schema.
-                let unchanged = f.old.is_some_and(|old| {
-                    old_version_schema(old, name) == Some(schema)
-                });
-                let compiles = |root: &Value, node: &Value, rule: &Value| {
-                    cel::compiles(root, node, rule)
-                };
+                let unchanged = f
+                    .old
+                    .is_some_and(|old| old_version_schema(old, name) == Some(schema));
+                let compiles =
+                    |root: &Value, node: &Value, rule: &Value| cel::compiles(root, node, rule);
                 for p in cost::check_costs(schema, !unchanged, &compiles) {
                     f.add(
                         v,
