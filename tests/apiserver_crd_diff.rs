@@ -16,7 +16,8 @@
 //! fail their own rules. Measured on the 2,000 default mutants (3,943 verdicts, create and
 //! update): 0 unexplained disagreements, 57 listed in [`KNOWN`] (the oracle's case-insensitive
 //! keys, and the gaps named there). About 220 s on a shared 2-core machine, most of it the
-//! oracle (one process per mutant, 40–100 ms each); the test spends about 75 s of CPU per core.
+//! oracle (one process per mutant, 40–100 ms each): under 120 s of CPU, so about a minute on
+//! two free cores (BENCHMARKS.md).
 //!
 //! Skipped, saying so, when `NEXUS_APISERVER_ORACLES` is unset; the corpus part is skipped when
 //! `NEXUS_CORPUS` is unset (the mutants still run).
