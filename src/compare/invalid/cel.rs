@@ -614,6 +614,7 @@ impl<'a> Checker<'a> {
                 // Only objects (and dyn) can be null.
                 no_overload(&[a, b])
             }
+            ("_==_" | "_!=_", None, [a, b]) if different_kinds(a, b) => no_overload(&[a, b]),
             ("_==_" | "_!=_" | "@in" | "!_" | "_&&_" | "_||_" | "@not_strictly_false", _, _) => {
                 Ok(Ty::Bool)
             }
@@ -674,6 +675,14 @@ impl<'a> Checker<'a> {
             _ => Ok(Ty::Dyn),
         }
     }
+}
+
+/// Equality needs operands of one type (`_==_` is `(A, A) -> bool`): an int and a double, a
+/// string and an object, a list and a string do not compare. Only kinds the checker is sure of
+/// count; `null` is judged separately.
+fn different_kinds(a: &Ty<'_>, b: &Ty<'_>) -> bool {
+    let sure = |t: &Ty<'_>| t.is_concrete() && !matches!(t, Ty::Null | Ty::Optional(_));
+    sure(a) && sure(b) && std::mem::discriminant(a) != std::mem::discriminant(b)
 }
 
 /// `cel.ValidFieldPath`: `.a.b`, `['a']`, `['key']` of maps; no list indexes.
@@ -817,6 +826,9 @@ mod tests {
                 "self.?tags.orValue('') != ''",
                 "no matching overload for 'orValue'",
             ),
+            ("self.count == 1.0", "no matching overload for '_==_'"),
+            ("self.name != 1", "no matching overload for '_!=_'"),
+            ("self.tags == 'a'", "no matching overload for '_==_'"),
             (
                 "self.metadata.all(x, true)",
                 "cannot be range of a comprehension",

@@ -1365,6 +1365,59 @@ mod tests {
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
+    /// The boundary measured with the API server: 178,571 strings of at most 63 characters pass,
+    /// one more is refused by a factor of 1.000003.
+    #[test]
+    fn the_per_rule_limit_falls_where_the_servers_does() {
+        let compiles = |_: &Value, _: &Value, _: &Value| (true, true);
+        let schema = |max_items: u64| {
+            json!({"type": "object", "properties": {"names": {"type": "array",
+                "maxItems": max_items, "items": {"type": "string", "maxLength": 63},
+                "x-kubernetes-validations": [{"rule": "self.all(x, x.matches('^[a-z]+$'))"}]}}})
+        };
+        assert!(check_costs(&schema(178_571), true, &compiles).is_empty());
+        let refused: Vec<String> = check_costs(&schema(178_572), true, &compiles)
+            .into_iter()
+            .map(|p| format!("{}: {}", p.pointer, p.message))
+            .collect();
+        assert_eq!(refused.len(), 1, "{refused:?}");
+        assert!(
+            refused[0].starts_with(
+                "/properties/names/x-kubernetes-validations/0/rule: estimated rule cost exceeds \
+                 budget by factor of 1.000003x"
+            ),
+            "{refused:?}"
+        );
+    }
+
+    proptest::proptest! {
+        /// Larger bounds never make a rule cheaper: the estimate is monotonic in maxItems and
+        /// maxLength, for every rule shape the mutants use.
+        #[test]
+        fn larger_bounds_never_cost_less(
+            items in 0u64..2_000_000,
+            more_items in 0u64..2_000_000,
+            length in 0u64..100_000,
+            more_length in 0u64..100_000,
+            rule in proptest::sample::select(vec![
+                "self.all(x, x.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'))",
+                "self.map(x, x.lowerAscii()).exists(x, x == 'a')",
+                "self.all(x, self.exists_one(y, x == y))",
+                "self.filter(x, x.startsWith('a')).size() < 5",
+                "self.exists(x, x.contains('gpu'))",
+                "self == oldSelf",
+                "self.all(x, x.split('/').size() <= 2)",
+                "self.join(',').size() < 100",
+            ]),
+        ) {
+            let list = |n: u64, l: u64| json!({"type": "array", "maxItems": n,
+                "items": {"type": "string", "maxLength": l}});
+            let small = cost_of(&list(items, length), rule);
+            let large = cost_of(&list(items + more_items, length + more_length), rule);
+            proptest::prop_assert!(small <= large, "{rule}: {small} > {large}");
+        }
+    }
+
     #[test]
     fn messages_are_the_servers() {
         assert!(
