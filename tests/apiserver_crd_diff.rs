@@ -13,9 +13,9 @@
 //! map types, CEL rules (syntax errors, unknown fields and methods, type errors, `fieldPath`s,
 //! `messageExpression`s, `optionalOldSelf`, transition rules below every list type), rules whose
 //! estimated cost sits on both sides of the per-rule and per-schema limits, and defaults that
-//! fail their own rules. Measured on the 2,000 default mutants (3,943 verdicts, create and
-//! update): 0 unexplained disagreements, 57 listed in [`KNOWN`] (the oracle's case-insensitive
-//! keys, and the gaps named there). About 220 s on a shared 2-core machine, most of it the
+//! fail their own rules. Measured on the 2,000 default mutants (3,941 verdicts, create and
+//! update): 0 unexplained disagreements, 62 listed in [`KNOWN`] (the oracle's case-insensitive
+//! keys, and the gaps named there). About 190–290 s on a shared 2-core machine, most of it the
 //! oracle (one process per mutant, 40–100 ms each): under 120 s of CPU, so about a minute on
 //! two free cores (BENCHMARKS.md).
 //!
