@@ -8,7 +8,7 @@
 //! type checker, so [`Checker`] infers types from the schema and reports only what is certainly
 //! wrong: a field the schema does not declare, a comprehension over a scalar or object, string
 //! functions on other types, comparisons of different scalar types, a rule that is not a bool.
-//! Anything it cannot type is `dyn` and accepted. Cost estimation is not done.
+//! Anything it cannot type is `dyn` and accepted. Costs are estimated in [`super::cost`].
 
 use cel::IdedExpr;
 use cel::common::ast::{Expr, LiteralValue};
@@ -58,6 +58,19 @@ pub fn check_rules(root: &Value) -> Vec<RuleProblem> {
         }
     }
     out
+}
+
+/// Whether a rule and its `messageExpression` compile on `schema` (the server estimates the cost
+/// of those that do).
+pub(super) fn compiles(root: &Value, schema: &Value, rule: &Value) -> (bool, bool) {
+    let optional_old_self = rule.get("optionalOldSelf").is_some_and(|v| !v.is_null());
+    let text = rule.get("rule").and_then(Value::as_str).unwrap_or("");
+    let rule_ok = compile(root, text, schema, optional_old_self, true).is_ok();
+    let message_ok = rule
+        .get("messageExpression")
+        .and_then(Value::as_str)
+        .is_some_and(|m| compile(root, m, schema, optional_old_self, false).is_ok());
+    (rule_ok, message_ok)
 }
 
 fn check_rule(
@@ -122,7 +135,7 @@ fn check_rule(
 }
 
 /// Parses and type-checks; `Ok(uses oldSelf)`.
-fn compile<'a>(
+pub(super) fn compile<'a>(
     root: &'a Value,
     text: &str,
     schema: &'a Value,
@@ -238,7 +251,7 @@ impl<'a> Ty<'a> {
 }
 
 /// CEL names of a property, as the API server escapes them (`a-b` is `a__dash__b`).
-fn cel_name(property: &str) -> Option<String> {
+pub(super) fn cel_name(property: &str) -> Option<String> {
     const RESERVED: &[&str] = &[
         "true",
         "false",
@@ -317,6 +330,100 @@ const STRING_FUNCTIONS: &[&str] = &[
     "isIP",
     "cidr",
     "isCIDR",
+];
+
+/// The member functions of the API server's CEL environment (cel-go's standard library and
+/// string, list and optional extensions; the Kubernetes URL, regex, quantity, IP/CIDR, semver and
+/// format libraries). A method call by any other name does not compile.
+const METHODS: &[&str] = &[
+    // standard
+    "contains",
+    "endsWith",
+    "startsWith",
+    "matches",
+    "size",
+    "getDate",
+    "getDayOfMonth",
+    "getDayOfWeek",
+    "getDayOfYear",
+    "getFullYear",
+    "getHours",
+    "getMilliseconds",
+    "getMinutes",
+    "getMonth",
+    "getSeconds",
+    // strings
+    "charAt",
+    "indexOf",
+    "lastIndexOf",
+    "lowerAscii",
+    "upperAscii",
+    "replace",
+    "split",
+    "substring",
+    "trim",
+    "join",
+    "format",
+    "reverse",
+    // lists and sets
+    "isSorted",
+    "sum",
+    "min",
+    "max",
+    "slice",
+    "flatten",
+    "distinct",
+    "sort",
+    "sortBy",
+    "first",
+    "last",
+    "range",
+    // optionals
+    "hasValue",
+    "value",
+    "orValue",
+    "or",
+    "optMap",
+    "optFlatMap",
+    // regex
+    "find",
+    "findAll",
+    // url
+    "getScheme",
+    "getHost",
+    "getHostname",
+    "getPort",
+    "getEscapedPath",
+    "getQuery",
+    // quantity
+    "isInteger",
+    "asInteger",
+    "asApproximateFloat",
+    "sign",
+    "add",
+    "sub",
+    "compareTo",
+    "isGreaterThan",
+    "isLessThan",
+    // ip and cidr
+    "family",
+    "isUnspecified",
+    "isLoopback",
+    "isLinkLocalMulticast",
+    "isLinkLocalUnicast",
+    "isGlobalUnicast",
+    "containsIP",
+    "containsCIDR",
+    "prefixLength",
+    "masked",
+    "ip",
+    "string",
+    // semver
+    "major",
+    "minor",
+    "patch",
+    // format
+    "validate",
 ];
 
 /// What CEL sees of `metadata` at a resource root: only `name` and `generateName`.
@@ -457,7 +564,17 @@ impl<'a> Checker<'a> {
             }
             return Ok(Ty::Dyn);
         }
+        // `format.dns1123Label()`, `ip.isCanonical(s)`: a namespaced function, not a method.
+        let namespaced = matches!(call.target.as_deref().map(|t| &t.expr),
+            Some(Expr::Ident(n)) if !matches!(n.as_str(), "self" | "oldSelf")
+                && !self.scopes.iter().any(|(v, _)| v == n));
+        if call.target.is_some() && !namespaced && !METHODS.contains(&name) {
+            return Err(format!(
+                "undeclared reference to '{name}' (in container '')"
+            ));
+        }
         let target = match &call.target {
+            Some(_) if namespaced => None,
             Some(t) => Some(self.check(t)?),
             None => None,
         };
@@ -484,6 +601,10 @@ impl<'a> Checker<'a> {
                 }
                 Ok(Ty::Bool)
             }
+            ("_+_", None, [a, b]) if a.is_scalar() && b.is_scalar() && a != b => {
+                no_overload(&[a, b])
+            }
+            ("validate", Some(_), [t]) if t.is_concrete() && *t != Ty::String => no_overload(&[t]),
             ("_==_" | "_!=_", None, [a, b])
                 if [a, b].contains(&&Ty::Null)
                     && [a, b]
@@ -493,6 +614,7 @@ impl<'a> Checker<'a> {
                 // Only objects (and dyn) can be null.
                 no_overload(&[a, b])
             }
+            ("_==_" | "_!=_", None, [a, b]) if different_kinds(a, b) => no_overload(&[a, b]),
             ("_==_" | "_!=_" | "@in" | "!_" | "_&&_" | "_||_" | "@not_strictly_false", _, _) => {
                 Ok(Ty::Bool)
             }
@@ -553,6 +675,14 @@ impl<'a> Checker<'a> {
             _ => Ok(Ty::Dyn),
         }
     }
+}
+
+/// Equality needs operands of one type (`_==_` is `(A, A) -> bool`): an int and a double, a
+/// string and an object, a list and a string do not compare. Only kinds the checker is sure of
+/// count; `null` is judged separately.
+fn different_kinds(a: &Ty<'_>, b: &Ty<'_>) -> bool {
+    let sure = |t: &Ty<'_>| t.is_concrete() && !matches!(t, Ty::Null | Ty::Optional(_));
+    sure(a) && sure(b) && std::mem::discriminant(a) != std::mem::discriminant(b)
 }
 
 /// `cel.ValidFieldPath`: `.a.b`, `['a']`, `['key']` of maps; no list indexes.
@@ -696,6 +826,9 @@ mod tests {
                 "self.?tags.orValue('') != ''",
                 "no matching overload for 'orValue'",
             ),
+            ("self.count == 1.0", "no matching overload for '_==_'"),
+            ("self.name != 1", "no matching overload for '_!=_'"),
+            ("self.tags == 'a'", "no matching overload for '_==_'"),
             (
                 "self.metadata.all(x, true)",
                 "cannot be range of a comprehension",

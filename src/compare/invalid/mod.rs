@@ -6,16 +6,19 @@
 //! names, versions (exactly one storage version, unique names, a schema for each), per-version
 //! schemas (see [`crate::validate::structural`]: structural schemas, list and map types,
 //! defaults valid against their own schema, a default at the root), CEL rules ([`cel`]: parse,
-//! type-check, `fieldPath`, `optionalOldSelf`, `oldSelf` below lists), subresources, printer
+//! type-check, `fieldPath`, `optionalOldSelf`, `oldSelf` below lists; [`cost`]: the estimated
+//! cost per rule and per schema; [`defaults`]: defaults that fail their own rules), subresources, printer
 //! columns, selectable fields, conversion and the API-approval annotation of `*.k8s.io` groups.
 //! On update the server's ratcheting is kept: an unchanged approval state and
 //! `preserveUnknownFields: true` already set pass; every stored version must stay listed.
 //!
-//! Not checked: CEL cost estimation, CEL rules evaluated on defaults, the webhook `caBundle`
+//! Not checked: the webhook `caBundle`
 //! (the server accepts an invalid one until the CRD is established), and the server's other
 //! update ratchets (non-structural schemas, unpruned defaults… already in the old CRD).
 
 mod cel;
+mod cost;
+mod defaults;
 mod strict;
 
 use crate::compare::path;
@@ -607,6 +610,34 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
                 );
             }
             if sound {
+                // On update the server ratchets the per-rule limit for an unchanged schema.
+                let unchanged = f
+                    .old
+                    .is_some_and(|old| old_version_schema(old, name) == Some(schema));
+                let compiles =
+                    |root: &Value, node: &Value, rule: &Value| cel::compiles(root, node, rule);
+                for p in cost::check_costs(schema, !unchanged, &compiles) {
+                    f.add(
+                        v,
+                        format!("{schema_base}{}", p.pointer),
+                        None,
+                        format!("x-kubernetes-validations: {}", p.message),
+                        Value::Null,
+                    );
+                }
+                for p in defaults::check_defaults(schema) {
+                    f.add(
+                        v,
+                        format!("{schema_base}{}", p.pointer),
+                        None,
+                        format!(
+                            "the default fails the schema's x-kubernetes-validations (the API \
+                             server validates defaults with them): Invalid value: {}",
+                            p.message
+                        ),
+                        p.value,
+                    );
+                }
                 for p in cel::check_rules(schema) {
                     f.add(
                         v,
@@ -625,6 +656,15 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
     }
     check_scale(f, version, v, &base);
     check_printer_columns(f, version, v, &base);
+}
+
+/// The schema of version `name` in the old CRD.
+fn old_version_schema<'a>(old: &'a Value, name: Option<&str>) -> Option<&'a Value> {
+    old.pointer("/spec/versions")?
+        .as_array()?
+        .iter()
+        .find(|v| get_str(v, "name") == name)?
+        .pointer("/schema/openAPIV3Schema")
 }
 
 /// A `default` on the schema root, even `{}` (which other checks treat as no default): with the
