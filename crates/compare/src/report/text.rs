@@ -8,7 +8,6 @@ use serde::Serialize;
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 use std::fmt::Write as _;
-use std::io::IsTerminal;
 
 /// What the report is about: a plain comparison or `datamodel build` (which adds its verdict).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,26 +24,12 @@ pub enum Mode {
 /// How to render.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextOptions {
-    /// ANSI colours (see [`color_enabled`]).
+    /// ANSI colours (the CLI decides: `print::color_enabled`).
     pub color: bool,
     /// Also list compatible changes.
     pub verbose: bool,
     /// Diff or build: build adds the baseline line and the build verdict.
     pub mode: Mode,
-}
-
-/// Whether stdout should get colour: only on a terminal, and never when `NO_COLOR` is set to a
-/// non-empty value (<https://no-color.org>).
-pub fn color_enabled() -> bool {
-    color_wanted(
-        std::io::stdout().is_terminal(),
-        std::env::var_os("NO_COLOR").as_deref(),
-    )
-}
-
-/// The decision of [`color_enabled`], apart from the process state it reads.
-fn color_wanted(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
-    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// The column at which the `[severity: rule]` tag of a summary line starts (CLI.md's example).
@@ -644,18 +629,5 @@ mod tests {
                 (Style::Added, r#"new: "a\nb""#.to_string())
             ]
         );
-    }
-
-    #[test]
-    fn colour_only_on_a_terminal_and_never_with_no_color() {
-        use std::ffi::OsStr;
-        assert!(color_wanted(true, None));
-        assert!(
-            color_wanted(true, Some(OsStr::new(""))),
-            "an empty NO_COLOR does not count"
-        );
-        assert!(!color_wanted(true, Some(OsStr::new("1"))));
-        assert!(!color_wanted(false, None));
-        assert!(!color_wanted(false, Some(OsStr::new("1"))));
     }
 }
