@@ -387,3 +387,36 @@ fn only_the_cli_crate_prints_or_exits() {
         }
     }
 }
+
+/// No command module calls another: shared steps live in a library crate (the gate in
+/// nexus-compare). A command may have children (`install/migrations.rs`), which may use their
+/// parent, but nothing under `src/commands/` names `crate::commands` or a sibling via `super::`.
+#[test]
+fn no_command_module_calls_another() {
+    let commands = root().join("src/commands");
+    let mut files = Vec::new();
+    rust_files(&commands, &mut files);
+    assert!(files.len() > 3, "the command modules are under src/commands");
+    for file in files {
+        let rel = file.strip_prefix(&commands).unwrap();
+        if rel == Path::new("mod.rs") {
+            continue; // the dispatch
+        }
+        let depth = rel.components().count();
+        let is_command_root = depth == 1 || (rel.ends_with("mod.rs") && depth == 2);
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in code_lines(&text) {
+            assert!(
+                !line.contains("crate::commands"),
+                "{}: a command module names another: {line}",
+                file.display()
+            );
+            let sibling = if is_command_root { "super::" } else { "super::super::" };
+            assert!(
+                !line.contains(sibling),
+                "{}: a command module reaches a sibling through `{sibling}`: {line}",
+                file.display()
+            );
+        }
+    }
+}
