@@ -396,7 +396,10 @@ fn no_command_module_calls_another() {
     let commands = root().join("src/commands");
     let mut files = Vec::new();
     rust_files(&commands, &mut files);
-    assert!(files.len() > 3, "the command modules are under src/commands");
+    assert!(
+        files.len() > 3,
+        "the command modules are under src/commands"
+    );
     for file in files {
         let rel = file.strip_prefix(&commands).unwrap();
         if rel == Path::new("mod.rs") {
@@ -411,7 +414,11 @@ fn no_command_module_calls_another() {
                 "{}: a command module names another: {line}",
                 file.display()
             );
-            let sibling = if is_command_root { "super::" } else { "super::super::" };
+            let sibling = if is_command_root {
+                "super::"
+            } else {
+                "super::super::"
+            };
             assert!(
                 !line.contains(sibling),
                 "{}: a command module reaches a sibling through `{sibling}`: {line}",
