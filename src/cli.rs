@@ -191,6 +191,17 @@ pub struct ClusterArgs {
     pub timeout: Duration,
 }
 
+// Here rather than in nexus-cluster: the library crates know nothing of the command line.
+impl From<&ClusterArgs> for crate::cluster::ClusterTarget {
+    fn from(args: &ClusterArgs) -> crate::cluster::ClusterTarget {
+        crate::cluster::ClusterTarget {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.context.clone(),
+            timeout: args.timeout,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct InstallArgs {
     /// Directory of the built CRDs.

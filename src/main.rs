@@ -17,6 +17,12 @@ fn main() -> ExitCode {
     };
     nexus::input::set_limit(cli.max_input_size);
     nexus::color::set(cli.color);
+    nexus::progress::install();
+    // Cluster waits say so on stderr; `writeln!`, not `eprintln!`: a closed stderr must not panic
+    // a cluster call.
+    nexus::cluster::notice::set_sink(|text| {
+        let _ = writeln!(std::io::stderr(), "{text}");
+    });
     // A panic is a bug; still, the user gets one line and exit 2, not a backtrace. Written with
     // `writeln!`, not `eprintln!`: a closed stderr must not panic inside the hook (an abort).
     std::panic::set_hook(Box::new(|info| {

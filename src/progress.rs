@@ -1,4 +1,5 @@
-//! Feedback on long work, on stderr (stdout carries results only).
+//! Feedback on long work, on stderr (stdout carries results only): the CLI's
+//! [`nexus_cluster::progress::Reporter`], named in `main` with [`install`].
 //!
 //! A [`Phase`] is one piece of long work: waiting for a CRD to become Established, reading the
 //! objects of a resource, writing migrated objects, restoring a backup. On a terminal it is an
@@ -203,6 +204,34 @@ fn line(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "nexus: {text}");
 }
 
+/// The reporter the cluster crate's phases go to: this module's [`Phase`] on stderr.
+struct Stderr;
+
+impl nexus_cluster::progress::Reporter for Stderr {
+    fn start(&self, label: String, total: Option<u64>) -> Box<dyn nexus_cluster::progress::Shown> {
+        Box::new(Phase::start(label, total))
+    }
+}
+
+impl nexus_cluster::progress::Shown for Phase {
+    fn advance(&self, n: u64) {
+        Phase::advance(self, n);
+    }
+
+    fn set(&self, n: u64) {
+        Phase::set(self, n);
+    }
+
+    fn finish(self: Box<Self>, outcome: &str) {
+        Phase::finish(*self, outcome);
+    }
+}
+
+/// Sends the cluster crate's phases to stderr (main calls it once, before any cluster work).
+pub fn install() {
+    nexus_cluster::progress::set_reporter(Box::new(Stderr));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,3 +270,4 @@ mod tests {
         assert_eq!(seconds(Duration::from_secs(12)), "12s");
     }
 }
+

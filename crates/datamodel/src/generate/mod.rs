@@ -5,7 +5,7 @@
 pub mod annotation;
 pub mod naming;
 pub mod schema;
-pub mod yaml;
+pub use crate::output::yaml;
 
 use crate::datamodel::{Datamodel, NodeId};
 use crate::error::{Error, Result};

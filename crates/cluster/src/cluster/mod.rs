@@ -12,6 +12,7 @@ pub mod deadline;
 pub mod duration;
 pub mod errors;
 mod exec;
+pub mod notice;
 pub mod objects;
 pub mod plan;
 pub mod secrets;

@@ -4,7 +4,6 @@
 
 use super::deadline::{DEFAULT_TIMEOUT, Deadline};
 use super::secrets::{Secrets, display_server};
-use crate::cli::ClusterArgs;
 use crate::error::{Error, Result};
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use std::path::{Path, PathBuf};
@@ -28,16 +27,6 @@ impl Default for ClusterTarget {
             kubeconfig: None,
             context: None,
             timeout: DEFAULT_TIMEOUT,
-        }
-    }
-}
-
-impl From<&ClusterArgs> for ClusterTarget {
-    fn from(args: &ClusterArgs) -> ClusterTarget {
-        ClusterTarget {
-            kubeconfig: args.kubeconfig.clone(),
-            context: args.context.clone(),
-            timeout: args.timeout,
         }
     }
 }

@@ -24,18 +24,12 @@ pub enum Mode {
 /// How to render.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextOptions {
-    /// ANSI colours (see [`color_enabled`]).
+    /// ANSI colours (the CLI decides: `print::color_enabled`).
     pub color: bool,
     /// Also list compatible changes.
     pub verbose: bool,
     /// Diff or build: build adds the baseline line and the build verdict.
     pub mode: Mode,
-}
-
-/// Whether stdout should get colour: `--color`, by default only on a terminal and never when
-/// `NO_COLOR` is set to a non-empty value (see [`crate::color`]).
-pub fn color_enabled() -> bool {
-    crate::color::stdout()
 }
 
 /// The column at which the `[severity: rule]` tag of a summary line starts (CLI.md's example).

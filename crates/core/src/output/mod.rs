@@ -11,6 +11,7 @@
 //! Against a power loss the output is regenerable (and committed): the next build rewrites it.
 
 pub mod crds;
+pub mod yaml;
 
 use crate::error::{Error, Result};
 use std::fs;

@@ -463,7 +463,7 @@ mod tests {
 
     #[test]
     fn crd_shaped_files_are_built_here() {
-        let text = include_str!("../../testdata/diff/lines/old/bundle.yaml");
+        let text = include_str!("../../../../testdata/diff/lines/old/bundle.yaml");
         let docs = documents(text).unwrap_or_else(|_| panic!("gave up"));
         assert_eq!(docs.iter().map(|d| d.line).collect::<Vec<_>>(), [2, 9, 67]);
         assert!(docs.iter().all(|d| !d.spans.is_empty()));

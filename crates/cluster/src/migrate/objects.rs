@@ -214,7 +214,7 @@ pub fn write_migrated(dir: &Path, plan: &super::plan::Plan) -> Result<usize> {
             }
             (
                 file_name(&o.crd, &object),
-                crate::generate::yaml::to_yaml(&object),
+                crate::output::yaml::to_yaml(&object),
             )
         })
         .collect();

@@ -1,5 +1,6 @@
-//! Loading CRD sets from where the user points: files and directories, `git:REV:PATH`, `-`
-//! (stdin) and `cluster:`.
+//! Loading CRD sets from where the user points: files and directories, `git:REV:PATH` and `-`
+//! (stdin). `cluster:` is parsed here but loaded by nexus-cluster (`cluster::load_cluster_from`):
+//! the caller, which knows the kubeconfig flags, composes the two.
 //!
 //! Every source becomes a list of files ([`workers::SourceFile`]); the files are parsed in
 //! parallel ([`workers`], [`yaml`]) and their documents assembled into a [`CrdSet`]
@@ -73,8 +74,18 @@ pub fn load(spec: &SourceSpec, label: &str) -> Result<CrdSet> {
         }
         SourceSpec::Git { rev, path } => load_git(Path::new("."), rev, path, label),
         SourceSpec::Stdin => load_files(vec![stdin::file()?], label),
-        SourceSpec::Cluster { name } => crate::cluster::load_cluster(name.as_deref(), None, None),
+        SourceSpec::Cluster { name } => Err(cluster_not_here(name.as_deref())),
     }
+}
+
+/// The error for a `cluster:` source given to [`load`] or [`visit_files`]: this crate does not
+/// talk to clusters (the CLI loads `cluster:` through nexus-cluster before it gets here).
+fn cluster_not_here(name: Option<&str>) -> Error {
+    Error::input(format!(
+        "cluster:{} needs a cluster connection: load it with nexus-cluster's \
+         `cluster::load_cluster_from`, not from a file source",
+        name.unwrap_or_default()
+    ))
 }
 
 /// Loads a file (whatever its name) or every `*.yaml`, `*.yml`, `*.json` file below a directory.
@@ -122,13 +133,7 @@ pub fn visit_files<T: Send>(
         SourceSpec::Path(path) => fs::files(path)?,
         SourceSpec::Git { rev, path } => git::files(Path::new("."), rev, path)?,
         SourceSpec::Stdin => vec![stdin::file()?],
-        SourceSpec::Cluster { name } => {
-            return Ok(vec![visit(Visited::Parsed(crate::cluster::load_cluster(
-                name.as_deref(),
-                None,
-                None,
-            )?))?]);
-        }
+        SourceSpec::Cluster { name } => return Err(cluster_not_here(name.as_deref())),
     };
     workers::parse_each(files, unchanged, |file| match file {
         Ok(parsed) => visit(Visited::Parsed(assemble::assemble(label, vec![parsed])?)),

@@ -18,7 +18,6 @@ use http::{Method, Request, StatusCode};
 use http_body::Body as HttpBody;
 use serde_json::Value;
 use std::hash::{BuildHasher, Hasher};
-use std::io::Write as _;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -102,17 +101,12 @@ pub async fn call(
         }
         // Once per wait: again only when the answer changes.
         if said.as_deref() != Some(last.as_str()) {
-            // Not `eprintln!`: a closed stderr must not panic a cluster call.
-            let _ = writeln!(
-                std::io::stderr(),
-                "{}",
-                conn.secrets.scrub(&format!(
-                    "waiting for {}: {attempt} got {last}; retrying until the deadline in {} s (--timeout {})",
-                    conn.describe(),
-                    seconds(remaining),
-                    super::duration::format_duration(conn.deadline.timeout)
-                ))
-            );
+            super::notice::say(&conn.secrets.scrub(&format!(
+                "waiting for {}: {attempt} got {last}; retrying until the deadline in {} s (--timeout {})",
+                conn.describe(),
+                seconds(remaining),
+                super::duration::format_duration(conn.deadline.timeout)
+            )));
             said = Some(last.clone());
         }
         tokio::time::sleep(wait.min(remaining)).await;

@@ -8,7 +8,7 @@
 use super::objects::file_name;
 use super::plan::PlannedObject;
 use crate::error::{Error, Result};
-use crate::generate::yaml::to_yaml;
+use crate::output::yaml::to_yaml;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
