@@ -44,6 +44,7 @@ fn start_standalone(dir: &Path) -> Standalone {
     let port = first
         .trim()
         .strip_prefix("# nexus fake API server at http://127.0.0.1:")
+        .and_then(|rest| rest.split_whitespace().next())
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("unexpected first line: {first}"));
     Standalone {
