@@ -832,7 +832,7 @@ fn generated_objects_agree_with_the_api_server() {
         .map(|(i, file)| {
             let crd = load_crd(file);
             let scratch = tempfile::tempdir().expect("tempdir");
-            let (creates, updates) = cases(&crd, count, 0x0b1e_c7 + i as u64);
+            let (creates, updates) = cases(&crd, count, 0x000b_1ec7 + i as u64);
             let mut found = Vec::new();
             for batch in [&creates, &updates] {
                 let answers = run_oracle(&bin, scratch.path(), &crd, batch);

@@ -23,6 +23,9 @@ use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
+/// Compiled checks by (CRD name, version), with the CRD resourceVersion they came from.
+type CheckerCache = HashMap<(String, String), (String, Arc<VersionChecker>)>;
+
 /// How many watch events are kept for watches that resume from a resourceVersion.
 const EVENT_HISTORY: usize = 10_000;
 
@@ -156,7 +159,7 @@ pub struct Store {
     builtins: BTreeMap<String, Value>,
     /// Compiled schema and CEL checks per (CRD name, version), with the CRD resourceVersion
     /// they were compiled from: compiling on every write would dominate bulk creates.
-    checkers: Mutex<HashMap<(String, String), (String, Arc<VersionChecker>)>>,
+    checkers: Mutex<CheckerCache>,
     /// While seeding (tests putting objects into storage as if written under an older schema),
     /// custom resources are pruned and defaulted but not refused.
     pub(crate) seeding: bool,

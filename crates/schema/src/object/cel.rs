@@ -213,8 +213,12 @@ impl CelRules {
             });
             return;
         }
+        // `self` and `oldSelf` are converted once for all the rules of this node.
+        let mut converted = Converted::default();
         for rule in &node.rules {
-            if let Some((verdict, false_result)) = self.evaluate(rule, node, new, old) {
+            if let Some((verdict, false_result)) =
+                self.evaluate(rule, node, new, old, &mut converted)
+            {
                 let mut at = shown(path);
                 if let Some(field) = &rule.field_path {
                     at = if at == "." {
@@ -280,6 +284,7 @@ impl CelRules {
         node: &Node,
         new: &Value,
         old: Option<&Value>,
+        converted: &mut Converted,
     ) -> Option<(Verdict, bool)> {
         let not_checked = |reason: String| Some((Verdict::NotChecked { reason }, false));
         let program = match &rule.program {
@@ -298,7 +303,11 @@ impl CelRules {
                 false,
             ))
         };
-        let value = match self.to_cel(Some(node), new, 0) {
+        let value = match converted
+            .new
+            .get_or_insert_with(|| self.to_cel(Some(node), new, 0))
+            .clone()
+        {
             Ok(v) => v,
             Err(reason) if reason.starts_with(INVALID_DATA) => return invalid_data(reason),
             Err(reason) => return not_checked(reason),
@@ -309,7 +318,11 @@ impl CelRules {
         let mut ctx = Context::with_env(Arc::clone(&self.env));
         ctx.add_variable_from_value("self", value);
         if rule.transition {
-            let old_value = match old.map(|o| self.to_cel(Some(node), o, 0)).transpose() {
+            let old_value = match converted
+                .old
+                .get_or_insert_with(|| old.map(|o| self.to_cel(Some(node), o, 0)).transpose())
+                .clone()
+            {
                 Ok(v) => v,
                 Err(reason) if reason.starts_with(INVALID_DATA) => return invalid_data(reason),
                 Err(reason) => return not_checked(reason),
@@ -445,6 +458,13 @@ impl CelRules {
             .execute(&ctx)
             .unwrap_or_else(|_| Cel::String(Arc::new(text.to_string()))))
     }
+}
+
+/// The CEL values of `self` and `oldSelf` at one node, converted on first use.
+#[derive(Default)]
+struct Converted {
+    new: Option<Result<Cel, String>>,
+    old: Option<Result<Option<Cel>, String>>,
 }
 
 /// How a value of the wrong type for its schema fails to convert, as the server words it.
