@@ -270,4 +270,3 @@ mod tests {
         assert_eq!(seconds(Duration::from_secs(12)), "12s");
     }
 }
-

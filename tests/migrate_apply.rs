@@ -97,14 +97,17 @@ impl Setup {
     }
 }
 
-/// The office case: `office` became required (built with --force); the cluster already serves
-/// the new schema, the stored objects lack the field.
+/// The office case: `office` became required (built with --force); the cluster serves the
+/// schema with `office` still optional, the stored objects lack the field. (Were `office` already
+/// required there, the API server, and so the fake one, would refuse to restore or take back the
+/// objects without it.)
 fn office_setup() -> Setup {
     let new = employees_crd(
         &[("name", "string"), ("office", "string")],
         &["name", "office"],
     );
-    let setup = Setup::new(&new, &new);
+    let installed = employees_crd(&[("name", "string"), ("office", "string")], &["name"]);
+    let setup = Setup::new(&installed, &new);
     setup.seed((0..200).map(|i| employee(i, json!({"name": format!("Employee {i}")}))));
     setup.step("20260101000000_add-office.yaml", ADD_OFFICE);
     setup

@@ -18,4 +18,3 @@ pub mod progress;
 use nexus_compare::rules;
 use nexus_compare::{compare, report};
 use nexus_core::{crd, error, input, output, source};
-use nexus_schema::validate;

@@ -203,8 +203,11 @@ pub fn openapi_v3_root(crds: &[&Value]) -> Value {
 }
 
 /// `/openapi/v3/apis/GROUP/VERSION`: a document with the PATCH operation of each resource, its
-/// group-version-kind and its query parameters (no schemas: the fake validates on the server).
+/// group-version-kind and its query parameters, and each custom resource's schema under
+/// `components.schemas` (named like the real server's, `io.example.v1.Widget`, marked with its
+/// group-version-kind) so that `kubectl explain` finds it.
 pub fn openapi_v3_group(crds: &[&Value], group: &str, version: &str) -> Option<Value> {
+    let mut schemas = serde_json::Map::new();
     let served: Vec<(String, String, bool)> = if group == crd::GROUP && version == "v1" {
         vec![(
             "customresourcedefinitions".to_string(),
@@ -215,11 +218,12 @@ pub fn openapi_v3_group(crds: &[&Value], group: &str, version: &str) -> Option<V
         crds.iter()
             .filter(|c| crd::group(c) == group && crd::served_versions(c).contains(&version))
             .map(|c| {
-                (
-                    crd::plural(c).to_string(),
-                    crd::kind(c).to_string(),
-                    crd::namespaced(c),
-                )
+                let kind = crd::kind(c).to_string();
+                schemas.insert(
+                    schema_name(group, version, &kind),
+                    resource_schema(c, group, version, &kind),
+                );
+                (crd::plural(c).to_string(), kind, crd::namespaced(c))
             })
             .collect()
     };
@@ -238,25 +242,71 @@ pub fn openapi_v3_group(crds: &[&Value], group: &str, version: &str) -> Option<V
             format!("/apis/{group}/{version}/{plural}/{{name}}")
         };
         let gvk = json!({ "group": group, "version": version, "kind": kind });
-        paths.insert(
-            path,
-            json!({
-                "patch": {
-                    "operationId": format!("patch{kind}"),
-                    "parameters": params,
-                    "responses": { "200": { "description": "OK" } },
-                    "x-kubernetes-action": "patch",
-                    "x-kubernetes-group-version-kind": gvk,
-                }
-            }),
-        );
+        let mut patch = json!({
+            "operationId": format!("patch{kind}"),
+            "parameters": params,
+            "responses": { "200": { "description": "OK" } },
+            "x-kubernetes-action": "patch",
+            "x-kubernetes-group-version-kind": gvk,
+        });
+        let name = schema_name(group, version, &kind);
+        if schemas.contains_key(&name) {
+            patch["requestBody"] = json!({ "content": { "application/json": { "schema": {
+                "$ref": format!("#/components/schemas/{name}")
+            } } } });
+        }
+        paths.insert(path, json!({ "patch": patch }));
     }
     Some(json!({
         "openapi": "3.0.0",
         "info": { "title": "Kubernetes", "version": "v1.33.0-nexus-fake" },
         "paths": paths,
-        "components": {}
+        "components": { "schemas": schemas }
     }))
+}
+
+/// The real server's name for a custom resource's schema: the group reversed, then version
+/// and kind (`widgets.rich.example.com` v1 → `com.example.rich.v1.Widget`).
+fn schema_name(group: &str, version: &str, kind: &str) -> String {
+    let reversed: Vec<&str> = group.split('.').rev().collect();
+    format!("{}.{version}.{kind}", reversed.join("."))
+}
+
+/// A version's `openAPIV3Schema` as the server publishes it: with `apiVersion`, `kind` and
+/// `metadata` described and the group-version-kind it belongs to.
+fn resource_schema(def: &Value, group: &str, version: &str, kind: &str) -> Value {
+    let mut schema = def
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .and_then(|vs| {
+            vs.iter()
+                .find(|v| v.get("name").and_then(Value::as_str) == Some(version))
+        })
+        .and_then(|v| v.pointer("/schema/openAPIV3Schema"))
+        .cloned()
+        .unwrap_or_else(|| json!({"type": "object"}));
+    if let Some(obj) = schema.as_object_mut() {
+        let props = obj.entry("properties").or_insert_with(|| json!({}));
+        if let Some(props) = props.as_object_mut() {
+            props.entry("apiVersion").or_insert_with(|| json!({
+                "type": "string",
+                "description": "APIVersion defines the versioned schema of this representation of an object."
+            }));
+            props.entry("kind").or_insert_with(|| json!({
+                "type": "string",
+                "description": "Kind is a string value representing the REST resource this object represents."
+            }));
+            props.insert("metadata".to_string(), json!({
+                "type": "object",
+                "description": "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"
+            }));
+        }
+        obj.insert(
+            "x-kubernetes-group-version-kind".to_string(),
+            json!([{ "group": group, "version": version, "kind": kind }]),
+        );
+    }
+    schema
 }
 
 #[cfg(test)]

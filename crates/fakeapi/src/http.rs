@@ -316,14 +316,20 @@ fn to_table(value: &Value, crds: bool) -> Value {
             })
         })
         .collect();
-    let rv = value
-        .pointer("/metadata/resourceVersion")
-        .cloned()
-        .unwrap_or(json!(""));
+    // The list's paging (`continue`, `remainingItemCount`) goes with the table: kubectl asks
+    // for 500 rows at a time and follows `continue` until it is gone.
+    let mut metadata = json!({ "resourceVersion": "" });
+    if let Some(list_meta) = value.get("metadata").and_then(Value::as_object) {
+        for key in ["resourceVersion", "continue", "remainingItemCount"] {
+            if let Some(v) = list_meta.get(key) {
+                metadata[key] = v.clone();
+            }
+        }
+    }
     json!({
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
-        "metadata": { "resourceVersion": rv },
+        "metadata": metadata,
         "columnDefinitions": [
             { "name": "Name", "type": "string", "format": "name", "description": "Name must be unique within a namespace.", "priority": 0 },
             { "name": second, "type": "date", "format": "", "description": description, "priority": 0 },

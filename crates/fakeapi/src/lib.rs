@@ -247,45 +247,56 @@ impl FakeApiServer {
         let route = store.route(&path);
         let body = serde_json::to_vec(doc).map_err(|e| ApiError::bad_request(e.to_string()))?;
         let now = clock::now();
-        let (_, created) = store.handle(&Call {
-            method: "POST",
-            route: &route,
-            query: &Query::default(),
-            content_type: "application/json",
-            body: &body,
-            user_agent: "seed",
-            identity: &Identity::admin(),
-            now: &now,
-        })?;
-        // Behind a status subresource the create dropped the status; a controller would write
-        // it next, through `/status`.
-        let name = created
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let status_route = store.route(&format!("{path}/{name}/status"));
-        let created = match doc.get("status") {
-            Some(status) if created.get("status").is_none() && status_route != Route::NotFound => {
-                let route = status_route;
-                let mut with_status = created.clone();
-                with_status["status"] = status.clone();
-                let body = serde_json::to_vec(&with_status)
-                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
-                store
-                    .handle(&Call {
-                        method: "PUT",
-                        route: &route,
-                        query: &Query::default(),
-                        content_type: "application/json",
-                        body: &body,
-                        user_agent: "seed",
-                        identity: &Identity::admin(),
-                        now: &now,
-                    })?
-                    .1
-            }
-            _ => created,
+        // Seeded objects are what storage holds, possibly written under an older schema: they
+        // are stored without the schema's verdict (names are still checked).
+        store.seeding = true;
+        let mut seed = || -> Result<Value, ApiError> {
+            let (_, created) = store.handle(&Call {
+                method: "POST",
+                route: &route,
+                query: &Query::default(),
+                content_type: "application/json",
+                body: &body,
+                user_agent: "seed",
+                identity: &Identity::admin(),
+                now: &now,
+            })?;
+            // Behind a status subresource the create dropped the status; a controller would write
+            // it next, through `/status`.
+            let name = created
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let status_route = store.route(&format!("{path}/{name}/status"));
+            let created = match doc.get("status") {
+                Some(status)
+                    if created.get("status").is_none() && status_route != Route::NotFound =>
+                {
+                    let route = status_route;
+                    let mut with_status = created.clone();
+                    with_status["status"] = status.clone();
+                    let body = serde_json::to_vec(&with_status)
+                        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                    store
+                        .handle(&Call {
+                            method: "PUT",
+                            route: &route,
+                            query: &Query::default(),
+                            content_type: "application/json",
+                            body: &body,
+                            user_agent: "seed",
+                            identity: &Identity::admin(),
+                            now: &now,
+                        })?
+                        .1
+                }
+                _ => created,
+            };
+            Ok(created)
         };
+        let seeded = seed();
+        store.seeding = false;
+        let created = seeded?;
         drop(store);
         self.shared.changed.send_replace(0);
         Ok(created)

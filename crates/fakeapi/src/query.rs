@@ -11,6 +11,9 @@ pub struct Query {
     /// `dryRun=All`.
     pub dry_run: bool,
     pub field_manager: Option<String>,
+    /// `fieldValidation=Strict`: unknown fields refuse the write (kubectl's default) instead of
+    /// being dropped (`Ignore`, `Warn`).
+    pub strict_fields: bool,
     /// `force` (apply only).
     pub force: Option<bool>,
     pub field_selector: Option<String>,
@@ -40,6 +43,15 @@ impl Query {
                     q.dry_run = true;
                 }
                 "fieldManager" => q.field_manager = Some(value),
+                "fieldValidation" => match value.as_str() {
+                    "Strict" => q.strict_fields = true,
+                    "" | "Ignore" | "Warn" => q.strict_fields = false,
+                    _ => {
+                        return Err(ApiError::bad_request(format!(
+                            "fieldValidation must be one of Ignore, Warn, or Strict, got {value:?}"
+                        )));
+                    }
+                },
                 "force" => q.force = Some(parse_bool(&key, &value)?),
                 "fieldSelector" => q.field_selector = Some(value),
                 "labelSelector" => q.label_selector = Some(value),

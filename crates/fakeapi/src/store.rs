@@ -16,9 +16,15 @@ use super::fields::{self, ApplyOutcome, ApplyRequest, TooDeep};
 use super::names;
 use super::query::{Query, Selector};
 use super::status::{ApiError, FieldError, GroupResource};
+use nexus_schema::object::{Problem, VersionChecker};
+use nexus_schema::validate::ServerCause;
 use nexus_schema::validate::Validator;
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+/// Compiled checks by (CRD name, version), with the CRD resourceVersion they came from.
+type CheckerCache = HashMap<(String, String), (String, Arc<VersionChecker>)>;
 
 /// How many watch events are kept for watches that resume from a resourceVersion.
 const EVENT_HISTORY: usize = 10_000;
@@ -151,6 +157,12 @@ pub struct Store {
     /// (named by their plural, which no CRD name can be): ConfigMaps, where tools such as
     /// nexus keep state.
     builtins: BTreeMap<String, Value>,
+    /// Compiled schema and CEL checks per (CRD name, version), with the CRD resourceVersion
+    /// they were compiled from: compiling on every write would dominate bulk creates.
+    checkers: Mutex<CheckerCache>,
+    /// While seeding (tests putting objects into storage as if written under an older schema),
+    /// custom resources are pruned and defaulted but not refused.
+    pub(crate) seeding: bool,
 }
 
 fn crd_resource() -> GroupResource {
@@ -276,6 +288,8 @@ impl Store {
             faults: Faults::default(),
             races: BTreeSet::new(),
             builtins: builtin_definitions(),
+            checkers: Mutex::new(HashMap::new()),
+            seeding: false,
         }
     }
 
@@ -758,7 +772,12 @@ impl Store {
                 }
                 let mut candidate = old.clone();
                 set_status(&mut candidate, body.get("status").cloned());
-                let candidate = View::new(def, target.version()).normalize(candidate);
+                let (errors, _, stored) =
+                    self.validate_object(def, target.version(), &candidate, Some(&old));
+                if !errors.is_empty() && !self.seeding {
+                    return Err(ApiError::invalid(&target.kind(), &gr.group, name, &errors));
+                }
+                let candidate = stored.unwrap_or(candidate);
                 if unchanged(&old, &candidate) {
                     return Ok((200, self.present(target, old)));
                 }
@@ -1082,12 +1101,22 @@ impl Store {
                         old.as_ref().and_then(|o| o.get("status").cloned()),
                     );
                 }
-                candidate = View::new(def, version).normalize(candidate);
-                let meta = candidate.get("metadata").unwrap_or(&Value::Null);
-                let errors = match old {
-                    None => names::validate_create(meta, crd::namespaced(def)),
-                    Some(_) => names::validate_update(meta),
+                let mut errors = {
+                    let meta = candidate.get("metadata").unwrap_or(&Value::Null);
+                    match old {
+                        None => names::validate_create(meta, crd::namespaced(def)),
+                        Some(_) => names::validate_update(meta),
+                    }
                 };
+                let (schema_errors, unknown, stored) =
+                    self.validate_object(def, version, &candidate, old.as_ref());
+                if call.query.strict_fields && !unknown.is_empty() {
+                    return Err(strict_decoding_error(&expected_kind, version, &unknown));
+                }
+                if !self.seeding {
+                    errors.extend(schema_errors);
+                }
+                candidate = stored.unwrap_or(candidate);
                 if !errors.is_empty() {
                     return Err(ApiError::invalid(&expected_kind, &gr.group, &name, &errors));
                 }
@@ -1107,6 +1136,53 @@ impl Store {
         self.persist(target, &name, candidate.clone(), old.is_none(), call.now);
         let stored = self.existing(target, &name).unwrap_or(candidate);
         Ok((code, self.present(target, stored)))
+    }
+
+    /// The schema half of a custom resource write, with the code `migrate plan` uses
+    /// (`nexus_schema::object`): pruned, defaulted, validated against the version's schema and CEL
+    /// rules, ratcheted on update. Returns the server's field errors, the unknown fields it pruned
+    /// (`spec.extra`) and the object to store (`None`: as given).
+    fn validate_object(
+        &self,
+        def: &Value,
+        version: &str,
+        candidate: &Value,
+        old: Option<&Value>,
+    ) -> (Vec<FieldError>, Vec<String>, Option<Value>) {
+        let Some(checker) = self.checker(def, version) else {
+            return (Vec::new(), Vec::new(), None);
+        };
+        let (checked, stored) = checker.validate_write(candidate, old);
+        let shown = stored.as_ref().unwrap_or(candidate);
+        let errors = checked
+            .invalid
+            .into_iter()
+            .map(|problem| field_error(shown, problem))
+            .collect();
+        // Nulls dropped from non-nullable fields are not unknown fields: strict decoding keeps quiet.
+        let unknown = checked
+            .pruned
+            .into_iter()
+            .filter(|p| p.reason.starts_with("unknown"))
+            .map(|p| p.path.trim_start_matches('.').to_string())
+            .collect();
+        (errors, unknown, stored)
+    }
+
+    /// The compiled checks of a CRD version, compiled again only when the CRD changed.
+    fn checker(&self, def: &Value, version: &str) -> Option<Arc<VersionChecker>> {
+        let schema = version_schema(def, version)?;
+        let key = (meta_str(def, "name").to_string(), version.to_string());
+        let rv = meta_str(def, "resourceVersion").to_string();
+        let mut cache = self.checkers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((seen, checker)) = cache.get(&key)
+            && *seen == rv
+        {
+            return Some(Arc::clone(checker));
+        }
+        let checker = Arc::new(VersionChecker::new(schema));
+        cache.insert(key, (rv, Arc::clone(&checker)));
+        Some(checker)
     }
 
     /// A name made of `generateName` that no object of the target has.
@@ -1726,6 +1802,89 @@ fn unchanged(old: &Value, new: &Value) -> bool {
     strip(old) == strip(new) && fields::ownership(old) == fields::ownership(new)
 }
 
+/// 400 for `fieldValidation=Strict` with unknown fields, the server's words.
+fn strict_decoding_error(kind: &str, version: &str, unknown: &[String]) -> ApiError {
+    let fields: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field {f:?}"))
+        .collect();
+    ApiError::bad_request(format!(
+        "{kind} in version {version:?} cannot be handled as a {kind}: strict decoding error: {}",
+        fields.join(", ")
+    ))
+}
+
+/// A problem at a value path (`.spec.ports[0].name`) as the server's `field.Error`: the field
+/// without the leading dot, in the server's words where the problem has a fixed form, else the
+/// offending value (its type for objects and lists) and nexus's reason.
+fn field_error(object: &Value, problem: Problem) -> FieldError {
+    let field = problem.path.strip_prefix('.').unwrap_or(&problem.path);
+    let field = if field.is_empty() { "<root>" } else { field };
+    match problem.cause {
+        Some(ServerCause::Required) => return FieldError::required(field, String::new()),
+        Some(ServerCause::WrongType { got, expected }) => {
+            return FieldError::invalid(
+                field,
+                json!(got),
+                format!("{field} in body must be of type {expected}: {got:?}"),
+            );
+        }
+        Some(ServerCause::NotSupported { value, supported }) => {
+            let supported: Vec<&str> = supported.iter().map(String::as_str).collect();
+            let value = serde_json::from_str(&value).unwrap_or(Value::String(value));
+            return FieldError::unsupported(field, value, &supported);
+        }
+        Some(ServerCause::RulesNotChecked) => {
+            return FieldError::invalid("<nil>", Value::Null, problem.reason);
+        }
+        None => {}
+    }
+    let shown = match value_at(object, &problem.path) {
+        Some(Value::Object(_)) => json!("object"),
+        Some(Value::Array(_)) => json!("array"),
+        Some(other) => other.clone(),
+        None => Value::Null,
+    };
+    FieldError::invalid(field, shown, problem.reason)
+}
+
+/// The value at a value path built by `nexus_schema::path` (`.a.b[0]["c.d"]`), if any.
+fn value_at<'a>(object: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut at = object;
+    let mut rest = path.strip_prefix('.').unwrap_or(path);
+    if path == "." {
+        return Some(object);
+    }
+    while !rest.is_empty() {
+        if let Some(tail) = rest.strip_prefix("[\"") {
+            let end = tail.find("\"]")?;
+            let key: String = serde_json::from_str(&format!("\"{}\"", &tail[..end])).ok()?;
+            at = at.get(key.as_str())?;
+            rest = &tail[end + 2..];
+        } else if let Some(tail) = rest.strip_prefix('[') {
+            let end = tail.find(']')?;
+            at = at.get(tail[..end].parse::<usize>().ok()?)?;
+            rest = &tail[end + 1..];
+        } else {
+            let tail = rest.strip_prefix('.').unwrap_or(rest);
+            let end = tail.find(['.', '[']).unwrap_or(tail.len());
+            at = at.get(&tail[..end])?;
+            rest = &tail[end..];
+        }
+    }
+    Some(at)
+}
+
+fn version_schema<'a>(def: &'a Value, version: &str) -> Option<&'a Value> {
+    def.pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .and_then(|vs| {
+            vs.iter()
+                .find(|v| v.get("name").and_then(Value::as_str) == Some(version))
+        })
+        .and_then(|v| v.pointer("/schema/openAPIV3Schema"))
+}
+
 /// An object as served at an API version (conversion `None`: only apiVersion changes).
 /// How the objects of one CRD version are served: at its `apiVersion`, pruned and defaulted by
 /// that version's schema as it is now (the API server prunes on read too, so a field the
@@ -1749,14 +1908,6 @@ impl View {
         View {
             api_version: api_version_of(crd::group(def), version),
             schema,
-        }
-    }
-
-    /// The object pruned and defaulted, without touching `apiVersion`.
-    fn normalize(&self, obj: Value) -> Value {
-        match &self.schema {
-            Some(schema) => schema.stored_form(&obj).unwrap_or(obj),
-            None => obj,
         }
     }
 
@@ -2058,6 +2209,151 @@ mod tests {
         .unwrap();
         assert_eq!(store.object_count("foos.example.com"), 0);
         assert_eq!(store.route("/apis/example.com/v1/foos"), Route::NotFound);
+    }
+
+    /// A CRD with a schema, CEL rules and a status subresource, and a way to send it objects.
+    fn priced_store() -> Store {
+        let mut store = Store::new(0);
+        let mut doc = sample("items.example.com", "items", "Item", &[("v1", true)]);
+        doc["spec"]["versions"][0]["subresources"] = json!({"status": {}});
+        doc["spec"]["versions"][0]["schema"] = json!({"openAPIV3Schema": {"type": "object", "properties": {
+            "spec": {"type": "object", "required": ["price"],
+                "x-kubernetes-validations": [{"rule": "!has(oldSelf.price) || self.price >= oldSelf.price", "message": "no discounts"}],
+                "properties": {
+                    "price": {"type": "integer", "minimum": 0},
+                    "currency": {"type": "string", "default": "EUR"}}},
+            "status": {"type": "object", "properties": {"sold": {"type": "integer"}}}}}});
+        apply(&mut store, &doc, "fieldManager=nexus").unwrap();
+        store
+    }
+
+    fn send(
+        store: &mut Store,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: Value,
+    ) -> Result<(u16, Value), ApiError> {
+        call(
+            store,
+            Req {
+                method,
+                path,
+                query: "fieldManager=t",
+                content_type,
+                body,
+            },
+            &Identity::admin(),
+        )
+    }
+
+    const ITEMS: &str = "/apis/example.com/v1/namespaces/ns1/items";
+
+    fn item(spec: Value) -> Value {
+        json!({"apiVersion": "example.com/v1", "kind": "Item", "metadata": {"name": "a"}, "spec": spec})
+    }
+
+    #[test]
+    fn every_write_of_an_object_is_validated_and_defaulted() {
+        let mut store = priced_store();
+        let err = send(
+            &mut store,
+            "POST",
+            ITEMS,
+            "application/json",
+            item(json!({"price": "ten"})),
+        )
+        .unwrap_err();
+        assert_eq!(err.code, 422, "{err:?}");
+        assert_eq!(err.details["causes"][0]["field"], "spec.price", "{err:?}");
+        // The API server's words, and its note that the CEL rules were skipped.
+        assert_eq!(
+            err.message,
+            "Item.example.com \"a\" is invalid: [spec.price: Invalid value: \"string\": spec.price in body must be of type integer: \"string\", <nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation]",
+            "{}",
+            err.message
+        );
+        let err = send(
+            &mut store,
+            "POST",
+            ITEMS,
+            "application/json",
+            item(json!({})),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.details["causes"][0]["reason"], "FieldValueRequired",
+            "{err:?}"
+        );
+        assert_eq!(store.object_count("items.example.com"), 0);
+
+        let (code, created) = send(
+            &mut store,
+            "POST",
+            ITEMS,
+            "application/json",
+            item(json!({"price": 5, "color": "red"})),
+        )
+        .unwrap();
+        assert_eq!(code, 201);
+        assert_eq!(
+            created["spec"],
+            json!({"price": 5, "currency": "EUR"}),
+            "pruned and defaulted"
+        );
+
+        // Merge patch, JSON patch, server-side apply and update go through the same checks,
+        // with the stored object as oldSelf.
+        let one = format!("{ITEMS}/a");
+        let err = send(
+            &mut store,
+            "PATCH",
+            &one,
+            "application/merge-patch+json",
+            json!({"spec": {"price": 3}}),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("no discounts"), "{}", err.message);
+        let err = send(
+            &mut store,
+            "PATCH",
+            &one,
+            "application/json-patch+json",
+            json!([{"op": "replace", "path": "/spec/price", "value": -1}]),
+        )
+        .unwrap_err();
+        assert_eq!(err.code, 422, "{err:?}");
+        let err = send(
+            &mut store,
+            "PATCH",
+            &one,
+            "application/apply-patch+yaml",
+            item(json!({"price": "x"})),
+        )
+        .unwrap_err();
+        assert_eq!(err.code, 422, "{err:?}");
+        let (code, _) = send(
+            &mut store,
+            "PATCH",
+            &one,
+            "application/merge-patch+json",
+            json!({"spec": {"price": 7}}),
+        )
+        .unwrap();
+        assert_eq!(code, 200);
+
+        // The status subresource validates status.
+        let mut current = store.stored_objects("items.example.com")[0].clone();
+        current["status"] = json!({"sold": "many"});
+        let err = send(
+            &mut store,
+            "PUT",
+            &format!("{one}/status"),
+            "application/json",
+            current,
+        )
+        .unwrap_err();
+        assert_eq!(err.details["causes"][0]["field"], "status.sold", "{err:?}");
     }
 
     #[test]

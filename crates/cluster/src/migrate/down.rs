@@ -307,6 +307,7 @@ fn live_problem(
         return Some(Problem {
             path: ".apiVersion".to_string(),
             reason: format!("the live CRD {crd} has no version `{version}` to write it at"),
+            cause: None,
         });
     };
     let checked = version_checker.check(after, Some(before));
@@ -335,6 +336,7 @@ fn live_problem(
             lost.path
         ),
         path: lost.path,
+        cause: None,
     })
 }
 

@@ -9,7 +9,7 @@
 //!   [`program`] runs a step's program on one object, [`step`] applies either and guards the
 //!   object's identity;
 //! - [`check`] validates a migrated object against the new CRD: the structural validator of
-//!   [`crate::validate`] plus the CEL rules of [`cel`];
+//!   [`nexus_schema::object`] (the schema, the CEL rules of [`cel`], ratcheting);
 //! - [`plan`] applies pending steps in memory to the objects read from an [`store::ObjectStore`]
 //!   and counts what would change, stay, be skipped or fail; [`results`] renders the summary;
 //! - [`backup`] writes the copy of every object read before the first write;

@@ -122,6 +122,7 @@ impl<'a> CrdMigration<'a> {
                     failure = Some(Problem {
                         path: f.path,
                         reason: f.reason,
+                        cause: None,
                     });
                 }
                 Err(StepError::Broken(err)) => return Err(err),
@@ -153,6 +154,7 @@ impl<'a> CrdMigration<'a> {
                     "version `{version}` is not in the new CRD {}",
                     self.resource.crd
                 ),
+                cause: None,
             });
             fail_last(&mut result.marks);
             return Ok(result);

@@ -90,6 +90,39 @@ pub struct Violation {
     /// `.` for the value itself.
     pub path: String,
     pub message: String,
+    /// The API server's own form of this violation where it has a fixed one (the fake API
+    /// server answers with it); `None` for the rest.
+    pub cause: Option<ServerCause>,
+}
+
+/// What the API server's `field.Error` says for the most common violations.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ServerCause {
+    /// `Required value`.
+    Required,
+    /// `Invalid value: "<got>": <field> in body must be of type <expected>: "<got>"`.
+    WrongType { got: &'static str, expected: String },
+    /// `Unsupported value: <value>: supported values: "a", "b"`: the value as JSON, the
+    /// supported values as Go prints them (`%v`: strings bare).
+    NotSupported {
+        value: String,
+        supported: Vec<String>,
+    },
+    /// The CEL rules were skipped because of one of the errors above (the server's
+    /// `<nil>: Invalid value: null: some validation rules were not checked ...`).
+    RulesNotChecked,
+}
+
+impl ServerCause {
+    /// Whether the server skips the CEL rules of an object with this error.
+    pub fn blocks_rules(&self) -> bool {
+        matches!(
+            self,
+            ServerCause::Required
+                | ServerCause::WrongType { .. }
+                | ServerCause::NotSupported { .. }
+        )
+    }
 }
 
 impl std::fmt::Display for Violation {

@@ -10,7 +10,7 @@
 
 use super::json::{self, Num};
 use super::schema::{Additional, ListType, Node, Ty};
-use super::{MAX_DEPTH, Violation, ViolationKind, needs_deep_stack, on_deep_stack};
+use super::{MAX_DEPTH, ServerCause, Violation, ViolationKind, needs_deep_stack, on_deep_stack};
 use crate::path;
 use crate::validate::format::Format;
 use serde_json::{Map, Value};
@@ -21,6 +21,26 @@ use std::collections::HashMap;
 fn is_meta_field(key: &str) -> bool {
     matches!(key, "apiVersion" | "kind" | "metadata")
 }
+
+/// The fields of `ObjectMeta` (k8s.io/apimachinery `metav1.ObjectMeta`): the API server's
+/// decoding drops every other field of `metadata` at a resource root and in embedded resources.
+const OBJECT_META_FIELDS: &[&str] = &[
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
 
 /// One walk over one value. Keeps the current path in one buffer.
 pub(crate) struct Walker {
@@ -50,11 +70,20 @@ impl Walker {
             kind,
             path,
             message,
+            cause: None,
         });
     }
 
     fn invalid(&mut self, message: String) {
         self.report(ViolationKind::Invalid, message);
+    }
+
+    /// An [`ViolationKind::Invalid`] violation with the server's form of it.
+    fn invalid_as(&mut self, cause: ServerCause, message: String) {
+        self.invalid(message);
+        if let Some(last) = self.out.last_mut() {
+            last.cause = Some(cause);
+        }
     }
 
     /// Steps one level down; false (and one violation per walk) beyond [`MAX_DEPTH`].
@@ -159,14 +188,22 @@ impl Walker {
             }
             return Some(Value::Object(Map::new()));
         };
-        if node.too_deep || node.ty.as_ref().is_some_and(|t| *t != Ty::Object) {
-            // A type error is reported by pass 2; pruning a value of the wrong type says nothing
-            // more.
+        if node.too_deep {
             return None;
         }
+        // A value of the wrong type is still pruned (the server prunes by the schema's fields
+        // whatever the type; pass 2 reports the type): an object where a string belongs loses
+        // all its fields.
         let mut changed: Option<Map<String, Value>> = None;
         for (key, child) in map {
             if meta_kept && is_meta_field(key) {
+                if key == "metadata"
+                    && let Some(meta) = self.with_key(key, |w| w.prune_object_meta(child, report))
+                {
+                    changed
+                        .get_or_insert_with(|| map.clone())
+                        .insert(key.clone(), meta);
+                }
                 continue;
             }
             let child_node = node.field(key);
@@ -248,6 +285,55 @@ impl Walker {
         changed.map(Value::Object)
     }
 
+    /// Drops the fields of a resource's `metadata` that `ObjectMeta` does not have, as the
+    /// server's decoding does; `None` when there are none.
+    fn prune_object_meta(&mut self, meta: &Value, report: bool) -> Option<Value> {
+        let map = meta.as_object()?;
+        let unknown: Vec<&String> = map
+            .keys()
+            .filter(|k| !OBJECT_META_FIELDS.contains(&k.as_str()))
+            .collect();
+        // Decoding into ObjectMeta and encoding again drops what its `omitempty` fields hold
+        // empty: nulls, "", 0, {} and [] (not reported: nothing is lost).
+        let empty: Vec<&String> = map
+            .iter()
+            .filter(|(k, v)| {
+                OBJECT_META_FIELDS.contains(&k.as_str())
+                    && *k != "creationTimestamp"
+                    && match v {
+                        Value::Null => true,
+                        Value::String(s) => s.is_empty(),
+                        Value::Number(n) => n.as_f64() == Some(0.0),
+                        Value::Object(m) => m.is_empty(),
+                        Value::Array(a) => a.is_empty(),
+                        Value::Bool(_) => false,
+                    }
+            })
+            .map(|(k, _)| k)
+            .collect();
+        if unknown.is_empty() && empty.is_empty() {
+            return None;
+        }
+        let mut kept = map.clone();
+        for key in empty {
+            kept.remove(key);
+        }
+        for key in unknown {
+            if report {
+                self.with_key(key, |w| {
+                    w.report(
+                        ViolationKind::Pruned,
+                        "unknown metadata field: the API server drops it (ObjectMeta has no \
+                         such field)"
+                            .to_string(),
+                    );
+                });
+            }
+            kept.remove(key);
+        }
+        Some(Value::Object(kept))
+    }
+
     fn normalize_array(
         &mut self,
         items: &[Value],
@@ -255,7 +341,9 @@ impl Walker {
         defaulting: bool,
         report: bool,
     ) -> Option<Value> {
-        if node.is_some_and(|n| n.too_deep || n.ty.as_ref().is_some_and(|t| *t != Ty::Array)) {
+        // As for objects, a list where the schema wants another type is still pruned: its
+        // items have no schema.
+        if node.is_some_and(|n| n.too_deep) {
             return None;
         }
         let item_node = node.and_then(|n| n.items.as_deref());
@@ -325,11 +413,23 @@ impl Walker {
         if let Some(values) = &node.enumeration
             && !values.iter().any(|e| json::json_eq(e, value))
         {
-            self.invalid(format!(
-                "must be one of {}, not {}",
-                list_values(values),
-                json::brief(value)
-            ));
+            self.invalid_as(
+                ServerCause::NotSupported {
+                    value: value.to_string(),
+                    supported: values
+                        .iter()
+                        .map(|v| match v {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        })
+                        .collect(),
+                },
+                format!(
+                    "must be one of {}, not {}",
+                    list_values(values),
+                    json::brief(value)
+                ),
+            );
         }
         match value {
             Value::String(s) => self.check_string(s, node),
@@ -377,7 +477,12 @@ impl Walker {
             } else {
                 ""
             };
-            self.invalid(format!("must be of type {expected}{extra}, not {got}"));
+            let message = format!("must be of type {expected}{extra}, not {got}");
+            if node.int_or_string {
+                self.invalid(message);
+            } else {
+                self.invalid_as(ServerCause::WrongType { got, expected }, message);
+            }
         }
         ok
     }
@@ -604,7 +709,12 @@ impl Walker {
         }
         for name in &node.required {
             if !map.contains_key(name) {
-                self.with_key(name, |w| w.invalid("required field is missing".to_string()));
+                self.with_key(name, |w| {
+                    w.invalid_as(
+                        ServerCause::Required,
+                        "required field is missing".to_string(),
+                    )
+                });
             }
         }
         for (key, child) in map {
@@ -630,8 +740,20 @@ impl Walker {
         }
     }
 
-    /// An embedded resource needs `apiVersion` and `kind` like a top-level object.
+    /// An embedded resource needs `apiVersion` and `kind` like a top-level object, and
+    /// metadata that decodes as ObjectMeta. Every message says "embedded resource" (the server
+    /// runs these checks apart from the schema and never ratchets them).
     fn check_embedded(&mut self, map: &Map<String, Value>) {
+        let from = self.out.len();
+        self.check_embedded_fields(map);
+        for v in &mut self.out[from..] {
+            if !v.message.contains("embedded resource") {
+                v.message.push_str(" (in an embedded resource)");
+            }
+        }
+    }
+
+    fn check_embedded_fields(&mut self, map: &Map<String, Value>) {
         match map.get("apiVersion") {
             None => self.with_key("apiVersion", |w| {
                 w.invalid(
@@ -666,6 +788,58 @@ impl Walker {
             }
             Some(Value::String(_)) => {}
             Some(_) => self.with_key("kind", |w| w.invalid("must be a string".to_string())),
+        }
+        // Its metadata decodes into ObjectMeta: anything but an object (or null) is refused, and
+        // so are its string fields holding something else. Then the server's ObjectMeta rules
+        // for embedded resources: the name a path segment, labels and annotations valid.
+        if let Some(meta_value @ Value::Object(meta)) = map.get("metadata") {
+            if let Some(Value::String(name)) = meta.get("name") {
+                let problem = match name.as_str() {
+                    "." | ".." => Some(format!("may not be '{name}'")),
+                    _ if name.contains('/') => Some("may not contain '/'".to_string()),
+                    _ if name.contains('%') => Some("may not contain '%'".to_string()),
+                    _ => None,
+                };
+                if let Some(problem) = problem {
+                    self.with_key("metadata", |w| {
+                        w.with_key("name", |w| w.invalid(format!("{name:?}: {problem}")));
+                    });
+                }
+            }
+            for problem in super::names::labels_and_annotations(meta_value) {
+                self.with_key("metadata", |w| w.invalid(problem.to_string()));
+            }
+            for key in [
+                "name",
+                "generateName",
+                "namespace",
+                "selfLink",
+                "uid",
+                "resourceVersion",
+            ] {
+                if let Some(v) = meta.get(key)
+                    && !v.is_string()
+                    && !v.is_null()
+                {
+                    self.with_key("metadata", |w| {
+                        w.invalid(format!(
+                            "cannot be decoded as ObjectMeta: {key} must be a string, not {}",
+                            json::kind(v)
+                        ));
+                    });
+                }
+            }
+        }
+        if let Some(meta) = map.get("metadata")
+            && !meta.is_object()
+            && !meta.is_null()
+        {
+            self.with_key("metadata", |w| {
+                w.invalid(format!(
+                    "cannot be decoded as ObjectMeta: must be an object, not {}",
+                    json::kind(meta)
+                ));
+            });
         }
     }
 

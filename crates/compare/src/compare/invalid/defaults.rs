@@ -5,11 +5,11 @@
 //! see `oldSelf` = the default) and, if that passes, once as a create (`optionalOldSelf` rules
 //! see no old value).
 //!
-//! The rules are evaluated by [`crate::migrate::cel`], the evaluator object validation uses. A
+//! The rules are evaluated by [`nexus_schema::object::cel`], the evaluator object validation uses. A
 //! rule it cannot evaluate (a Kubernetes library function it lacks) is not reported: nexus
 //! cannot tell, and a default is more often right than wrong.
 
-use crate::migrate::cel::{CelRules, Verdict};
+use nexus_schema::object::cel::{CelRules, Verdict};
 use serde_json::Value;
 
 /// One default that fails a rule: where (the pointer of the `default` below the version's

@@ -1,0 +1,1138 @@
+//! `x-kubernetes-validations`: the CEL rules of a schema, evaluated on objects the way the API
+//! server does (with the `cel` crate, 0.15, the maintained cel-rust interpreter).
+//!
+//! - `self` is the value at the node that carries the rule, typed by the schema as Kubernetes
+//!   types it: `number` is a double, `integer` an int, `date-time`/`date` strings are
+//!   timestamps, `duration` strings durations. Null values are not checked (as on the server).
+//! - A rule that uses `oldSelf` is a transition rule: it runs only where the old object has a
+//!   value at the same place (properties and map values by key, `x-kubernetes-list-type: map`
+//!   items by their keys), with `oldSelf` bound to it. On a migration write the old object is
+//!   the stored one.
+//! - Evaluation errors that come from the data (no such key, index out of range, division by
+//!   zero, overflow) fail the rule, as on the server.
+//! - A rule this evaluator cannot judge is [`Verdict::NotChecked`] with the reason, never
+//!   passed: one it cannot parse, one that calls a Kubernetes library function the crate lacks
+//!   (`quantity()`, `ip()`, `cidr()`, `semver()`, `format.*`, the list functions
+//!   `sum()`/`min()`/`max()`/`isSorted()`, `find()`), any other error of the interpreter, a
+//!   value it cannot type (`format: byte`) or a schema nested too deep.
+//!
+//! Known differences, all on the strict side or reported: list equality ignores the
+//! set/map-list semantics of `x-kubernetes-list-type`; the server's cost budget is not
+//! computed; ratcheting (unchanged invalid values accepted on update) is not applied.
+
+use cel::objects::{Key, Map as CelMap, OptionalValue};
+use cel::{Context, Env, ExecutionError, Program, Value as Cel};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// How deep schemas and values are followed (real CRDs nest about 40 levels).
+pub const MAX_DEPTH: usize = 128;
+
+/// Deepest bracket nesting of a rule this evaluator parses (the crate's parser recurses).
+const MAX_RULE_NESTING: usize = 64;
+
+/// Kubernetes CEL library functions the crate does not provide, or provides with other
+/// semantics (`min`/`max` as global functions, not the list members of Kubernetes).
+const KUBERNETES_ONLY: &[&str] = &[
+    "quantity",
+    "isQuantity",
+    "ip",
+    "isIP",
+    "cidr",
+    "isCIDR",
+    "semver",
+    "isSemver",
+    "isSorted",
+    "sum",
+    "min",
+    "max",
+    "find",
+    "findAll",
+    "authorizer",
+];
+
+/// The verdict of one rule on one value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// The rule evaluated to false or failed on the data: the API server rejects the object.
+    Failed { message: String },
+    /// The rule could not be evaluated here; it is not known to hold.
+    NotChecked { reason: String },
+}
+
+/// One rule that did not pass on one object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Where in the object: `.spec.ports[0]`, `.` for the root.
+    pub path: String,
+    /// The rule's source.
+    pub rule: String,
+    pub verdict: Verdict,
+    /// Whether the server may forgive this failure on an update where the value is unchanged
+    /// (ratcheting): only a rule without `oldSelf` that evaluated to false, never an
+    /// evaluation error.
+    pub ratchetable: bool,
+}
+
+/// The CEL rules of one schema, compiled once to check many objects.
+pub struct CelRules {
+    root: Node,
+    env: Arc<Env>,
+    converters: Converters,
+    rules: usize,
+}
+
+impl std::fmt::Debug for CelRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CelRules")
+            .field("rules", &self.rules)
+            .finish()
+    }
+}
+
+/// The schema type of a node, as far as CEL typing needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Kind {
+    #[default]
+    Any,
+    Object,
+    Array,
+    String,
+    DateTime,
+    Date,
+    Duration,
+    Bytes,
+    Integer,
+    Number,
+    Boolean,
+    IntOrString,
+}
+
+#[derive(Default)]
+struct Node {
+    kind: Kind,
+    rules: Vec<Rule>,
+    properties: BTreeMap<String, Node>,
+    additional: Option<Box<Node>>,
+    items: Option<Box<Node>>,
+    /// `x-kubernetes-list-map-keys` of a `map` list: how items correlate with old items.
+    map_keys: Option<Vec<String>>,
+    /// This node or one below it carries rules (nodes without are not walked).
+    rules_below: bool,
+    /// The schema went on below [`MAX_DEPTH`] with rules in it: reported, not checked.
+    cut: bool,
+}
+
+struct Rule {
+    source: String,
+    message: Option<String>,
+    message_expression: Option<Program>,
+    field_path: Option<String>,
+    transition: bool,
+    optional_old_self: bool,
+    program: Result<Program, String>,
+}
+
+/// Programs that turn strings into CEL timestamps and durations, with the crate's own parsers.
+struct Converters {
+    timestamp: Option<Program>,
+    duration: Option<Program>,
+}
+
+impl CelRules {
+    /// Compiles every `x-kubernetes-validations` rule of `schema` (a version's
+    /// `openAPIV3Schema`). Never fails: a rule that does not compile is kept as not checked.
+    pub fn new(schema: &Value) -> CelRules {
+        let mut env = Env::stdlib();
+        // Kubernetes enables cel-go's string extension library; the crate's has the same
+        // functions (charAt, indexOf, lowerAscii, replace, split, substring, trim, join, ...).
+        // Should it not load, rules that use them fail to evaluate and are not checked.
+        let _ = env.add_extension(cel::extensions::strings);
+        // The Kubernetes library functions implemented here (the URL library); a rule calling
+        // one that did not register is not checked, as any unknown function.
+        let _ = super::library::register(&mut env);
+        let env = Arc::new(env);
+        let mut rules = 0;
+        let root = compile(schema, &env, 0, &mut rules);
+        let converters = Converters {
+            timestamp: env.compile("timestamp(s)").ok(),
+            duration: env.compile("duration(s)").ok(),
+        };
+        CelRules {
+            root,
+            env,
+            converters,
+            rules,
+        }
+    }
+
+    /// How many rules the schema has.
+    pub fn len(&self) -> usize {
+        self.rules
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules == 0
+    }
+
+    /// Evaluates every rule on `new`; transition rules see `old` (the stored object) as
+    /// `oldSelf`. Returns the rules that failed or could not be checked; the rest passed or did
+    /// not apply.
+    pub fn check(&self, new: &Value, old: Option<&Value>) -> Vec<Finding> {
+        let mut out = Vec::new();
+        if self.root.rules_below {
+            let mut path = String::new();
+            self.walk(&self.root, new, old, &mut path, &mut out);
+        }
+        out
+    }
+
+    /// Recursion follows schema nodes, which [`compile`] cuts at [`MAX_DEPTH`].
+    fn walk(
+        &self,
+        node: &Node,
+        new: &Value,
+        old: Option<&Value>,
+        path: &mut String,
+        out: &mut Vec<Finding>,
+    ) {
+        if !node.rules_below || new.is_null() {
+            return;
+        }
+        if node.cut {
+            out.push(Finding {
+                path: shown(path),
+                rule: String::new(),
+                ratchetable: false,
+                verdict: Verdict::NotChecked {
+                    reason: format!(
+                        "the schema nests deeper than {MAX_DEPTH} levels here; rules below are not evaluated"
+                    ),
+                },
+            });
+            return;
+        }
+        // `self` and `oldSelf` are converted once for all the rules of this node.
+        let mut converted = Converted::default();
+        for rule in &node.rules {
+            if let Some((verdict, false_result)) =
+                self.evaluate(rule, node, new, old, &mut converted)
+            {
+                let mut at = shown(path);
+                if let Some(field) = &rule.field_path {
+                    at = if at == "." {
+                        field.clone()
+                    } else {
+                        format!("{at}{field}")
+                    };
+                }
+                out.push(Finding {
+                    path: at,
+                    rule: rule.source.clone(),
+                    verdict,
+                    ratchetable: false_result && !rule.transition,
+                });
+            }
+        }
+        match new {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    let child = match node.properties.get(key) {
+                        Some(child) => child,
+                        None => match &node.additional {
+                            Some(child) => child,
+                            None => continue,
+                        },
+                    };
+                    if !child.rules_below {
+                        continue;
+                    }
+                    let len = path.len();
+                    crate::path::push_field(path, key);
+                    let old_child = old.and_then(|o| o.get(key));
+                    self.walk(child, value, old_child, path, out);
+                    path.truncate(len);
+                }
+            }
+            Value::Array(items) => {
+                let Some(child) = node.items.as_deref().filter(|c| c.rules_below) else {
+                    return;
+                };
+                for (index, item) in items.iter().enumerate() {
+                    let len = path.len();
+                    crate::path::push_index(path, index);
+                    let old_item = match (&node.map_keys, old) {
+                        (Some(keys), Some(Value::Array(old_items))) => {
+                            old_items.iter().find(|o| same_keys(keys, o, item))
+                        }
+                        _ => None,
+                    };
+                    self.walk(child, item, old_item, path, out);
+                    path.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `None` when the rule passed or does not apply; else the verdict, and whether the rule
+    /// evaluated to false (rather than failing to evaluate).
+    fn evaluate(
+        &self,
+        rule: &Rule,
+        node: &Node,
+        new: &Value,
+        old: Option<&Value>,
+        converted: &mut Converted,
+    ) -> Option<(Verdict, bool)> {
+        let not_checked = |reason: String| Some((Verdict::NotChecked { reason }, false));
+        let program = match &rule.program {
+            Ok(program) => program,
+            Err(reason) => return not_checked(reason.clone()),
+        };
+        if rule.transition && old.is_none() && !rule.optional_old_self {
+            // No old value here: a transition rule does not apply (as on create).
+            return None;
+        }
+        let invalid_data = |reason: String| {
+            Some((
+                Verdict::Failed {
+                    message: format!("{reason} evaluating rule: {}", self.fallback(rule)),
+                },
+                false,
+            ))
+        };
+        let value = match converted
+            .new
+            .get_or_insert_with(|| self.to_cel(Some(node), new, 0))
+            .clone()
+        {
+            Ok(v) => v,
+            Err(reason) if reason.starts_with(INVALID_DATA) => return invalid_data(reason),
+            Err(reason) => return not_checked(reason),
+        };
+        if let Some(reason) = touched_mismatch(node, new, &rule.source, 0) {
+            return invalid_data(reason);
+        }
+        let mut ctx = Context::with_env(Arc::clone(&self.env));
+        ctx.add_variable_from_value("self", value);
+        if rule.transition {
+            let old_value = match converted
+                .old
+                .get_or_insert_with(|| old.map(|o| self.to_cel(Some(node), o, 0)).transpose())
+                .clone()
+            {
+                Ok(v) => v,
+                Err(reason) if reason.starts_with(INVALID_DATA) => return invalid_data(reason),
+                Err(reason) => return not_checked(reason),
+            };
+            let bound = if rule.optional_old_self {
+                Cel::Opaque(Arc::new(match old_value {
+                    Some(v) => OptionalValue::of(v),
+                    None => OptionalValue::none(),
+                }))
+            } else {
+                old_value.unwrap_or(Cel::Null)
+            };
+            ctx.add_variable_from_value("oldSelf", bound);
+        }
+        match program.execute(&ctx) {
+            Ok(Cel::Bool(true)) => None,
+            Ok(Cel::Bool(false)) => Some((
+                Verdict::Failed {
+                    message: self.message(rule, &ctx),
+                },
+                true,
+            )),
+            Ok(other) => not_checked(format!(
+                "the rule evaluated to a {}, not a bool",
+                other.type_of()
+            )),
+            Err(err) if data_error(&err) => Some((
+                Verdict::Failed {
+                    message: format!("{}: evaluation error: {err}", self.message(rule, &ctx)),
+                },
+                false,
+            )),
+            Err(err) => not_checked(format!("the CEL evaluator could not evaluate it: {err}")),
+        }
+    }
+
+    /// The rule's `message`, or `failed rule: <rule>`.
+    fn fallback(&self, rule: &Rule) -> String {
+        match &rule.message {
+            Some(m) if !m.trim().is_empty() => m.clone(),
+            _ => format!("failed rule: {}", rule.source),
+        }
+    }
+
+    fn message(&self, rule: &Rule, ctx: &Context<'_, '_>) -> String {
+        if let Some(expr) = &rule.message_expression
+            && let Ok(Cel::String(s)) = expr.execute(ctx)
+            && !s.trim().is_empty()
+        {
+            return s.to_string();
+        }
+        match &rule.message {
+            Some(m) if !m.trim().is_empty() => m.clone(),
+            _ => format!("failed rule: {}", rule.source),
+        }
+    }
+
+    /// The value as CEL sees it at a node of type `node` (`None`: no schema, plain JSON typing).
+    fn to_cel(&self, node: Option<&Node>, value: &Value, depth: usize) -> Result<Cel, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("the value nests deeper than {MAX_DEPTH} levels"));
+        }
+        let kind = node.map_or(Kind::Any, |n| n.kind);
+        if depth == 0
+            && let Some(expected) = mismatch(kind, value)
+        {
+            // The server's conversion refuses data of the wrong type (an unchanged invalid
+            // value that ratcheting let through): the rule fails with this error. It converts
+            // lazily, so only `self` itself is held to this here (a wrongly typed field the
+            // rule never reads fails nothing).
+            return Err(format!(
+                "{INVALID_DATA}, expected {expected}, got {}",
+                json_type(value)
+            ));
+        }
+        Ok(match value {
+            Value::Null => Cel::Null,
+            Value::Bool(b) => Cel::Bool(*b),
+            Value::Number(n) => match kind {
+                Kind::Number => Cel::Float(n.as_f64().unwrap_or(f64::NAN)),
+                _ => match (n.as_i64(), n.as_u64()) {
+                    (Some(i), _) => Cel::Int(i),
+                    (None, Some(u)) => Cel::UInt(u),
+                    _ => Cel::Float(n.as_f64().unwrap_or(f64::NAN)),
+                },
+            },
+            Value::String(s) => match kind {
+                Kind::DateTime => self.convert(&self.converters.timestamp, s)?,
+                Kind::Date => {
+                    self.convert(&self.converters.timestamp, &format!("{s}T00:00:00Z"))?
+                }
+                Kind::Duration => self.convert(&self.converters.duration, s)?,
+                // Kubernetes binds `format: byte` as the decoded bytes; a value that is not
+                // base64 stays a string (the structural validator reports its format).
+                Kind::Bytes => match base64_decode(s) {
+                    Some(bytes) => Cel::Bytes(Arc::new(bytes)),
+                    None => Cel::String(Arc::new(s.clone())),
+                },
+                _ => Cel::String(Arc::new(s.clone())),
+            },
+            Value::Array(items) => {
+                let item_node = node.and_then(|n| n.items.as_deref());
+                let list = items
+                    .iter()
+                    .map(|item| self.to_cel(item_node, item, depth + 1))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Cel::List(Arc::new(list))
+            }
+            Value::Object(map) => {
+                let mut out: HashMap<Key, Cel> = HashMap::with_capacity(map.len());
+                for (key, v) in map {
+                    let child =
+                        node.and_then(|n| n.properties.get(key).or(n.additional.as_deref()));
+                    out.insert(
+                        Key::String(Arc::new(key.clone())),
+                        self.to_cel(child, v, depth + 1)?,
+                    );
+                }
+                Cel::Map(CelMap::from(out))
+            }
+        })
+    }
+
+    fn convert(&self, program: &Option<Program>, text: &str) -> Result<Cel, String> {
+        let Some(program) = program else {
+            return Err("the CEL evaluator has no timestamp/duration support".to_string());
+        };
+        let mut ctx = Context::with_env(Arc::clone(&self.env));
+        ctx.add_variable_from_value("s", text.to_string());
+        // A value that does not parse stays a string: the structural validator reports its
+        // format, and a rule comparing it as a timestamp is then not checked.
+        Ok(program
+            .execute(&ctx)
+            .unwrap_or_else(|_| Cel::String(Arc::new(text.to_string()))))
+    }
+}
+
+/// The CEL values of `self` and `oldSelf` at one node, converted on first use.
+#[derive(Default)]
+struct Converted {
+    new: Option<Result<Cel, String>>,
+    old: Option<Result<Option<Cel>, String>>,
+}
+
+/// How a value of the wrong type for its schema fails to convert, as the server words it.
+const INVALID_DATA: &str = "invalid data";
+
+/// The type a node of `kind` needs when `value` does not have it (`None`: it fits).
+fn mismatch(kind: Kind, value: &Value) -> Option<&'static str> {
+    let fits = match kind {
+        Kind::Any | Kind::IntOrString => return None,
+        _ if value.is_null() => return None,
+        Kind::Object => value.is_object(),
+        Kind::Array => value.is_array(),
+        Kind::String | Kind::DateTime | Kind::Date | Kind::Duration | Kind::Bytes => {
+            value.is_string()
+        }
+        // The server decodes `3.0` as a float64, which an integer field does not convert.
+        Kind::Integer => value.as_i64().is_some() || value.as_u64().is_some(),
+        Kind::Number => value.is_number(),
+        Kind::Boolean => value.is_boolean(),
+    };
+    if fits {
+        return None;
+    }
+    Some(match kind {
+        Kind::Object => "map",
+        Kind::Array => "list",
+        Kind::Integer => "int",
+        Kind::Number => "double",
+        Kind::Boolean => "bool",
+        _ => "string",
+    })
+}
+
+/// A field below `value` whose JSON type does not fit its schema and that the rule reads (its
+/// name appears as `.name` in the rule): the server converts lazily, so reading such a field
+/// fails the rule, and a field never read fails nothing.
+fn touched_mismatch(node: &Node, value: &Value, source: &str, depth: usize) -> Option<String> {
+    if depth >= MAX_DEPTH {
+        return None;
+    }
+    let Value::Object(map) = value else {
+        return None;
+    };
+    for (key, v) in map {
+        let Some(child) = node.properties.get(key).or(node.additional.as_deref()) else {
+            continue;
+        };
+        if reads_field(source, key)
+            && let Some(expected) = mismatch(child.kind, v)
+        {
+            return Some(format!(
+                "{INVALID_DATA}, expected {expected}, got {}",
+                json_type(v)
+            ));
+        }
+        if let Some(found) = touched_mismatch(child, v, source, depth + 1) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// Whether the rule reads field `key` (`.key` not inside a `has(self.key)` presence test, which
+/// does not convert the value).
+fn reads_field(source: &str, key: &str) -> bool {
+    let needle = format!(".{key}");
+    source.match_indices(&needle).any(|(at, _)| {
+        let after = source[at + needle.len()..].chars().next();
+        let whole = !after.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        let before = &source[..at];
+        let presence = before.ends_with("has(self") || before.ends_with("has(oldSelf");
+        whole && !presence
+    })
+}
+
+/// Go's name of the decoded JSON type, as the server's conversion error prints it.
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "<nil>",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float64",
+        Value::Number(_) => "int64",
+        Value::String(_) => "string",
+        Value::Array(_) => "[]interface {}",
+        Value::Object(_) => "map[string]interface {}",
+    }
+}
+
+/// Errors that the server would raise on the same data (and reject the object for).
+fn data_error(err: &ExecutionError) -> bool {
+    matches!(
+        err,
+        ExecutionError::NoSuchKey(_)
+            | ExecutionError::IndexOutOfBounds(_)
+            | ExecutionError::DivisionByZero(_)
+            | ExecutionError::RemainderByZero(_)
+            | ExecutionError::Overflow(..)
+            // A library function refusing its argument: `duration('bad')`, `url('x')`.
+            | ExecutionError::FunctionError { .. }
+    )
+}
+
+/// Standard base64 with optional padding (what `format: byte` holds); `None` if it is not.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let digits = text.trim_end_matches('=');
+    if text.len() - digits.len() > 2 || digits.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for b in digits.bytes() {
+        let v = match b {
+            b'A'..=b'Z' => b - b'A',
+            b'a'..=b'z' => b - b'a' + 26,
+            b'0'..=b'9' => b - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((acc >> bits) & 0xff) as u8);
+        }
+    }
+    Some(out)
+}
+
+fn shown(path: &str) -> String {
+    if path.is_empty() {
+        ".".to_string()
+    } else {
+        path.to_string()
+    }
+}
+
+fn same_keys(keys: &[String], a: &Value, b: &Value) -> bool {
+    keys.iter().all(|k| a.get(k) == b.get(k))
+}
+
+fn compile(schema: &Value, env: &Env, depth: usize, count: &mut usize) -> Node {
+    let Some(map) = schema.as_object() else {
+        return Node::default();
+    };
+    if depth >= MAX_DEPTH {
+        let cut = has_rules(schema);
+        return Node {
+            rules_below: cut,
+            cut,
+            ..Node::default()
+        };
+    }
+    let mut node = Node {
+        kind: kind_of(map),
+        ..Node::default()
+    };
+    if let Some(Value::Array(rules)) = map.get("x-kubernetes-validations") {
+        for raw in rules {
+            if let Some(rule) = compile_rule(raw, env) {
+                *count += 1;
+                node.rules.push(rule);
+            }
+        }
+    }
+    if let Some(Value::Object(props)) = map.get("properties") {
+        for (key, child) in props {
+            node.properties
+                .insert(key.clone(), compile(child, env, depth + 1, count));
+        }
+    }
+    if let Some(additional @ Value::Object(_)) = map.get("additionalProperties") {
+        node.additional = Some(Box::new(compile(additional, env, depth + 1, count)));
+    }
+    if let Some(items @ Value::Object(_)) = map.get("items") {
+        node.items = Some(Box::new(compile(items, env, depth + 1, count)));
+    }
+    if map.get("x-kubernetes-list-type").and_then(Value::as_str) == Some("map")
+        && let Some(Value::Array(keys)) = map.get("x-kubernetes-list-map-keys")
+    {
+        node.map_keys = Some(
+            keys.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        );
+    }
+    node.rules_below = !node.rules.is_empty()
+        || node.properties.values().any(|c| c.rules_below)
+        || node.additional.as_deref().is_some_and(|c| c.rules_below)
+        || node.items.as_deref().is_some_and(|c| c.rules_below);
+    node
+}
+
+fn kind_of(map: &serde_json::Map<String, Value>) -> Kind {
+    if map.get("x-kubernetes-int-or-string") == Some(&Value::Bool(true)) {
+        return Kind::IntOrString;
+    }
+    match map.get("type").and_then(Value::as_str) {
+        Some("object") => Kind::Object,
+        Some("array") => Kind::Array,
+        Some("integer") => Kind::Integer,
+        Some("number") => Kind::Number,
+        Some("boolean") => Kind::Boolean,
+        Some("string") => match map.get("format").and_then(Value::as_str) {
+            Some("date-time") => Kind::DateTime,
+            Some("date") => Kind::Date,
+            Some("duration") => Kind::Duration,
+            Some("byte") => Kind::Bytes,
+            _ => Kind::String,
+        },
+        _ => Kind::Any,
+    }
+}
+
+/// Whether any node of `schema` carries rules (iterative: used below the depth limit).
+fn has_rules(schema: &Value) -> bool {
+    let mut pending = vec![schema];
+    while let Some(v) = pending.pop() {
+        match v {
+            Value::Object(map) => {
+                if map.contains_key("x-kubernetes-validations") {
+                    return true;
+                }
+                pending.extend(map.values());
+            }
+            Value::Array(items) => pending.extend(items.iter()),
+            _ => {}
+        }
+    }
+    false
+}
+
+fn compile_rule(raw: &Value, env: &Env) -> Option<Rule> {
+    let source = raw.get("rule")?.as_str()?.to_string();
+    let text = |key: &str| raw.get(key).and_then(Value::as_str).map(str::to_string);
+    let program = prepare(&source, env);
+    let transition = match &program {
+        Ok(p) => p.references().has_variable("oldSelf"),
+        // Not evaluated anyway; a plain text search only decides how it is reported.
+        Err(_) => source.contains("oldSelf"),
+    };
+    Some(Rule {
+        message: text("message"),
+        message_expression: text("messageExpression").and_then(|m| prepare(&m, env).ok()),
+        field_path: text("fieldPath").filter(|f| f.starts_with('.') || f.starts_with('[')),
+        transition,
+        optional_old_self: raw.get("optionalOldSelf") == Some(&Value::Bool(true)),
+        program,
+        source,
+    })
+}
+
+/// Parses a rule, or says why it will not be checked.
+fn prepare(source: &str, env: &Env) -> Result<Program, String> {
+    if nesting(source) > MAX_RULE_NESTING {
+        return Err(format!(
+            "the rule nests brackets deeper than {MAX_RULE_NESTING} levels, beyond what the CEL evaluator parses"
+        ));
+    }
+    let program = env.compile(source).map_err(|e| {
+        let first = e.to_string();
+        let first = first.lines().next().unwrap_or("").trim().to_string();
+        format!("the CEL evaluator cannot parse it ({first})")
+    })?;
+    let references = program.references();
+    if let Some(f) = KUBERNETES_ONLY.iter().find(|f| references.has_function(f)) {
+        return Err(format!(
+            "it calls {f}(), a Kubernetes CEL library function the CEL evaluator does not have"
+        ));
+    }
+    if references.has_variable("format") {
+        return Err(
+            "it uses the Kubernetes `format` library, which the CEL evaluator does not have"
+                .to_string(),
+        );
+    }
+    Ok(program)
+}
+
+/// Deepest nesting of `(`, `[` and `{` outside string literals.
+fn nesting(source: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in source.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rules_at_spec(rules: Value, spec_props: Value) -> CelRules {
+        CelRules::new(&json!({
+            "type": "object",
+            "properties": {
+                "spec": {
+                    "type": "object",
+                    "x-kubernetes-validations": rules,
+                    "properties": spec_props
+                }
+            }
+        }))
+    }
+
+    fn verdicts(rules: &CelRules, spec: Value, old: Option<Value>) -> Vec<Finding> {
+        let old = old.map(|o| json!({"spec": o}));
+        rules.check(&json!({"spec": spec}), old.as_ref())
+    }
+
+    fn props() -> Value {
+        json!({
+            "replicas": {"type": "integer"},
+            "ratio": {"type": "number"},
+            "name": {"type": "string"},
+            "start": {"type": "string", "format": "date-time"},
+            "timeout": {"type": "string", "format": "duration"},
+            "data": {"type": "string", "format": "byte"},
+            "tags": {"type": "array", "items": {"type": "string"}}
+        })
+    }
+
+    #[test]
+    fn true_passes_false_fails_with_the_message() {
+        let r = rules_at_spec(
+            json!([
+                {"rule": "self.replicas <= 5", "message": "at most 5 replicas"},
+                {"rule": "self.name.startsWith('emp-')"}
+            ]),
+            props(),
+        );
+        assert_eq!(r.len(), 2);
+        assert!(verdicts(&r, json!({"replicas": 3, "name": "emp-1"}), None).is_empty());
+        let found = verdicts(&r, json!({"replicas": 7, "name": "x"}), None);
+        assert_eq!(
+            found,
+            vec![
+                Finding {
+                    path: ".spec".into(),
+                    rule: "self.replicas <= 5".into(),
+                    verdict: Verdict::Failed {
+                        message: "at most 5 replicas".into()
+                    },
+                    ratchetable: true,
+                },
+                Finding {
+                    path: ".spec".into(),
+                    rule: "self.name.startsWith('emp-')".into(),
+                    verdict: Verdict::Failed {
+                        message: "failed rule: self.name.startsWith('emp-')".into()
+                    },
+                    ratchetable: true,
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_key_fails_like_on_the_server() {
+        let r = rules_at_spec(json!([{"rule": "self.replicas > 0"}]), props());
+        let found = verdicts(&r, json!({}), None);
+        assert!(
+            matches!(&found[..], [Finding { verdict: Verdict::Failed { message }, .. }] if message.contains("No such key")),
+            "{found:?}"
+        );
+        let r = rules_at_spec(
+            json!([{"rule": "!has(self.replicas) || self.replicas > 0"}]),
+            props(),
+        );
+        assert!(verdicts(&r, json!({}), None).is_empty());
+    }
+
+    #[test]
+    fn numbers_and_times_are_typed_by_the_schema() {
+        let r = rules_at_spec(
+            json!([
+                {"rule": "self.ratio > 0.5"},
+                {"rule": "self.start < timestamp('2030-01-01T00:00:00Z')"},
+                {"rule": "self.timeout <= duration('1h')"}
+            ]),
+            props(),
+        );
+        // `ratio: 1` is a number field: a double, so `> 0.5` compares doubles.
+        let ok = json!({"ratio": 1, "start": "2026-05-01T10:00:00Z", "timeout": "30m"});
+        assert!(
+            verdicts(&r, ok, None).is_empty(),
+            "{:?}",
+            verdicts(&r, json!({}), None)
+        );
+        let late = json!({"ratio": 1, "start": "2031-05-01T10:00:00Z", "timeout": "2h"});
+        assert_eq!(verdicts(&r, late, None).len(), 2);
+    }
+
+    #[test]
+    fn what_cannot_be_evaluated_is_not_checked_never_passed() {
+        for (rule, why) in [
+            (
+                "quantity(self.name).isLessThan(quantity('1Gi'))",
+                "quantity()",
+            ),
+            ("ip(self.name).family() == 4", "ip()"),
+            ("self.tags.isSorted()", "isSorted()"),
+            ("self.tags.max() == 'z'", "max()"),
+            (
+                "format.dns1123Label().validate(self.name).hasValue() == false",
+                "`format` library",
+            ),
+            ("self.name +", "cannot parse"),
+            ("self.name", "not a bool"),
+        ] {
+            let r = rules_at_spec(json!([{"rule": rule}]), props());
+            let found = verdicts(
+                &r,
+                json!({"name": "a", "tags": ["b"], "data": "aGk="}),
+                None,
+            );
+            match &found[..] {
+                [
+                    Finding {
+                        verdict: Verdict::NotChecked { reason },
+                        ..
+                    },
+                ] => {
+                    assert!(reason.contains(why), "{rule}: {reason}")
+                }
+                other => panic!("{rule}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_url_library_of_kubernetes_is_there() {
+        let r = rules_at_spec(
+            json!([{"rule": "isURL(self.name) && url(self.name).getScheme() == 'https' && url(self.name).getPort() == '8443'"}]),
+            props(),
+        );
+        assert!(verdicts(&r, json!({"name": "https://a.example:8443/x"}), None).is_empty());
+        assert_eq!(
+            verdicts(&r, json!({"name": "http://a.example/x"}), None).len(),
+            1
+        );
+        assert_eq!(verdicts(&r, json!({"name": "not a url"}), None).len(), 1);
+    }
+
+    #[test]
+    fn runtime_errors_of_library_functions_fail_the_rule() {
+        // The server rejects the object with "... evaluating rule: ...".
+        for rule in [
+            "duration(self.name) > duration('1s')",
+            "url(self.name).getHost() == 'x'",
+            "self.name.matches('[a-z')",
+        ] {
+            let r = rules_at_spec(json!([{"rule": rule}]), props());
+            let found = verdicts(&r, json!({"name": "bad"}), None);
+            assert!(
+                matches!(
+                    &found[..],
+                    [Finding {
+                        verdict: Verdict::Failed { .. },
+                        ..
+                    }]
+                ),
+                "{rule}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_string_library_of_kubernetes_is_there() {
+        let r = rules_at_spec(
+            json!([{"rule": "self.name.lowerAscii() == self.name && self.name.split('-').size() == 2"}]),
+            props(),
+        );
+        assert!(verdicts(&r, json!({"name": "emp-1"}), None).is_empty());
+        assert_eq!(verdicts(&r, json!({"name": "Emp-1"}), None).len(), 1);
+    }
+
+    #[test]
+    fn bytes_are_decoded() {
+        let r = rules_at_spec(json!([{"rule": "size(self.data) == 2"}]), props());
+        assert!(verdicts(&r, json!({"data": "aGk="}), None).is_empty());
+        assert_eq!(verdicts(&r, json!({"data": "aGVsbG8="}), None).len(), 1);
+        assert_eq!(base64_decode("aGVsbG8"), Some(b"hello".to_vec()));
+        assert_eq!(base64_decode("a"), None);
+        assert_eq!(base64_decode("a*=="), None);
+    }
+
+    #[test]
+    fn deep_rules_are_not_checked_and_do_not_crash() {
+        let deep = format!("{}true{}", "(".repeat(5000), ")".repeat(5000));
+        let r = rules_at_spec(json!([{"rule": deep}]), props());
+        let found = verdicts(&r, json!({}), None);
+        assert!(
+            matches!(
+                &found[..],
+                [Finding {
+                    verdict: Verdict::NotChecked { .. },
+                    ..
+                }]
+            ),
+            "{found:?}"
+        );
+        let fine = format!("{}true{}", "(".repeat(40), ")".repeat(40));
+        let r = rules_at_spec(json!([{"rule": fine}]), props());
+        assert!(verdicts(&r, json!({}), None).is_empty());
+        // A schema deeper than the limit with a rule at the bottom.
+        let mut schema = json!({"type": "object", "x-kubernetes-validations": [{"rule": "false"}]});
+        let mut value = json!({});
+        for _ in 0..(MAX_DEPTH + 5) {
+            schema = json!({"type": "object", "properties": {"a": schema}});
+            value = json!({"a": value});
+        }
+        let r = CelRules::new(&schema);
+        let found = r.check(&value, None);
+        assert!(
+            matches!(
+                &found[..],
+                [Finding {
+                    verdict: Verdict::NotChecked { .. },
+                    ..
+                }]
+            ),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn transition_rules_need_an_old_value() {
+        let r = rules_at_spec(
+            json!([{"rule": "self.replicas >= oldSelf.replicas", "message": "no scaling down"}]),
+            props(),
+        );
+        assert!(
+            verdicts(&r, json!({"replicas": 1}), None).is_empty(),
+            "no old: not applied"
+        );
+        assert!(verdicts(&r, json!({"replicas": 3}), Some(json!({"replicas": 2}))).is_empty());
+        let found = verdicts(&r, json!({"replicas": 1}), Some(json!({"replicas": 2})));
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].verdict,
+            Verdict::Failed {
+                message: "no scaling down".into()
+            }
+        );
+    }
+
+    #[test]
+    fn optional_old_self_binds_an_optional() {
+        let r = rules_at_spec(
+            json!([{"rule": "!oldSelf.hasValue() || self.replicas >= oldSelf.value().replicas", "optionalOldSelf": true}]),
+            props(),
+        );
+        assert!(verdicts(&r, json!({"replicas": 1}), None).is_empty());
+        assert_eq!(
+            verdicts(&r, json!({"replicas": 1}), Some(json!({"replicas": 2}))).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn rules_in_lists_and_maps_name_the_item() {
+        let schema = json!({
+            "type": "object",
+            "properties": {"spec": {"type": "object", "properties": {
+                "ports": {
+                    "type": "array",
+                    "x-kubernetes-list-type": "map",
+                    "x-kubernetes-list-map-keys": ["name"],
+                    "items": {
+                        "type": "object",
+                        "x-kubernetes-validations": [
+                            {"rule": "self.port > 0", "fieldPath": ".port"},
+                            {"rule": "self.port == oldSelf.port", "message": "port is immutable"}
+                        ],
+                        "properties": {"name": {"type": "string"}, "port": {"type": "integer"}}
+                    }
+                },
+                "limits": {
+                    "type": "object",
+                    "additionalProperties": {"type": "integer", "x-kubernetes-validations": [{"rule": "self < 10"}]}
+                }
+            }}}
+        });
+        let r = CelRules::new(&schema);
+        let new = json!({"spec": {
+            "ports": [{"name": "a", "port": 0}, {"name": "b", "port": 2}],
+            "limits": {"cpu": 3, "mem": 12}
+        }});
+        let old = json!({"spec": {"ports": [{"name": "b", "port": 1}]}});
+        let found = r.check(&new, Some(&old));
+        let mut shown: Vec<(String, String)> = found
+            .iter()
+            .map(|f| match &f.verdict {
+                Verdict::Failed { message } => (f.path.clone(), message.clone()),
+                Verdict::NotChecked { reason } => (f.path.clone(), reason.clone()),
+            })
+            .collect();
+        // Findings come in schema order; the set is what matters here.
+        shown.sort();
+        assert_eq!(
+            shown,
+            vec![
+                (
+                    ".spec.limits.mem".to_string(),
+                    "failed rule: self < 10".to_string()
+                ),
+                (
+                    ".spec.ports[0].port".to_string(),
+                    "failed rule: self.port > 0".to_string()
+                ),
+                (
+                    ".spec.ports[1]".to_string(),
+                    "port is immutable".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn nulls_and_schemas_without_rules() {
+        let r = rules_at_spec(json!([{"rule": "false"}]), props());
+        assert!(r.check(&json!({"spec": null}), None).is_empty());
+        let none = CelRules::new(&json!({"type": "object"}));
+        assert!(none.is_empty());
+        assert!(none.check(&json!({"spec": 1}), None).is_empty());
+    }
+
+    #[test]
+    fn message_expressions() {
+        let r = rules_at_spec(
+            json!([{"rule": "self.replicas < 3", "messageExpression": "'too many: ' + string(self.replicas)"}]),
+            props(),
+        );
+        let found = verdicts(&r, json!({"replicas": 4}), None);
+        assert_eq!(
+            found[0].verdict,
+            Verdict::Failed {
+                message: "too many: 4".into()
+            }
+        );
+    }
+
+    #[test]
+    fn shareable_between_threads() {
+        fn check<T: Send + Sync>() {}
+        check::<CelRules>();
+    }
+}

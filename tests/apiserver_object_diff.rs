@@ -1,0 +1,847 @@
+//! Differential test: nexus's object validation (`nexus_schema::object`, used by `migrate plan`,
+//! `install --dry-run` and the fake API server) against the API server's own handling of custom
+//! resources (`$NEXUS_APISERVER_ORACLES/bin/cr-apiserver-validate`, built from
+//! apiextensions-apiserver).
+//!
+//! Inputs: the CRDs of `testdata/apiserver_objects/` (real CRDs with enums, patterns, formats,
+//! int-or-string, list-maps, CEL rules, defaults, embedded resources, and a hand-written one with
+//! nullable fields, floats and the CEL library functions), and objects a seeded generator builds
+//! from their schemas, inside and outside them (`NEXUS_OBJECT_DIFF_COUNT=N` objects per CRD and
+//! operation, default 120). Each object goes through both on create, and as an update of another
+//! generated object (possibly invalid, as if stored under an older schema: ratcheting applies).
+//! Both must agree on accept/reject, on the fields pruned and on the object after defaulting.
+//! Disagreements that are the oracle's limitation are in [`KNOWN`] with a reason; anything else
+//! fails the test. `NEXUS_DIFF_REPORT=FILE` writes every disagreement with both sides' answers.
+//!
+//! Skipped, saying so, when `NEXUS_APISERVER_ORACLES` is unset.
+
+use nexus_schema::object::{Checked, CrdChecker};
+use nexus_schema::validate::pattern::compile_go;
+use rayon::prelude::*;
+use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Disagreements accepted on purpose: (a substring of the case label or of the oracle's first
+/// error, why nexus differs).
+const KNOWN: &[(&str, &str)] = &[];
+
+fn oracle_bin() -> Option<PathBuf> {
+    let dir = std::env::var_os("NEXUS_APISERVER_ORACLES")?;
+    Some(Path::new(&dir).join("bin/cr-apiserver-validate"))
+}
+
+fn testdata() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/apiserver_objects")
+}
+
+/// A small deterministic generator (xorshift64*), so the test needs no extra crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn chance(&mut self, one_in: usize) -> bool {
+        self.below(one_in) == 0
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// Strings tried, in order, against a `pattern`; the first that matches is used.
+const PATTERN_CANDIDATES: &[&str] = &[
+    "abc",
+    "example.com",
+    "example.com/controller",
+    "foo-bar",
+    "Ready",
+    "A",
+    "a1",
+    "10s",
+    "5m",
+    "1h0m0s",
+    "https://example.com/x",
+    "ssh://git@example.com/repo",
+    "0",
+    "123",
+    "ABC_123",
+    "x.y/z",
+    "/path",
+    "sha256:abc",
+    "v1.2.3",
+];
+
+const BAD_STRINGS: &[&str] = &[
+    "",
+    "Not Valid!",
+    "ten",
+    "http://insecure.example.com",
+    "bad-duration",
+    "2024-13-45",
+    "1.2.3.4.5",
+    "very-long-value-that-goes-on-and-on-and-on-well-past-any-reasonable-maximum-length-of-sixty-three-or-so-characters-and-beyond-two-hundred-and-fifty-three-characters-with-some-more-padding-here-to-be-sure-it-is-really-long-enough-for-every-limit",
+];
+
+/// Values of the wrong type (or in no schema at all) put anywhere.
+fn odd_values() -> Vec<Value> {
+    vec![
+        json!("ten"),
+        json!(10),
+        json!(2.0),
+        json!(2.5),
+        json!(-1),
+        json!(true),
+        json!([]),
+        json!({}),
+        json!(null),
+        json!(["a", "a"]),
+        json!({"unknownField": 1}),
+    ]
+}
+
+fn format_sample(format: &str, rng: &mut Rng) -> Option<&'static str> {
+    Some(match format {
+        "date-time" => *rng.pick(&["2024-01-02T03:04:05Z", "2024-01-02T03:04:05.5+01:00"]),
+        "date" => "2024-01-02",
+        "duration" => *rng.pick(&["5m", "1h30m", "10s"]),
+        "ipv4" | "ip" => "10.0.0.1",
+        "ipv6" => "::1",
+        "uri" => "https://example.com/x",
+        "hostname" => "example.com",
+        "email" => "a@example.com",
+        "uuid" => "6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+        "byte" => "aGVsbG8=",
+        "int-or-string" => "25%",
+        "cidr" => "10.0.0.0/8",
+        "mac" => "01:23:45:67:89:ab",
+        _ => return None,
+    })
+}
+
+/// A value for `schema`, meant to be inside it (CEL rules and cross-field constraints aside).
+fn generate(schema: &Value, rng: &mut Rng, depth: usize) -> Value {
+    let s = |k: &str| schema.get(k);
+    if let Some(values) = s("enum")
+        .and_then(Value::as_array)
+        .filter(|v| !v.is_empty())
+    {
+        return rng.pick(values).clone();
+    }
+    if s("x-kubernetes-int-or-string").and_then(Value::as_bool) == Some(true) {
+        return if rng.chance(2) {
+            json!(rng.below(5) + 1)
+        } else {
+            json!("25%")
+        };
+    }
+    match s("type").and_then(Value::as_str).unwrap_or("") {
+        "object" => generate_object(schema, rng, depth),
+        "array" => generate_array(schema, rng, depth),
+        "string" => generate_string(schema, rng),
+        "integer" => {
+            let min = s("minimum")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0)
+                .max(-5.0) as i64;
+            let max = s("maximum").and_then(Value::as_f64).unwrap_or(1e6) as i64;
+            json!((min + rng.below(3) as i64).min(max))
+        }
+        "number" => {
+            let v = *rng.pick(&[1.5, 2.0, 0.25, 3.0]);
+            let min = s("minimum").and_then(Value::as_f64).unwrap_or(f64::MIN);
+            json!(if v < min { min } else { v })
+        }
+        "boolean" => json!(rng.chance(2)),
+        _ => {
+            if rng.chance(2) {
+                json!({"free": "form", "n": 1})
+            } else {
+                json!("anything")
+            }
+        }
+    }
+}
+
+fn generate_string(schema: &Value, rng: &mut Rng) -> Value {
+    let mut out = String::from("abc");
+    if let Some(f) = schema.get("format").and_then(Value::as_str)
+        && let Some(sample) = format_sample(f, rng)
+    {
+        out = sample.to_string();
+    }
+    if let Some(p) = schema.get("pattern").and_then(Value::as_str)
+        && let Ok(re) = compile_go(p)
+        && let Some(c) = PATTERN_CANDIDATES.iter().find(|c| re.is_match(c))
+    {
+        out = c.to_string();
+    }
+    let min = schema.get("minLength").and_then(Value::as_u64).unwrap_or(0) as usize;
+    while out.chars().count() < min {
+        out.push('a');
+    }
+    if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
+        out = out.chars().take(max as usize).collect();
+    }
+    json!(out)
+}
+
+fn generate_object(schema: &Value, rng: &mut Rng, depth: usize) -> Value {
+    let mut out = Map::new();
+    let required: BTreeSet<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (key, prop) in props {
+            if required.contains(key.as_str()) || (depth < 6 && rng.chance(2)) {
+                out.insert(key.clone(), generate(prop, rng, depth + 1));
+            }
+        }
+    }
+    if let Some(additional) = schema.get("additionalProperties").filter(|a| a.is_object())
+        && depth < 6
+    {
+        for i in 0..rng.below(3) {
+            out.insert(format!("k{i}"), generate(additional, rng, depth + 1));
+        }
+    }
+    if schema
+        .get("x-kubernetes-embedded-resource")
+        .and_then(Value::as_bool)
+        == Some(true)
+    {
+        out.insert("apiVersion".into(), json!("v1"));
+        out.insert("kind".into(), json!("ConfigMap"));
+        out.insert("metadata".into(), json!({"name": "embedded"}));
+    } else if out.is_empty()
+        && schema.get("properties").is_none()
+        && schema
+            .get("x-kubernetes-preserve-unknown-fields")
+            .and_then(Value::as_bool)
+            == Some(true)
+    {
+        out.insert("free".into(), json!({"form": [1, 2.0]}));
+    }
+    Value::Object(out)
+}
+
+fn generate_array(schema: &Value, rng: &mut Rng, depth: usize) -> Value {
+    let Some(items) = schema.get("items") else {
+        return json!([]);
+    };
+    let max = schema.get("maxItems").and_then(Value::as_u64).unwrap_or(3) as usize;
+    let min = schema.get("minItems").and_then(Value::as_u64).unwrap_or(0) as usize;
+    let count = (min + rng.below(3)).min(max).max(min);
+    let mut out: Vec<Value> = (0..count)
+        .map(|_| generate(items, rng, depth + 1))
+        .collect();
+    match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
+        Some("map") => {
+            let keys: Vec<&str> = schema
+                .get("x-kubernetes-list-map-keys")
+                .and_then(Value::as_array)
+                .map(|k| k.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            for (i, item) in out.iter_mut().enumerate() {
+                for key in &keys {
+                    if let Some(obj) = item.as_object_mut() {
+                        let key_schema = items.pointer(&format!("/properties/{key}"));
+                        let distinct = match key_schema.and_then(|k| k.get("type")) {
+                            Some(t) if t == "integer" => json!(i + 1),
+                            _ => {
+                                let base = key_schema
+                                    .map(|k| generate_string(k, rng))
+                                    .and_then(|v| v.as_str().map(String::from))
+                                    .unwrap_or_default();
+                                // Keep enum and pattern values valid where the index alone is
+                                // what distinguishes them (the first item keeps the value).
+                                if i == 0 {
+                                    json!(base)
+                                } else {
+                                    json!(format!("{base}{i}"))
+                                }
+                            }
+                        };
+                        obj.insert((*key).to_string(), distinct);
+                    }
+                }
+            }
+        }
+        Some("set") => {
+            let mut seen = BTreeSet::new();
+            out.retain(|v| seen.insert(v.to_string()));
+        }
+        _ => {}
+    }
+    Value::Array(out)
+}
+
+/// JSON pointers of every value below the root (metadata, apiVersion and kind excluded).
+fn value_paths(v: &Value, at: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                if at.is_empty() && matches!(k.as_str(), "apiVersion" | "kind" | "metadata") {
+                    continue;
+                }
+                let p = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                out.push(p.clone());
+                value_paths(child, &p, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                let p = format!("{at}/{i}");
+                out.push(p.clone());
+                value_paths(child, &p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// One change that may take the object outside its schema; returns what it did.
+fn mutate(object: &mut Value, rng: &mut Rng) -> String {
+    let mut paths = Vec::new();
+    value_paths(object, "", &mut paths);
+    match rng.below(12) {
+        0 => {
+            let long = "x".repeat(254);
+            let bad = rng
+                .pick(&["Bad_Name", "-a", "a..b", long.as_str()])
+                .to_string();
+            object["metadata"]["name"] = json!(bad);
+            format!("name {bad}")
+        }
+        1 => {
+            let (k, v) = *rng.pick(&[
+                ("bad key!", "v"),
+                ("ok", "bad value!"),
+                ("example.com/ok", "ok"),
+                ("-x", "y"),
+                ("a/b/c", "d"),
+            ]);
+            object["metadata"]["labels"] = json!({ k: v });
+            format!("label {k}={v}")
+        }
+        2 => {
+            object["metadata"]["unknownMeta"] = json!(1);
+            "unknown metadata field".into()
+        }
+        _ if paths.is_empty() => "nothing to mutate".into(),
+        3 | 4 => {
+            let p = rng.pick(&paths).clone();
+            let v = rng.pick(&odd_values()).clone();
+            let label = format!("{p} = {v}");
+            *object.pointer_mut(&p).expect("path") = v;
+            label
+        }
+        5 => {
+            let p = rng.pick(&paths).clone();
+            let (parent, key) = p.rsplit_once('/').expect("path");
+            let parent = if parent.is_empty() {
+                &mut *object
+            } else {
+                object.pointer_mut(parent).expect("parent")
+            };
+            match parent {
+                Value::Object(m) => {
+                    m.remove(key);
+                }
+                Value::Array(items) => {
+                    items.remove(key.parse::<usize>().expect("index"));
+                }
+                _ => {}
+            }
+            format!("remove {p}")
+        }
+        6 => {
+            let objects: Vec<&String> = paths
+                .iter()
+                .filter(|p| object.pointer(p).is_some_and(Value::is_object))
+                .collect();
+            match objects.as_slice() {
+                [] => {
+                    object["unknownTop"] = json!("x");
+                    "unknown top-level field".into()
+                }
+                some => {
+                    let p = (*rng.pick(some)).clone();
+                    object.pointer_mut(&p).expect("path")["unknownField"] = json!({"x": 1});
+                    format!("unknown field under {p}")
+                }
+            }
+        }
+        7 | 8 => {
+            let strings: Vec<&String> = paths
+                .iter()
+                .filter(|p| object.pointer(p).is_some_and(Value::is_string))
+                .collect();
+            if strings.is_empty() {
+                return "no strings".into();
+            }
+            let p = (*rng.pick(&strings)).clone();
+            let bad = *rng.pick(BAD_STRINGS);
+            *object.pointer_mut(&p).expect("path") = json!(bad);
+            format!("{p} = {bad:?}")
+        }
+        9 => {
+            let numbers: Vec<&String> = paths
+                .iter()
+                .filter(|p| object.pointer(p).is_some_and(Value::is_number))
+                .collect();
+            if numbers.is_empty() {
+                return "no numbers".into();
+            }
+            let p = (*rng.pick(&numbers)).clone();
+            let v = rng
+                .pick(&[json!(-1), json!(1_000_000_000), json!(3.0), json!(0.5)])
+                .clone();
+            let label = format!("{p} = {v}");
+            *object.pointer_mut(&p).expect("path") = v;
+            label
+        }
+        10 => {
+            let arrays: Vec<&String> = paths
+                .iter()
+                .filter(|p| {
+                    object
+                        .pointer(p)
+                        .and_then(Value::as_array)
+                        .is_some_and(|a| !a.is_empty())
+                })
+                .collect();
+            if arrays.is_empty() {
+                return "no lists".into();
+            }
+            let p = (*rng.pick(&arrays)).clone();
+            let items = object
+                .pointer_mut(&p)
+                .and_then(Value::as_array_mut)
+                .expect("list");
+            let first = items[0].clone();
+            items.push(first);
+            format!("duplicate first item of {p}")
+        }
+        _ => {
+            let embedded: Vec<&String> = paths
+                .iter()
+                .filter(|p| {
+                    object.pointer(p).is_some_and(|v| {
+                        v.get("apiVersion").is_some()
+                            && v.get("metadata").is_some_and(Value::is_object)
+                    })
+                })
+                .collect();
+            if embedded.is_empty() {
+                return "no embedded resource".into();
+            }
+            let p = (*rng.pick(&embedded)).clone();
+            object.pointer_mut(&p).expect("path")["metadata"]["junk"] = json!(1);
+            format!("unknown field in embedded metadata {p}")
+        }
+    }
+}
+
+/// One CRD's served versions with their schemas.
+struct Crd {
+    file: PathBuf,
+    doc: Value,
+    group: String,
+    kind: String,
+    versions: Vec<(String, Value)>,
+}
+
+fn load_crd(file: &Path) -> Crd {
+    let text = std::fs::read_to_string(file).expect("read crd");
+    let doc: Value = serde_saphyr::from_str(&text).expect("parse crd");
+    let versions = doc["spec"]["versions"]
+        .as_array()
+        .expect("versions")
+        .iter()
+        .filter(|v| v["served"] == json!(true))
+        .map(|v| {
+            (
+                v["name"].as_str().expect("name").to_string(),
+                v.pointer("/schema/openAPIV3Schema")
+                    .cloned()
+                    .unwrap_or(json!({})),
+            )
+        })
+        .collect();
+    Crd {
+        file: file.to_path_buf(),
+        group: doc["spec"]["group"].as_str().expect("group").to_string(),
+        kind: doc["spec"]["names"]["kind"]
+            .as_str()
+            .expect("kind")
+            .to_string(),
+        doc,
+        versions,
+    }
+}
+
+/// A generated object: `new` (and `old` for an update), with what was done to it.
+struct Case {
+    label: String,
+    new: Value,
+    old: Option<Value>,
+}
+
+fn base_object(crd: &Crd, rng: &mut Rng, name: &str) -> Value {
+    let (version, schema) = rng.pick(&crd.versions);
+    let mut object = json!({
+        "apiVersion": format!("{}/{version}", crd.group),
+        "kind": crd.kind,
+        "metadata": {"name": name},
+    });
+    if let Value::Object(generated) = generate(schema, rng, 0)
+        && let Value::Object(out) = &mut object
+    {
+        for (k, v) in generated {
+            // Status is the status subresource's, dropped on create: not generated.
+            if !matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "status") {
+                out.insert(k, v);
+            }
+        }
+    }
+    object
+}
+
+fn cases(crd: &Crd, count: usize, seed: u64) -> (Vec<Case>, Vec<Case>) {
+    let mut rng = Rng(seed);
+    let mut creates = Vec::new();
+    for i in 0..count {
+        let mut new = base_object(crd, &mut rng, &format!("obj-{i}"));
+        let mut label = Vec::new();
+        for _ in 0..rng.below(3) {
+            label.push(mutate(&mut new, &mut rng));
+        }
+        creates.push(Case {
+            label: format!("create obj-{i} [{}]", label.join("; ")),
+            new,
+            old: None,
+        });
+    }
+    let mut updates = Vec::new();
+    for i in 0..count {
+        let name = format!("upd-{i}");
+        let mut old = base_object(crd, &mut rng, &name);
+        let mut label = Vec::new();
+        // Half of the old objects break the schema (stored under an older one): unchanged,
+        // their problems are ratcheted.
+        if rng.chance(2) {
+            // Storage holds no embedded resource whose apiVersion, kind or metadata cannot be
+            // decoded (the oracle refuses such an old object): those mutations are redrawn.
+            for _ in 0..8 {
+                let mut candidate = old.clone();
+                let m = mutate(&mut candidate, &mut rng);
+                if !["/apiVersion", "/kind", "/metadata"]
+                    .iter()
+                    .any(|p| m.contains(p))
+                {
+                    old = candidate;
+                    label.push(format!("old: {m}"));
+                    break;
+                }
+            }
+        }
+        old["metadata"]["name"] = json!(name);
+        let mut new = old.clone();
+        for _ in 0..rng.below(2) + 1 {
+            label.push(mutate(&mut new, &mut rng));
+        }
+        new["metadata"]["name"] = json!(name);
+        updates.push(Case {
+            label: format!("update {name} [{}]", label.join("; ")),
+            new,
+            old: Some(old),
+        });
+    }
+    (creates, updates)
+}
+
+/// The oracle's answer for one object.
+#[derive(Debug, Default)]
+struct Oracle {
+    accepted: bool,
+    errors: Vec<String>,
+    pruned: BTreeSet<String>,
+    request_object: Option<Value>,
+}
+
+fn run_oracle(bin: &Path, dir: &Path, crd: &Crd, cases: &[Case]) -> Vec<Oracle> {
+    let join = |values: Vec<&Value>| -> String {
+        values
+            .iter()
+            .map(|v| serde_json::to_string(v).expect("json"))
+            .collect::<Vec<_>>()
+            .join("\n---\n")
+    };
+    let new_file = dir.join("new.json");
+    std::fs::write(&new_file, join(cases.iter().map(|c| &c.new).collect())).expect("write");
+    let mut cmd = Command::new(bin);
+    cmd.arg("-quiet");
+    let olds: Vec<&Value> = cases.iter().filter_map(|c| c.old.as_ref()).collect();
+    if !olds.is_empty() {
+        let old_file = dir.join("old.json");
+        std::fs::write(&old_file, join(olds)).expect("write");
+        cmd.arg("-old").arg(old_file);
+    }
+    let out = cmd
+        .arg(&crd.file)
+        .arg(&new_file)
+        .output()
+        .expect("run oracle");
+    assert!(
+        out.status.success(),
+        "cr-apiserver-validate failed on {}: {}",
+        crd.file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<Oracle> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).expect("oracle json");
+            let list = |key: &str| -> Vec<String> {
+                v[key]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|s| s.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let mut pruned: BTreeSet<String> = list("pruned").into_iter().collect();
+            pruned.extend(list("nulls_dropped"));
+            Oracle {
+                accepted: v["accepted"] == json!(true),
+                errors: list("errors"),
+                pruned,
+                request_object: v.get("request_object").cloned(),
+            }
+        })
+        .collect();
+    assert_eq!(answers.len(), cases.len(), "one oracle line per object");
+    answers
+}
+
+/// Nexus's answer for one object: what `migrate plan`, `install --dry-run` and the fake server
+/// run.
+fn nexus(checker: &CrdChecker, case: &Case) -> (Checked, Option<Value>) {
+    let version = case.new["apiVersion"]
+        .as_str()
+        .and_then(|v| v.rsplit_once('/'))
+        .map_or("", |(_, v)| v);
+    let Some(check) = checker.version(version) else {
+        panic!("generated object of an unknown version: {}", case.label);
+    };
+    check.admit(&case.new, case.old.as_ref())
+}
+
+/// Object fields compared for defaults: everything but metadata (the server adds namespace and
+/// its own fields there) and status (dropped or kept by the status subresource).
+fn comparable(object: &Value) -> Value {
+    let mut object = object.clone();
+    if let Value::Object(m) = &mut object {
+        m.remove("metadata");
+        m.remove("status");
+    }
+    normalize_numbers(&object)
+}
+
+/// The server's JSON prints `2.0` as `2`: numbers are compared by value.
+fn normalize_numbers(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => json!(n.as_f64()),
+        Value::Array(items) => Value::Array(items.iter().map(normalize_numbers).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), normalize_numbers(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[derive(Debug)]
+struct Disagreement {
+    crd: String,
+    label: String,
+    what: &'static str,
+    oracle: String,
+    nexus: String,
+}
+
+impl Disagreement {
+    fn known(&self) -> Option<&'static str> {
+        KNOWN
+            .iter()
+            .find(|(needle, _)| {
+                self.label.contains(needle)
+                    || self.oracle.contains(needle)
+                    || self.nexus.contains(needle)
+            })
+            .map(|(_, reason)| *reason)
+    }
+}
+
+fn compare(crd: &Crd, cases: &[Case], answers: &[Oracle]) -> Vec<Disagreement> {
+    let checker = CrdChecker::new(&crd.doc);
+    let mut out = Vec::new();
+    for (case, oracle) in cases.iter().zip(answers) {
+        let (checked, stored) = nexus(&checker, case);
+        let mut push = |what, oracle: String, nexus: String| {
+            out.push(Disagreement {
+                crd: crd.doc["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+                label: match &case.old {
+                    Some(old) => format!("{} {} old: {old}", case.label, case.new),
+                    None => format!("{} {}", case.label, case.new),
+                },
+                what,
+                oracle,
+                nexus,
+            })
+        };
+        let nexus_errors: Vec<String> = checked
+            .invalid
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.reason))
+            .collect();
+        if !checked.not_checked.is_empty() {
+            push(
+                "not checked",
+                format!("accepted={} {}", oracle.accepted, oracle.errors.join(" | ")),
+                checked
+                    .not_checked
+                    .iter()
+                    .map(|u| format!("{}: `{}`: {}", u.path, u.rule, u.reason))
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+            );
+        }
+        let accepted = checked.invalid.is_empty();
+        if accepted != oracle.accepted {
+            push(
+                if oracle.accepted {
+                    "wrongly rejected"
+                } else {
+                    "missed"
+                },
+                oracle.errors.join(" | "),
+                nexus_errors.join(" | "),
+            );
+            continue;
+        }
+        // What a rejected request would have dropped is not stored anyway: compared for
+        // accepted objects.
+        if !accepted {
+            continue;
+        }
+        let pruned: BTreeSet<String> = checked
+            .pruned
+            .iter()
+            .map(|p| p.path.trim_start_matches('.').to_string())
+            .collect();
+        if pruned != oracle.pruned {
+            push(
+                "pruned",
+                format!("{:?}", oracle.pruned),
+                format!("{pruned:?}"),
+            );
+        }
+        if let Some(seen) = &oracle.request_object {
+            let ours = comparable(stored.as_ref().unwrap_or(&case.new));
+            if ours != comparable(seen) {
+                push("defaults", comparable(seen).to_string(), ours.to_string());
+            }
+        }
+    }
+    out
+}
+
+fn report(disagreements: &[Disagreement], compared: usize) {
+    let unknown: Vec<&Disagreement> = disagreements
+        .iter()
+        .filter(|d| d.known().is_none())
+        .collect();
+    let known = disagreements.len() - unknown.len();
+    let summary = format!(
+        "{compared} objects compared, {} disagreements, {known} known",
+        unknown.len()
+    );
+    println!("{summary}");
+    for d in disagreements {
+        if let Some(reason) = d.known() {
+            println!("known: {} {}: {reason}", d.crd, d.label);
+        }
+    }
+    let text = |d: &Disagreement| {
+        format!(
+            "{} {} {}\n  oracle: {}\n  nexus: {}",
+            d.what, d.crd, d.label, d.oracle, d.nexus
+        )
+    };
+    if let Ok(file) = std::env::var("NEXUS_DIFF_REPORT") {
+        let all: Vec<String> = disagreements.iter().map(text).collect();
+        std::fs::write(format!("{file}.objects"), all.join("\n")).expect("write report");
+    }
+    let shown: Vec<String> = unknown.iter().take(15).map(|d| text(d)).collect();
+    assert!(unknown.is_empty(), "{summary}\n{}", shown.join("\n"));
+}
+
+#[test]
+fn generated_objects_agree_with_the_api_server() {
+    let Some(bin) = oracle_bin() else {
+        println!("skipped: NEXUS_APISERVER_ORACLES is not set");
+        return;
+    };
+    let count: usize = std::env::var("NEXUS_OBJECT_DIFF_COUNT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(testdata())
+        .expect("testdata/apiserver_objects")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 5,
+        "the rich CRDs are in testdata/apiserver_objects"
+    );
+    let results: Vec<(Vec<Disagreement>, usize)> = files
+        .par_iter()
+        .enumerate()
+        .map(|(i, file)| {
+            let crd = load_crd(file);
+            let scratch = tempfile::tempdir().expect("tempdir");
+            let (creates, updates) = cases(&crd, count, 0x000b_1ec7 + i as u64);
+            let mut found = Vec::new();
+            for batch in [&creates, &updates] {
+                let answers = run_oracle(&bin, scratch.path(), &crd, batch);
+                found.extend(compare(&crd, batch, &answers));
+            }
+            (found, creates.len() + updates.len())
+        })
+        .collect();
+    let compared = results.iter().map(|(_, n)| n).sum();
+    let all: Vec<Disagreement> = results.into_iter().flat_map(|(d, _)| d).collect();
+    report(&all, compared);
+}
