@@ -63,12 +63,11 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
             None
         }
     };
-    // Set just before the first write, so a failure before it undoes nothing.
-    let wrote = std::cell::Cell::new(false);
+    // What the install has done, recorded as it goes: a failure before the first write undoes nothing.
+    let effects = Effects::default();
     let pending = prepared.as_ref().map(|p| p.crds()).unwrap_or_default();
-    let json = std::cell::RefCell::new(JsonResults::default());
     let installed = cluster::runtime()?.block_on(install(
-        args, &config, &target, &new, &scope, &pending, &wrote, &json,
+        args, &config, &target, &new, &scope, &pending, &effects,
     ));
     let result = match (prepared, installed) {
         (None, result) => result.map(|(code, _)| code),
@@ -78,11 +77,11 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
             Ok(code)
         }
         (Some(prepared), Ok((code, true))) => prepared.finish(&new).map(|(failed, results)| {
-            json.borrow_mut().migrations = results;
+            effects.json.borrow_mut().migrations = results;
             if failed == 0 { code } else { failed }
         }),
         // Refused before any write (stored versions, the dry run): the cluster is as it was.
-        (Some(prepared), Err(err)) if !wrote.get() => {
+        (Some(prepared), Err(err)) if !effects.wrote.get() => {
             prepared.discard();
             Err(err)
         }
@@ -91,9 +90,18 @@ pub fn run(args: &InstallArgs) -> Result<i32> {
             .max(2)),
     };
     if args.report.format == Format::Json {
-        json.into_inner().print()?;
+        effects.json.into_inner().print()?;
     }
     result
+}
+
+/// What the install did so far, as the caller needs it afterwards.
+#[derive(Default)]
+struct Effects {
+    /// Set just before the first write, so a failure before it undoes nothing.
+    wrote: std::cell::Cell<bool>,
+    /// What `--format json` prints at the end.
+    json: std::cell::RefCell<JsonResults>,
 }
 
 /// `--format json`: the compatibility report and what the install did, printed together at the
@@ -199,8 +207,7 @@ async fn install(
     new: &CrdSet,
     scope: &GroupScope,
     pending: &BTreeSet<String>,
-    wrote: &std::cell::Cell<bool>,
-    json: &std::cell::RefCell<JsonResults>,
+    effects: &Effects,
 ) -> Result<(i32, bool)> {
     let conn = cluster::connect(target).await?;
     let live_all = api::list_crds(&conn).await?;
@@ -237,7 +244,7 @@ async fn install(
     });
     if args.report.format == Format::Json {
         let rendered = crate::report::json::render(&report);
-        json.borrow_mut().report = serde_json::from_str(&rendered).ok();
+        effects.json.borrow_mut().report = serde_json::from_str(&rendered).ok();
     } else {
         print_report(
             &report,
@@ -313,7 +320,7 @@ async fn install(
     // 6. The plan only.
     if args.dry_run {
         say(args, &render_outcome(&outcome, true, &conn.describe()));
-        json.borrow_mut().install = Some(outcome_json(&outcome, true, &conn.describe()));
+        effects.json.borrow_mut().install = Some(outcome_json(&outcome, true, &conn.describe()));
         return Ok((report.exit_code(), false));
     }
 
@@ -321,7 +328,7 @@ async fn install(
     let mut done = Outcome::default();
     for p in &mut planned {
         if p.action != Action::Unchanged {
-            wrote.set(true);
+            effects.wrote.set(true);
             if let Some((patch, _)) = &p.adoption {
                 let answer = api::merge_patch_crd(&conn, p.name, patch)
                     .await
@@ -352,7 +359,7 @@ async fn install(
             .await
             .map_err(|e| after_partial(e, &done))?;
         for crd in &orphans {
-            wrote.set(true);
+            effects.wrote.set(true);
             let field = |p: &str| crd.pointer(p).and_then(Value::as_str).unwrap_or_default();
             let name = field("/metadata/name");
             api::delete_crd(
@@ -369,7 +376,7 @@ async fn install(
         done.kept = outcome.kept.clone();
     }
     say(args, &render_outcome(&done, false, &conn.describe()));
-    json.borrow_mut().install = Some(outcome_json(&done, false, &conn.describe()));
+    effects.json.borrow_mut().install = Some(outcome_json(&done, false, &conn.describe()));
     Ok((report.exit_code(), true))
 }
 
