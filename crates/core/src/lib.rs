@@ -2,7 +2,7 @@
 //! trees with their file and line), [`error`] (the typed errors every crate returns), [`input`]
 //! (bounded reads, the process-wide input limit), [`source`] (files, directories, `git:REV:PATH`,
 //! stdin: parsed in parallel under the YAML budget) and [`output`] (the deterministic YAML emitter
-//! and atomic replacement of an output directory).
+//! and atomic replacement of an output directory), [`spans`] (the line and column of every node).
 //!
 //! May depend on: no other nexus crate. Never prints, never exits; `cluster:` sources are loaded by
 //! nexus-cluster, which the caller composes (see [`source::load`]).
@@ -12,3 +12,4 @@ pub mod error;
 pub mod input;
 pub mod output;
 pub mod source;
+pub mod spans;

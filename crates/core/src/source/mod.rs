@@ -9,7 +9,8 @@
 mod assemble;
 mod fs;
 mod git;
-pub mod spans;
+// Where each node of a document is written; a module of its own because `crd` keeps them too.
+pub use crate::spans;
 mod stdin;
 mod tree;
 mod workers;

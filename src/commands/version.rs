@@ -1,0 +1,18 @@
+//! `nexus version`: the crate version and the git commit it was built from (see
+//! [`crate::version`]).
+
+use crate::cli::{ResultsFormat, VersionArgs};
+use crate::error::Result;
+use crate::version::{COMMIT, LONG, VERSION};
+
+pub fn run(args: &VersionArgs) -> Result<i32> {
+    let out = match args.format {
+        ResultsFormat::Text => format!("nexus {LONG}\n"),
+        ResultsFormat::Json => format!(
+            "{}\n",
+            serde_json::json!({ "version": VERSION, "commit": COMMIT })
+        ),
+    };
+    crate::print::write_stdout(&out)?;
+    Ok(0)
+}
