@@ -48,11 +48,6 @@ const KNOWN: &[(&str, &str)] = &[
          on an array); the real server answers 500",
     ),
     (
-        "list-type set at ",
-        "gap: the server ratchets requireAtomicSetType (and its other structural checks) when the \
-         old CRD already broke them; nexus stays stricter on update",
-    ),
-    (
         "maxLength -1 at ",
         "gap: a negative maxLength is not applied to defaults (the server finds them too long)",
     ),
@@ -72,21 +67,6 @@ const KNOWN: &[(&str, &str)] = &[
         "quantities must match the regular expression",
         "gap: the CEL evaluator nexus shares with object validation (src/migrate/cel.rs) has no \
          quantity(): a default that fails such a rule is not checked, so not reported",
-    ),
-    (
-        "on list type Some(\"set\")",
-        "gap: as `list-type set at`: the server ratchets requireAtomicSetType on update when the \
-         old CRD already had a set of non-atomic objects; nexus stays stricter",
-    ),
-    (
-        "failed rule: isURL(",
-        "gap: the CEL evaluator nexus shares with object validation (src/migrate/cel.rs) has no \
-         url library: a default that fails such a rule is not checked, so not reported",
-    ),
-    (
-        "default has fields the schema does not define",
-        "gap: on update the server requires pruned defaults only if the old CRD had them all \
-         pruned (requirePrunedDefaults ratchets); nexus stays stricter",
     ),
     (
         "must be of type integer or string, not",

@@ -25,7 +25,7 @@ use crate::compare::path;
 use crate::report::Change;
 use crate::rules::RuleId;
 use crate::validate::names::{self, MetaProblem};
-use crate::validate::structural::{SchemaContext, check_schema};
+use crate::validate::structural::{self, SchemaContext, check_schema};
 use crate::validate::{is_dns1035_label, is_request_uri};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -562,6 +562,17 @@ fn check_versions(f: &mut Findings<'_>, spec: &Value) {
     }
 }
 
+/// Every version's `openAPIV3Schema` of a CRD: the server derives its update ratchets from all
+/// of the old CRD's schemas.
+fn old_schemas(crd: &Value) -> impl Iterator<Item = &Value> {
+    get(crd, "spec")
+        .and_then(|s| get(s, "versions"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| get(v, "schema").and_then(|s| get(s, "openAPIV3Schema")))
+}
+
 fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
     let base = path::version_path(&entry_name(version, "name"));
     let v = name;
@@ -595,6 +606,12 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
             let schema_base = format!("{base}/schema/openAPIV3Schema");
             let context = SchemaContext {
                 status_subresource: status,
+                allow_non_atomic_set_items: f.old.is_some_and(|old| {
+                    old_schemas(old).any(structural::has_non_atomic_set_type)
+                }),
+                allow_unpruned_defaults: f
+                    .old
+                    .is_some_and(|old| old_schemas(old).any(structural::has_unpruned_defaults)),
             };
             check_root_default(f, schema, status, v, &schema_base);
             let problems = check_schema(schema, context);
