@@ -85,7 +85,7 @@ pub fn has_unpruned_defaults(schema: &Value) -> bool {
         context: SchemaContext::default(),
     };
     checker.node(schema, &mut At::root(), Ctx::root(), 0);
-    if !checker.structural || !checker.out.is_empty() {
+    if !checker.structural {
         return false;
     }
     checker.defaults(schema, &mut At::root(), false, 0);
@@ -1509,7 +1509,7 @@ impl Checker {
     }
 
     fn check_default(&mut self, node: &Value, default: &Value, at: &At) {
-        let violations = Validator::new(node).validate_as_written(default);
+        let violations = Validator::new(node).validate_default(default);
         let (pruned, invalid): (Vec<_>, Vec<_>) = violations
             .into_iter()
             .partition(|v| v.kind == ViolationKind::Pruned);
