@@ -12,7 +12,7 @@
 //!   zero, overflow) fail the rule, as on the server.
 //! - A rule this evaluator cannot judge is [`Verdict::NotChecked`] with the reason, never
 //!   passed: one it cannot parse, one that calls a Kubernetes library function the crate lacks
-//!   (`quantity()`, `ip()`, `cidr()`, `semver()`, `format.*`, the list functions
+//!   (`ip()`, `cidr()`, `semver()`, `format.*`, the list functions
 //!   `sum()`/`min()`/`max()`/`isSorted()`, `find()`), any other error of the interpreter, a
 //!   value it cannot type (`format: byte`) or a schema nested too deep.
 //!
@@ -35,8 +35,6 @@ const MAX_RULE_NESTING: usize = 64;
 /// Kubernetes CEL library functions the crate does not provide, or provides with other
 /// semantics (`min`/`max` as global functions, not the list members of Kubernetes).
 const KUBERNETES_ONLY: &[&str] = &[
-    "quantity",
-    "isQuantity",
     "ip",
     "isIP",
     "cidr",
@@ -149,9 +147,11 @@ impl CelRules {
         // functions (charAt, indexOf, lowerAscii, replace, split, substring, trim, join, ...).
         // Should it not load, rules that use them fail to evaluate and are not checked.
         let _ = env.add_extension(cel::extensions::strings);
-        // The Kubernetes library functions implemented here (the URL library); a rule calling
+        // The Kubernetes library functions implemented here (the URL and quantity libraries); a
+        // rule calling
         // one that did not register is not checked, as any unknown function.
         let _ = super::library::register(&mut env);
+        let _ = super::quantity::register(&mut env);
         let env = Arc::new(env);
         let mut rules = 0;
         let root = compile(schema, &env, 0, &mut rules);
@@ -883,10 +883,6 @@ mod tests {
     #[test]
     fn what_cannot_be_evaluated_is_not_checked_never_passed() {
         for (rule, why) in [
-            (
-                "quantity(self.name).isLessThan(quantity('1Gi'))",
-                "quantity()",
-            ),
             ("ip(self.name).family() == 4", "ip()"),
             ("self.tags.isSorted()", "isSorted()"),
             ("self.tags.max() == 'z'", "max()"),
@@ -915,6 +911,55 @@ mod tests {
                 other => panic!("{rule}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_quantity_library_of_kubernetes_is_there() {
+        for (rule, name, holds) in [
+            (
+                "quantity(self.name).isLessThan(quantity('1Gi'))",
+                "512Mi",
+                true,
+            ),
+            (
+                "quantity(self.name).isLessThan(quantity('1Gi'))",
+                "2G",
+                false,
+            ),
+            ("quantity(self.name) == quantity('1024Ki')", "1Mi", true),
+            (
+                "quantity(self.name).add(1).compareTo(quantity('1k')) == 0",
+                "999",
+                true,
+            ),
+            (
+                "quantity(self.name).sub(quantity('500m')).asApproximateFloat() == 0.5",
+                "1",
+                true,
+            ),
+            (
+                "quantity(self.name).isInteger() && quantity(self.name).asInteger() == 1500",
+                "1.5k",
+                true,
+            ),
+            ("quantity(self.name).sign() == -1", "-1m", true),
+            ("isQuantity(self.name)", "10x", false),
+        ] {
+            let r = rules_at_spec(json!([{"rule": rule}]), props());
+            let found = verdicts(&r, json!({"name": name, "tags": []}), None);
+            assert_eq!(found.is_empty(), holds, "{rule} on {name}: {found:?}");
+        }
+        // A string that is no quantity fails the rule with the server's error.
+        let r = rules_at_spec(
+            json!([{"rule": "quantity(self.name).sign() == 1"}]),
+            props(),
+        );
+        let found = verdicts(&r, json!({"name": "hq", "tags": []}), None);
+        assert!(
+            matches!(&found[..], [Finding { verdict: Verdict::Failed { message }, .. }]
+                if message.contains("quantities must match the regular expression")),
+            "{found:?}"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod cel;
 mod library;
+mod quantity;
 mod ratchet;
 
 use self::cel::CelRules;
@@ -313,7 +314,7 @@ mod tests {
                     "required": ["office"],
                     "x-kubernetes-validations": [
                         {"rule": "self.level >= oldSelf.level", "message": "no demotions"},
-                        {"rule": "quantity(self.office) != quantity('0')"}
+                        {"rule": "ip(self.office).family() == 4"}
                     ],
                     "properties": {
                         "office": {"type": "string", "minLength": 1},
@@ -344,7 +345,7 @@ mod tests {
             "{reasons:?}"
         );
         assert_eq!(checked.not_checked.len(), 1);
-        assert!(checked.not_checked[0].reason.contains("quantity()"));
+        assert!(checked.not_checked[0].reason.contains("ip()"));
     }
 
     #[test]

@@ -180,7 +180,19 @@ impl Validator {
     /// root is not a resource. Unknown fields are still reported as [`ViolationKind::Pruned`].
     /// This is how the API server checks a schema's `default` against its own node.
     pub fn validate_as_written(&self, value: &Value) -> Vec<Violation> {
+        self.as_written(value, false)
+    }
+
+    /// Validates a schema's `default` against its node as the API server does (as written,
+    /// and through the structural schema: a `type` beside `x-kubernetes-int-or-string`
+    /// decides).
+    pub fn validate_default(&self, value: &Value) -> Vec<Violation> {
+        self.as_written(value, true)
+    }
+
+    fn as_written(&self, value: &Value, type_decides_int_or_string: bool) -> Vec<Violation> {
         let mut walker = Walker::new();
+        walker.type_decides_int_or_string = type_decides_int_or_string;
         walker.normalize(value, Some(&self.root), self.root.embedded, false, true);
         walker.check(value, &self.root, false);
         walker.out

@@ -92,19 +92,23 @@ pub(crate) struct Node {
     pub int_or_string: bool,
     pub nullable: bool,
     pub format: Option<(String, Format)>,
+    /// The schema names a `format`, known or not (kube-openapi's type check looks at it).
+    pub has_format: bool,
     pub enumeration: Option<Vec<Value>>,
     pub pattern: Option<Pattern>,
-    pub max_length: Option<u64>,
+    /// Maxima are signed: kube-openapi compares the length with a negative maximum too, so
+    /// `maxLength: -1` refuses every string (even `""`).
+    pub max_length: Option<i64>,
     pub min_length: Option<u64>,
     pub maximum: Option<f64>,
     pub exclusive_maximum: bool,
     pub minimum: Option<f64>,
     pub exclusive_minimum: bool,
     pub multiple_of: Option<f64>,
-    pub max_items: Option<u64>,
+    pub max_items: Option<i64>,
     pub min_items: Option<u64>,
     pub unique_items: bool,
-    pub max_properties: Option<u64>,
+    pub max_properties: Option<i64>,
     pub min_properties: Option<u64>,
     pub required: Vec<String>,
     pub properties: BTreeMap<String, Node>,
@@ -131,6 +135,15 @@ fn uint(v: Option<&Value>) -> Option<u64> {
         n.as_f64()
             .filter(|f| *f >= 0.0 && f.fract() == 0.0 && *f < 1.8e19)
             .map(|f| f as u64)
+    })
+}
+
+fn int(v: Option<&Value>) -> Option<i64> {
+    let n = v?.as_number()?;
+    n.as_i64().or_else(|| {
+        n.as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+            .map(|f| f as i64)
     })
 }
 
@@ -223,6 +236,10 @@ impl Node {
             (Some(Ty::Number), false) => FormatHost::Number,
             (Some(_), false) => FormatHost::Other,
         };
+        let has_format = obj
+            .get("format")
+            .and_then(Value::as_str)
+            .is_some_and(|f| !f.is_empty());
         let format = obj
             .get("format")
             .and_then(Value::as_str)
@@ -270,21 +287,22 @@ impl Node {
         Node {
             ty,
             int_or_string,
+            has_format,
             nullable: flag(obj, "nullable"),
             format,
             enumeration: obj.get("enum").and_then(Value::as_array).cloned(),
             pattern,
-            max_length: uint(obj.get("maxLength")),
+            max_length: int(obj.get("maxLength")),
             min_length: uint(obj.get("minLength")),
             maximum: float(obj.get("maximum")),
             exclusive_maximum: flag(obj, "exclusiveMaximum"),
             minimum: float(obj.get("minimum")),
             exclusive_minimum: flag(obj, "exclusiveMinimum"),
             multiple_of: float(obj.get("multipleOf")),
-            max_items: uint(obj.get("maxItems")),
+            max_items: int(obj.get("maxItems")),
             min_items: uint(obj.get("minItems")),
             unique_items: flag(obj, "uniqueItems"),
-            max_properties: uint(obj.get("maxProperties")),
+            max_properties: int(obj.get("maxProperties")),
             min_properties: uint(obj.get("minProperties")),
             required: strings(obj.get("required")),
             properties,

@@ -43,6 +43,81 @@ pub struct SchemaProblem {
 pub struct SchemaContext {
     /// The version enables the status subresource: the root may then only use a few keywords.
     pub status_subresource: bool,
+    /// On update, the old CRD already had a `set` list of non-atomic items somewhere: the
+    /// server then drops the atomic-items check (`requireAtomicSetType` ratchets).
+    pub allow_non_atomic_set_items: bool,
+    /// On update, the old CRD already had a default with fields its schema does not define:
+    /// the server then drops the pruned-defaults check (`requirePrunedDefaults` ratchets).
+    pub allow_unpruned_defaults: bool,
+}
+
+/// Whether a schema has, anywhere, an `x-kubernetes-list-type: set` whose items are not atomic
+/// (apiextensions-apiserver's `hasNonAtomicSetType`).
+pub fn has_non_atomic_set_type(schema: &Value) -> bool {
+    schema_has(schema, &|node| {
+        let Some(node) = node.as_object() else {
+            return false;
+        };
+        if get_str(node, "x-kubernetes-list-type") != Some("set") {
+            return false;
+        }
+        let Some(items) = get(node, "items").and_then(Value::as_object) else {
+            return false;
+        };
+        match get_str(items, "type") {
+            Some("array") => {
+                get_str(items, "x-kubernetes-list-type").is_some_and(|t| t != "atomic")
+            }
+            Some("object") => get_str(items, "x-kubernetes-map-type") != Some("atomic"),
+            _ => false,
+        }
+    })
+}
+
+/// Whether a structural schema has a default with fields the schema does not define
+/// (apiextensions-apiserver's `schemaHasUnprunedDefaults`; false for a schema that is not
+/// structural, as there).
+pub fn has_unpruned_defaults(schema: &Value) -> bool {
+    let mut checker = Checker {
+        out: Vec::new(),
+        structural: true,
+        depth_reported: false,
+        context: SchemaContext::default(),
+    };
+    checker.node(schema, &mut At::root(), Ctx::root(), 0);
+    if !checker.structural {
+        return false;
+    }
+    checker.defaults(schema, &mut At::root(), false, 0);
+    checker
+        .out
+        .iter()
+        .any(|p| p.message.starts_with(UNPRUNED_DEFAULT))
+}
+
+const UNPRUNED_DEFAULT: &str = "default has fields the schema does not define";
+
+/// `pred` on the schema and every schema below it (apiextensions-apiserver's `SchemaHas`).
+fn schema_has(schema: &Value, pred: &dyn Fn(&Value) -> bool) -> bool {
+    let Some(obj) = schema.as_object() else {
+        return false;
+    };
+    if pred(schema) {
+        return true;
+    }
+    obj.iter().any(|(key, value)| match key.as_str() {
+        "properties" | "patternProperties" | "definitions" | "dependencies" => value
+            .as_object()
+            .is_some_and(|m| m.values().any(|v| schema_has(v, pred))),
+        "items" | "additionalItems" | "additionalProperties" | "not" => match value {
+            Value::Array(all) => all.iter().any(|v| schema_has(v, pred)),
+            other => schema_has(other, pred),
+        },
+        "allOf" | "anyOf" | "oneOf" => value
+            .as_array()
+            .is_some_and(|all| all.iter().any(|v| schema_has(v, pred))),
+        _ => false,
+    })
 }
 
 /// Checks a version's `openAPIV3Schema`.
@@ -985,6 +1060,7 @@ impl Checker {
                 );
             } else if ty == "array"
                 && list_type == "set"
+                && !self.context.allow_non_atomic_set_items
                 && let Some(items) = items
             {
                 match type_of(items) {
@@ -1433,7 +1509,7 @@ impl Checker {
     }
 
     fn check_default(&mut self, node: &Value, default: &Value, at: &At) {
-        let violations = Validator::new(node).validate_as_written(default);
+        let violations = Validator::new(node).validate_default(default);
         let (pruned, invalid): (Vec<_>, Vec<_>) = violations
             .into_iter()
             .partition(|v| v.kind == ViolationKind::Pruned);
@@ -1465,13 +1541,13 @@ impl Checker {
                 default.clone(),
             );
         }
-        if !pruned.is_empty() {
+        if !pruned.is_empty() && !self.context.allow_unpruned_defaults {
             let paths: Vec<&str> = pruned.iter().map(|v| v.path.as_str()).collect();
             self.at(
                 at,
                 "default",
                 format!(
-                    "default has fields the schema does not define ({}): the API server \
+                    "{UNPRUNED_DEFAULT} ({}): the API server \
                     requires defaults to be pruned; remove them or add them to the schema",
                     paths.join(", ")
                 ),

@@ -829,3 +829,40 @@ fn validator_is_reusable_and_shareable() {
     assert!(validator.validate_as_written(&json!("abc")).is_empty());
     assert_eq!(validator.validate_as_written(&json!("xyz")).len(), 1);
 }
+
+#[test]
+fn negative_maxima_refuse_every_value_as_kube_openapi_does() {
+    assert_eq!(
+        as_written(&json!({"type": "string", "maxLength": -1}), &json!("")).len(),
+        1
+    );
+    assert_eq!(
+        as_written(&json!({"type": "array", "maxItems": -1}), &json!([])).len(),
+        1
+    );
+    assert!(as_written(&json!({"type": "string", "minLength": -1}), &json!("")).is_empty());
+}
+
+#[test]
+fn a_type_beside_int_or_string_decides_for_defaults_only() {
+    let schema = json!({"type": "string", "x-kubernetes-int-or-string": true});
+    let validator = Validator::new(&schema);
+    assert!(validator.validate_as_written(&json!(3)).is_empty());
+    assert_eq!(validator.validate_default(&json!(3)).len(), 1);
+    assert!(validator.validate_default(&json!("3")).is_empty());
+}
+
+#[test]
+fn a_format_lets_strings_and_lists_past_a_non_numeric_type() {
+    // kube-openapi's type check: `type: boolean, format: int64` takes `[]` and `"x"`.
+    let schema = json!({"type": "boolean", "format": "int64"});
+    assert!(as_written(&schema, &json!([])).is_empty());
+    assert!(as_written(&schema, &json!("x")).is_empty());
+    assert_eq!(as_written(&schema, &json!({})).len(), 1);
+    // Not for numeric types, nor without a format.
+    assert_eq!(
+        as_written(&json!({"type": "integer", "format": "int64"}), &json!([])).len(),
+        1
+    );
+    assert_eq!(as_written(&json!({"type": "boolean"}), &json!([])).len(), 1);
+}

@@ -48,6 +48,10 @@ pub(crate) struct Walker {
     path: String,
     depth: usize,
     depth_reported: bool,
+    /// Checking a schema's `default`: the server validates it through the structural schema,
+    /// where `x-kubernetes-int-or-string` is only an extension and a `type` beside it decides;
+    /// objects go through the converted schema, where int-or-string replaces the `type`.
+    pub type_decides_int_or_string: bool,
 }
 
 impl Walker {
@@ -57,6 +61,7 @@ impl Walker {
             path: String::new(),
             depth: 0,
             depth_reported: false,
+            type_decides_int_or_string: false,
         }
     }
 
@@ -448,7 +453,18 @@ impl Walker {
             Value::Number(n) => Num::of(n).as_integer().is_some(),
             _ => false,
         };
-        let (ok, expected) = if node.int_or_string {
+        let int_or_string =
+            node.int_or_string && !(self.type_decides_int_or_string && node.ty.is_some());
+        // kube-openapi's type check skips a string or a list when the schema has a `format` and
+        // a type that is neither number nor integer (`type: boolean, format: int64` takes `[]`).
+        if !int_or_string
+            && node.has_format
+            && !matches!(node.ty, Some(Ty::Integer | Ty::Number))
+            && (value.is_string() || value.is_array())
+        {
+            return true;
+        }
+        let (ok, expected) = if int_or_string {
             (
                 value.is_string() || is_integer(),
                 "integer or string".to_string(),
@@ -478,7 +494,7 @@ impl Walker {
                 ""
             };
             let message = format!("must be of type {expected}{extra}, not {got}");
-            if node.int_or_string {
+            if int_or_string {
                 self.invalid(message);
             } else {
                 self.invalid_as(ServerCause::WrongType { got, expected }, message);
@@ -492,7 +508,7 @@ impl Walker {
         if node.max_length.is_some() || node.min_length.is_some() {
             let len = s.chars().count() as u64;
             if let Some(max) = node.max_length
-                && len > max
+                && i64::try_from(len).unwrap_or(i64::MAX) > max
             {
                 self.invalid(format!(
                     "may not be longer than {max} characters (is {len})"
@@ -584,7 +600,7 @@ impl Walker {
     fn check_array(&mut self, items: &[Value], node: &Node) {
         let len = items.len() as u64;
         if let Some(max) = node.max_items
-            && len > max
+            && i64::try_from(len).unwrap_or(i64::MAX) > max
         {
             self.invalid(format!("must have at most {max} items (has {len})"));
         }
@@ -698,7 +714,7 @@ impl Walker {
     fn check_object(&mut self, map: &Map<String, Value>, node: &Node, resource_root: bool) {
         let len = map.len() as u64;
         if let Some(max) = node.max_properties
-            && len > max
+            && i64::try_from(len).unwrap_or(i64::MAX) > max
         {
             self.invalid(format!("must have at most {max} properties (has {len})"));
         }

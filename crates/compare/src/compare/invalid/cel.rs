@@ -180,6 +180,10 @@ enum Ty<'a> {
     Int,
     Double,
     String,
+    /// A string of format `date` or `date-time`.
+    Timestamp,
+    /// A string of format `duration`.
+    Duration,
     Null,
     /// An object with declared fields (the schema node).
     Object(&'a Value),
@@ -203,10 +207,13 @@ impl<'a> Ty<'a> {
             Some("boolean") => Ty::Bool,
             Some("integer") => Ty::Int,
             Some("number") => Ty::Double,
-            // Formats turn strings into other types (timestamps, durations, bytes).
+            // Formats turn strings into other types (k8s.io/apiserver's `SchemaDeclType`); how
+            // `byte` and `binary` map changed between releases: left to dyn.
             Some("string") => match schema.get("format").and_then(Value::as_str).unwrap_or("") {
-                "" => Ty::String,
-                _ => Ty::Dyn,
+                "date" | "date-time" => Ty::Timestamp,
+                "duration" => Ty::Duration,
+                "byte" | "binary" => Ty::Dyn,
+                _ => Ty::String,
             },
             Some("array") => Ty::List(Box::new(schema.get("items").map_or(Ty::Dyn, Ty::of))),
             Some("object") => match schema.get("additionalProperties") {
@@ -234,12 +241,18 @@ impl<'a> Ty<'a> {
         matches!(self, Ty::Bool | Ty::Int | Ty::Double | Ty::String)
     }
 
+    fn is_time(&self) -> bool {
+        matches!(self, Ty::Timestamp | Ty::Duration)
+    }
+
     fn name(&self) -> String {
         match self {
             Ty::Bool => "bool".into(),
             Ty::Int => "int".into(),
             Ty::Double => "double".into(),
             Ty::String => "string".into(),
+            Ty::Timestamp => "google.protobuf.Timestamp".into(),
+            Ty::Duration => "google.protobuf.Duration".into(),
             Ty::Null => "null_type".into(),
             Ty::Object(_) => "object".into(),
             Ty::List(e) => format!("list({})", e.name()),
@@ -477,10 +490,23 @@ impl<'a> Checker<'a> {
                 Ok(if s.test { Ty::Bool } else { field })
             }
             Expr::List(l) => {
+                let mut elements = Vec::with_capacity(l.elements.len());
                 for el in &l.elements {
-                    self.check(el)?;
+                    elements.push(self.check(el)?);
                 }
-                Ok(Ty::List(Box::new(Ty::Dyn)))
+                // A literal of one element type is a list of it (`['a', 'b']` is
+                // list(string)); mixed or unsure elements make a list(dyn).
+                let element = match elements.split_first() {
+                    Some((first, rest))
+                        if first.is_concrete()
+                            && !matches!(first, Ty::Null | Ty::Optional(_))
+                            && rest.iter().all(|t| t == first) =>
+                    {
+                        first.clone()
+                    }
+                    _ => Ty::Dyn,
+                };
+                Ok(Ty::List(Box::new(element)))
             }
             Expr::Map(m) => {
                 for entry in &m.entries {
@@ -546,7 +572,7 @@ impl<'a> Checker<'a> {
             },
             Ty::Map(v) => Ok(wrap((**v).clone())),
             Ty::Optional(inner) => self.select(inner, field, true),
-            t if t.is_scalar() => Err(format!(
+            t if t.is_scalar() || t.is_time() => Err(format!(
                 "type '{}' does not support field selection",
                 t.name()
             )),
@@ -592,10 +618,11 @@ impl<'a> Checker<'a> {
         match (name, &target, args.as_slice()) {
             ("_<_" | "_<=_" | "_>_" | "_>=_", None, [a, b]) => {
                 let numeric = |t: &Ty<'_>| matches!(t, Ty::Int | Ty::Double);
-                let comparable = |t: &Ty<'_>| t.is_scalar() || matches!(t, Ty::Dyn);
+                let sure = |t: &Ty<'_>| t.is_scalar() || t.is_time();
+                let comparable = |t: &Ty<'_>| sure(t) || matches!(t, Ty::Dyn);
                 if !comparable(a)
                     || !comparable(b)
-                    || (a.is_scalar() && b.is_scalar() && a != b && !(numeric(a) && numeric(b)))
+                    || (sure(a) && sure(b) && a != b && !(numeric(a) && numeric(b)))
                 {
                     return no_overload(&[a, b]);
                 }
@@ -603,6 +630,25 @@ impl<'a> Checker<'a> {
             }
             ("_+_", None, [a, b]) if a.is_scalar() && b.is_scalar() && a != b => {
                 no_overload(&[a, b])
+            }
+            // Time arithmetic: a timestamp plus a duration, or two durations.
+            ("_+_", None, [a, b])
+                if (a.is_time() || b.is_time()) && (a.is_concrete() && b.is_concrete()) =>
+            {
+                match (a, b) {
+                    (Ty::Timestamp, Ty::Duration) | (Ty::Duration, Ty::Timestamp) => {
+                        Ok(Ty::Timestamp)
+                    }
+                    (Ty::Duration, Ty::Duration) => Ok(Ty::Duration),
+                    _ => no_overload(&[a, b]),
+                }
+            }
+            // `x in list`: the element type must be x's; `x in map`: x must be a key (string).
+            ("@in", None, [a, Ty::List(element)]) if different_kinds(a, element) => {
+                no_overload(&[a, &Ty::List(element.clone())])
+            }
+            ("@in", None, [a, Ty::Map(value)]) if different_kinds(a, &Ty::String) => {
+                no_overload(&[a, &Ty::Map(value.clone())])
             }
             ("validate", Some(_), [t]) if t.is_concrete() && *t != Ty::String => no_overload(&[t]),
             ("_==_" | "_!=_", None, [a, b])
@@ -619,7 +665,10 @@ impl<'a> Checker<'a> {
                 Ok(Ty::Bool)
             }
             ("size", Some(t), []) | ("size", None, [t]) => {
-                if matches!(t, Ty::Object(_) | Ty::Int | Ty::Double | Ty::Bool) {
+                if matches!(
+                    t,
+                    Ty::Object(_) | Ty::Int | Ty::Double | Ty::Bool | Ty::Timestamp | Ty::Duration
+                ) {
                     return no_overload(&[t]);
                 }
                 Ok(Ty::Int)
@@ -769,7 +818,9 @@ mod tests {
             "labels": {"type": "object", "additionalProperties": {"type": "string"}},
             "max-size": {"type": "integer"},
             "namespace": {"type": "string"},
-            "metadata": {"type": "object"}
+            "metadata": {"type": "object"},
+            "since": {"type": "string", "format": "date-time"},
+            "timeout": {"type": "string", "format": "duration"}
         }})
     }
 
@@ -790,6 +841,11 @@ mod tests {
             "self.?name.orValue('') != ''",
             "self == oldSelf",
             "size(self.tags) > 0 || self.count >= 1.5",
+            "self.since < self.since + self.timeout",
+            "self.timeout + self.timeout > self.timeout",
+            "self.since > timestamp('2020-01-01T00:00:00Z')",
+            "self.name in ['a', 'b'] && self.count in [1, 2] && 'a' in self.labels",
+            "self.count in [1, 'a']",
         ] {
             assert!(compiles(rule).is_ok(), "{rule}: {:?}", compiles(rule));
         }
@@ -832,6 +888,24 @@ mod tests {
             (
                 "self.metadata.all(x, true)",
                 "cannot be range of a comprehension",
+            ),
+            // Formatted strings are timestamps and durations, as the server declares them.
+            ("self.since == 'x'", "no matching overload for '_==_'"),
+            (
+                "self.since.startsWith('2')",
+                "no matching overload for 'startsWith'",
+            ),
+            (
+                "self.since < self.timeout",
+                "no matching overload for '_<_'",
+            ),
+            ("self.since + self.since", "no matching overload for '_+_'"),
+            ("self.since.x == 1", "does not support field selection"),
+            // `in` against a list literal needs its element type.
+            ("self.count in ['a', 'b']", "no matching overload for '@in'"),
+            (
+                "self.count in self.labels",
+                "no matching overload for '@in'",
             ),
         ] {
             let got = compiles(rule);

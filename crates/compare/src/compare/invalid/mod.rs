@@ -10,11 +10,14 @@
 //! cost per rule and per schema; [`defaults`]: defaults that fail their own rules), subresources, printer
 //! columns, selectable fields, conversion and the API-approval annotation of `*.k8s.io` groups.
 //! On update the server's ratcheting is kept: an unchanged approval state and
-//! `preserveUnknownFields: true` already set pass; every stored version must stay listed.
+//! `preserveUnknownFields: true` already set pass; a `set` of non-atomic items and a default
+//! with undefined fields pass when any schema of the old CRD already had one
+//! (`requireAtomicSetType`, `requirePrunedDefaults`); every stored version must stay listed.
 //!
 //! Not checked: the webhook `caBundle`
 //! (the server accepts an invalid one until the CRD is established), and the server's other
-//! update ratchets (non-structural schemas, unpruned defaults… already in the old CRD).
+//! update ratchets (non-structural schemas, invalid types, list-map keys already in the old
+//! CRD).
 
 mod cel;
 mod cost;
@@ -25,7 +28,7 @@ use crate::compare::path;
 use crate::report::Change;
 use crate::rules::RuleId;
 use crate::validate::names::{self, MetaProblem};
-use crate::validate::structural::{SchemaContext, check_schema};
+use crate::validate::structural::{self, SchemaContext, check_schema};
 use crate::validate::{is_dns1035_label, is_request_uri};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -562,6 +565,17 @@ fn check_versions(f: &mut Findings<'_>, spec: &Value) {
     }
 }
 
+/// Every version's `openAPIV3Schema` of a CRD: the server derives its update ratchets from all
+/// of the old CRD's schemas.
+fn old_schemas(crd: &Value) -> impl Iterator<Item = &Value> {
+    get(crd, "spec")
+        .and_then(|s| get(s, "versions"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|v| get(v, "schema").and_then(|s| get(s, "openAPIV3Schema")))
+}
+
 fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
     let base = path::version_path(&entry_name(version, "name"));
     let v = name;
@@ -595,6 +609,12 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
             let schema_base = format!("{base}/schema/openAPIV3Schema");
             let context = SchemaContext {
                 status_subresource: status,
+                allow_non_atomic_set_items: f
+                    .old
+                    .is_some_and(|old| old_schemas(old).any(structural::has_non_atomic_set_type)),
+                allow_unpruned_defaults: f
+                    .old
+                    .is_some_and(|old| old_schemas(old).any(structural::has_unpruned_defaults)),
             };
             check_root_default(f, schema, status, v, &schema_base);
             let problems = check_schema(schema, context);
@@ -1165,6 +1185,46 @@ mod tests {
                 .any(|p| p.split('/').any(|t| t.parse::<usize>().is_ok())),
             "{found:?}"
         );
+    }
+
+    /// A schema with a `set` of (non-atomic) objects at `.spec.s` and a default with a field
+    /// the schema lacks at `.spec.d`, as the server refuses both on create.
+    fn ratcheted_schema(set: bool, unpruned: bool) -> Value {
+        let mut spec = json!({"type": "object", "properties": {
+            "s": {"type": "array", "items": {"type": "object", "properties": {"a": {"type": "string"}}}},
+            "d": {"type": "object", "properties": {"a": {"type": "string"}}, "default": {"a": "x"}}
+        }});
+        if set {
+            spec["properties"]["s"]["x-kubernetes-list-type"] = json!("set");
+        }
+        if unpruned {
+            spec["properties"]["d"]["default"]["b"] = json!("y");
+        }
+        json!({"openAPIV3Schema": {"type": "object", "properties": {"spec": spec}}})
+    }
+
+    #[test]
+    fn the_update_ratchets_atomic_sets_and_pruned_defaults_from_the_old_crd() {
+        let crd = |set, unpruned| {
+            crd_with_versions(json!([{"name": "v1", "served": true, "storage": true,
+                "schema": ratcheted_schema(set, unpruned)}]))
+        };
+        let messages = |changes: Vec<Change>| -> Vec<String> {
+            changes.into_iter().map(|c| c.message).collect()
+        };
+        let new = crd(true, true);
+        let created = messages(check_invalid("widgets.example.com", &new));
+        assert_eq!(created.len(), 2, "{created:?}");
+        // The old CRD already broke both: the server drops both checks for the update.
+        let ratcheted = messages(check_invalid_update("widgets.example.com", &new, &new));
+        assert!(ratcheted.is_empty(), "{ratcheted:?}");
+        // An old CRD that broke neither keeps both.
+        let strict = messages(check_invalid_update(
+            "widgets.example.com",
+            &crd(false, false),
+            &new,
+        ));
+        assert_eq!(strict.len(), 2, "{strict:?}");
     }
 
     #[test]
