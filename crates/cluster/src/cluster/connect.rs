@@ -74,7 +74,15 @@ fn kubeconfig_error(source: &str, err: KubeconfigError, secrets: &Secrets) -> Er
                 "cannot parse kubeconfig {source}{at}: it is not valid YAML; check it with `kubectl config view`"
             ))
         }
-        KubeconfigError::ReadConfig(io, path) => Error::read(path, &io),
+        // Say it is the kubeconfig that is missing: the path alone does not tell which flag it
+        // came from.
+        KubeconfigError::ReadConfig(io, path) => match Error::read(path, &io) {
+            Error::Read { path, reason } => Error::Cluster(format!(
+                "cannot read kubeconfig {}: {reason}; name an existing file with --kubeconfig FILE",
+                path.display()
+            )),
+            other => other,
+        },
         other => Error::Cluster(secrets.scrub(&format!(
             "cannot use kubeconfig {source}: {other}; check it with `kubectl config view`"
         ))),
