@@ -76,13 +76,20 @@ fn kubeconfig_error(source: &str, err: KubeconfigError, secrets: &Secrets) -> Er
         }
         // Say it is the kubeconfig that is missing: the path alone does not tell which flag it
         // came from.
-        KubeconfigError::ReadConfig(io, path) => match Error::read(path, &io) {
-            Error::Read { path, reason } => Error::Cluster(format!(
-                "cannot read kubeconfig {}: {reason}; name an existing file with --kubeconfig FILE",
-                path.display()
-            )),
-            other => other,
-        },
+        KubeconfigError::ReadConfig(io, path) => {
+            let what_to_do = if io.kind() == std::io::ErrorKind::NotFound {
+                "name an existing file with --kubeconfig FILE"
+            } else {
+                "check that it is a file you may read"
+            };
+            match Error::read(path, &io) {
+                Error::Read { path, reason } => Error::Cluster(format!(
+                    "cannot read kubeconfig {}: {reason}; {what_to_do}",
+                    path.display()
+                )),
+                other => other,
+            }
+        }
         other => Error::Cluster(secrets.scrub(&format!(
             "cannot use kubeconfig {source}: {other}; check it with `kubectl config view`"
         ))),
