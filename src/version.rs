@@ -1,8 +1,6 @@
-//! `nexus version`: the crate version and the git commit it was built from (build.rs; "unknown"
-//! when built outside a git checkout, e.g. from a source tarball).
-
-use crate::cli::{ResultsFormat, VersionArgs};
-use crate::error::Result;
+//! The crate version and the git commit it was built from (build.rs; "unknown"
+//! when built outside a git checkout, e.g. from a source tarball), for `--version` and
+//! `nexus version` (`commands::version`).
 
 /// The crate version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -15,15 +13,3 @@ pub const LONG: &str = concat!(
     env!("NEXUS_GIT_COMMIT"),
     ")"
 );
-
-pub fn run(args: &VersionArgs) -> Result<i32> {
-    let out = match args.format {
-        ResultsFormat::Text => format!("nexus {LONG}\n"),
-        ResultsFormat::Json => format!(
-            "{}\n",
-            serde_json::json!({ "version": VERSION, "commit": COMMIT })
-        ),
-    };
-    crate::print::write_stdout(&out)?;
-    Ok(0)
-}

@@ -9,6 +9,7 @@ pub mod install;
 pub mod migrate;
 pub mod migrate_cluster;
 pub mod rules;
+pub mod version;
 
 use crate::cli::{Command, Datamodel, Migrate};
 use crate::error::Result;
@@ -16,7 +17,7 @@ use crate::error::Result;
 /// Runs a parsed command line; returns the exit code for success (0) or findings (1).
 pub fn run(command: Command) -> Result<i32> {
     match command {
-        Command::Version(args) => crate::version::run(&args),
+        Command::Version(args) => version::run(&args),
         Command::Completion(args) => completion::run(args.shell),
         Command::Datamodel(Datamodel::Diff(args)) => diff::run(&args),
         Command::Datamodel(Datamodel::Build(args)) => build::run(&args),

@@ -42,8 +42,8 @@ pub struct CrdSet {
     /// Documents that were read but are not CRDs.
     pub skipped_documents: usize,
     /// Where each CRD's nodes are in its file, by CRD name; absent where the loader did not
-    /// record them (see `source::spans`).
-    pub spans: BTreeMap<String, crate::source::spans::Spans>,
+    /// record them (see `spans`).
+    pub spans: BTreeMap<String, crate::spans::Spans>,
     /// The files the set was read from, where their bytes were hashed.
     pub files: Vec<FileRecord>,
 }

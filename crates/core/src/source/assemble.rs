@@ -1,11 +1,11 @@
 //! Turning parsed documents into a [`CrdSet`]: CRDs are kept by `metadata.name`, other documents
 //! are counted, and a name that appears twice is refused (which one would be compared?).
 
-use super::spans::Spans;
 use super::workers::ParsedFile;
 use super::yaml::printable;
 use crate::crd::{Crd, CrdSet, FileRecord, Origin, is_crd};
 use crate::error::{Error, Result};
+use crate::spans::Spans;
 use serde_json::Value;
 use std::collections::btree_map::Entry;
 

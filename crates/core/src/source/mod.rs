@@ -9,7 +9,8 @@
 mod assemble;
 mod fs;
 mod git;
-pub mod spans;
+// Kept at this path for callers; the module sits below `crd`, which holds the spans of a set.
+pub use crate::spans;
 mod stdin;
 mod tree;
 mod workers;

@@ -10,8 +10,8 @@
 //! position stays serde-saphyr's, and a value built here is the value serde-saphyr builds (a
 //! property test and a corpus test compare the two).
 
-use super::spans::{Position, Spans};
 use super::yaml::{Document, MAX_DEPTH};
+use crate::spans::{Position, Spans};
 use granit_parser::{Event, Parser, ScalarStyle, Span};
 use serde_json::{Map, Value};
 use std::borrow::Cow;

@@ -11,9 +11,9 @@
 //! sees the values the API server receives from them. Mapping keys always stay the text written.
 //! Integers stay integers; an integer too large for 64 bits becomes a float, as in go-yaml.
 
-use super::spans::Spans;
 use super::tree;
 use crate::error::Error;
+use crate::spans::Spans;
 use serde_json::Value;
 use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::{Budget, MessageFormatter, Options, Spanned, UserMessageFormatter};
