@@ -4,7 +4,7 @@
 use crate::cli::{Format, ReportArgs};
 use crate::error::Result;
 use crate::report::{self, Report};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 /// Renders the report in the chosen format to stdout; warnings about the config (an `ignore`
 /// entry that matched nothing) go to stderr, whatever the format.
@@ -19,7 +19,7 @@ pub fn print_report(report: &Report, args: &ReportArgs, mode: report::text::Mode
         Format::Text => report::text::render(
             report,
             &report::text::TextOptions {
-                color: color_enabled(),
+                color: crate::color::stdout(),
                 verbose: args.verbose,
                 mode,
             },
@@ -34,20 +34,6 @@ pub fn print_report(report: &Report, args: &ReportArgs, mode: report::text::Mode
         Format::Junit => report::junit::render(report),
     };
     write_stdout(&out)
-}
-
-/// Whether stdout should get colour: only on a terminal, and never when `NO_COLOR` is set to a
-/// non-empty value (<https://no-color.org>).
-pub fn color_enabled() -> bool {
-    color_wanted(
-        std::io::stdout().is_terminal(),
-        std::env::var_os("NO_COLOR").as_deref(),
-    )
-}
-
-/// The decision of [`color_enabled`], apart from the process state it reads.
-fn color_wanted(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
-    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// Writes to stdout. A closed pipe (`| head`) is not worth an error (the exit code still tells the
@@ -67,23 +53,5 @@ fn stdout_result(written: std::io::Result<()>) -> Result<()> {
             format!("cannot write the report to standard output: {e}"),
         )),
         _ => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn colour_only_on_a_terminal_and_never_with_no_color() {
-        use std::ffi::OsStr;
-        assert!(color_wanted(true, None));
-        assert!(
-            color_wanted(true, Some(OsStr::new(""))),
-            "an empty NO_COLOR does not count"
-        );
-        assert!(!color_wanted(true, Some(OsStr::new("1"))));
-        assert!(!color_wanted(false, None));
-        assert!(!color_wanted(false, Some(OsStr::new("1"))));
     }
 }

@@ -1,5 +1,6 @@
-//! The crate version and the git commit it was built from (build.rs; "unknown" when built
-//! outside a git checkout, e.g. from a source tarball), for `--version` and `nexus version`.
+//! The crate version and the git commit it was built from (build.rs; "unknown"
+//! when built outside a git checkout, e.g. from a source tarball), for `--version` and
+//! `nexus version` (`commands::version`).
 
 /// The crate version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -301,3 +301,22 @@ fn install_json_holds_the_report_and_what_was_installed() {
     assert_eq!(refused["verdict"], "breaking");
     assert_eq!(refused["install"], Value::Null);
 }
+
+#[test]
+fn a_missing_kubeconfig_flag_file_is_named_as_the_kubeconfig() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("kc");
+    let refused = nexus_in(dir.path())
+        .args(["datamodel", "diff", "cluster:", &orgchart("base")])
+        .arg("--kubeconfig")
+        .arg(&missing)
+        .assert()
+        .code(2);
+    assert_eq!(
+        stderr(&refused),
+        format!(
+            "error: cannot read kubeconfig {}: no such file or directory; name an existing file with --kubeconfig FILE\n",
+            missing.display()
+        )
+    );
+}

@@ -399,8 +399,14 @@ fn optional_office_setup() -> Setup {
 #[test]
 fn down_refuses_results_the_live_crd_would_reject() {
     // The live CRD requires `office`; the step's down removes it: every write would be refused
-    // by the API server, so nothing is written.
-    let setup = office_setup();
+    // by the API server, so nothing is written. (`office_setup` serves `office` as optional.)
+    let new = employees_crd(
+        &[("name", "string"), ("office", "string")],
+        &["name", "office"],
+    );
+    let setup = Setup::new(&new, &new);
+    setup.seed((0..200).map(|i| employee(i, json!({"name": format!("Employee {i}")}))));
+    setup.step("20260101000000_add-office.yaml", ADD_OFFICE);
     setup.migrate(&["apply"]).success();
     let writes = setup.object_writes();
     let out = setup.migrate(&["down"]).code(1);

@@ -106,7 +106,7 @@ fn slow_writes_and_restores_say_how_far_they_are() {
     assert!(
         lines
             .iter()
-            .any(|l| l.starts_with("nexus: restoring objects (1.")),
+            .any(|l| l.starts_with("nexus: restoring objects: 0/200 (1.")),
         "{lines:#?}"
     );
     assert!(

@@ -116,3 +116,28 @@ fn warnings_that_fail_the_run_are_called_warnings_and_point_to_fail_on() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("no incompatible changes"), "{out}");
 }
+
+#[test]
+fn github_and_markdown_call_failing_warnings_warnings() {
+    let (code, out, _) = diff("warning", &["--fail-on", "warning", "--format", "github"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.ends_with(
+            "nexus: warnings fail the run (--fail-on warning): 0 breaking, 1 warning, 0 compatible in 1 CRD\n"
+        ),
+        "{out}"
+    );
+    let (code, out, _) = diff("warning", &["--fail-on", "warning", "--format", "markdown"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("## ❌ nexus: CRD warnings (--fail-on warning)\n"),
+        "{out}"
+    );
+    for format in ["github", "markdown"] {
+        let (_, out, _) = diff("warning", &["--fail-on", "warning", "--format", format]);
+        assert!(!out.contains("incompatible"), "{format}: {out}");
+        // A breaking change is still called incompatible.
+        let (_, out, _) = diff("breaking", &["--fail-on", "warning", "--format", format]);
+        assert!(out.contains("incompatible"), "{format}: {out}");
+    }
+}

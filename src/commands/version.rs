@@ -1,5 +1,4 @@
-//! `nexus version`: the crate version and the git commit it was built from (see
-//! [`crate::version`]).
+//! `nexus version`: the version and commit of [`crate::version`], as text or JSON.
 
 use crate::cli::{ResultsFormat, VersionArgs};
 use crate::error::Result;

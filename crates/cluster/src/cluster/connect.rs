@@ -74,7 +74,22 @@ fn kubeconfig_error(source: &str, err: KubeconfigError, secrets: &Secrets) -> Er
                 "cannot parse kubeconfig {source}{at}: it is not valid YAML; check it with `kubectl config view`"
             ))
         }
-        KubeconfigError::ReadConfig(io, path) => Error::read(path, &io),
+        // Say it is the kubeconfig that is missing: the path alone does not tell which flag it
+        // came from.
+        KubeconfigError::ReadConfig(io, path) => {
+            let what_to_do = if io.kind() == std::io::ErrorKind::NotFound {
+                "name an existing file with --kubeconfig FILE"
+            } else {
+                "check that it is a file you may read"
+            };
+            match Error::read(path, &io) {
+                Error::Read { path, reason } => Error::Cluster(format!(
+                    "cannot read kubeconfig {}: {reason}; {what_to_do}",
+                    path.display()
+                )),
+                other => other,
+            }
+        }
         other => Error::Cluster(secrets.scrub(&format!(
             "cannot use kubeconfig {source}: {other}; check it with `kubectl config view`"
         ))),

@@ -382,11 +382,15 @@ pub fn restore<'a>(
     objects: impl IntoIterator<Item = (&'a Resource, &'a Value, Expect<'a>)>,
 ) -> Restored {
     let mut out = Restored::default();
-    let phase = crate::progress::Phase::start("restoring objects", None);
-    for (resource, before, expect) in objects {
-        let Some(id) = ObjectId::of(before) else {
-            continue;
-        };
+    // Collected first, so the progress line can say how many there are (`3/200`).
+    let objects: Vec<_> = objects
+        .into_iter()
+        .filter_map(|(resource, before, expect)| {
+            ObjectId::of(before).map(|id| (resource, before, id, expect))
+        })
+        .collect();
+    let phase = crate::progress::Phase::start("restoring objects", Some(objects.len() as u64));
+    for (resource, before, id, expect) in objects {
         phase.set((out.restored.len() + out.failed.len()) as u64);
         match restore_one(store, resource, before, &id, expect) {
             Ok(()) => out.restored.push(format!("{} {id}", resource.crd)),

@@ -51,6 +51,11 @@ pub fn render(report: &Report) -> String {
     } else {
         let counts = report.summary().counts();
         match (report.failing(), report.forced) {
+            // Warnings that fail the run through `--fail-on warning` are not "incompatible".
+            _ if report.failing_on_warnings_only() => {
+                let forced = if report.forced { ", forced" } else { "" };
+                format!("warnings fail the run (--fail-on warning){forced}: {counts}")
+            }
             (true, false) => format!("incompatible changes: {counts}"),
             (true, true) => format!("incompatible changes, forced: {counts}"),
             (false, _) => format!("no incompatible changes: {counts}"),

@@ -17,6 +17,13 @@ pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let summary = report.summary();
     let heading = match (report.failing(), report.forced) {
+        // Warnings that fail the run through `--fail-on warning` are not "incompatible".
+        (true, false) if report.failing_on_warnings_only() => {
+            "❌ nexus: CRD warnings (--fail-on warning)"
+        }
+        (true, true) if report.failing_on_warnings_only() => {
+            "⚠️ nexus: CRD warnings (--fail-on warning, forced)"
+        }
         (true, false) => "❌ nexus: incompatible CRD changes",
         (true, true) => "⚠️ nexus: incompatible CRD changes (forced)",
         (false, _) => "✅ nexus: no incompatible CRD changes",

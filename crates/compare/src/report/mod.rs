@@ -368,6 +368,12 @@ impl Report {
         self.changes.iter().any(|c| self.fail_on.fails(c.severity))
     }
 
+    /// Whether only warnings fail the run (`--fail-on warning`, no breaking change): every format
+    /// then calls them warnings, not incompatible changes.
+    pub fn failing_on_warnings_only(&self) -> bool {
+        self.failing() && self.summary().breaking == 0
+    }
+
     /// The exit code of CLI.md: 1 when a change is at or above `--fail-on` and not forced.
     pub fn exit_code(&self) -> i32 {
         if self.failing() && !self.forced { 1 } else { 0 }

@@ -24,7 +24,7 @@ pub enum Mode {
 /// How to render.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextOptions {
-    /// ANSI colours (the CLI decides: `print::color_enabled`).
+    /// ANSI colours (the CLI decides: `--color`, see `color::stdout`).
     pub color: bool,
     /// Also list compatible changes.
     pub verbose: bool,

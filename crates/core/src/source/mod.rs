@@ -9,7 +9,7 @@
 mod assemble;
 mod fs;
 mod git;
-// Where each node of a document is written; a module of its own because `crd` keeps them too.
+// Kept at this path for callers; the module sits below `crd`, which holds the spans of a set.
 pub use crate::spans;
 mod stdin;
 mod tree;
