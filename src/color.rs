@@ -22,15 +22,6 @@ pub fn stdout() -> bool {
     )
 }
 
-/// Whether text written to stderr (progress) is styled.
-pub fn stderr() -> bool {
-    wanted(
-        CHOICE.get().copied().unwrap_or(ColorChoice::Auto),
-        std::io::stderr().is_terminal(),
-        std::env::var_os("NO_COLOR").as_deref(),
-    )
-}
-
 /// The decision, apart from the process state it reads.
 fn wanted(choice: ColorChoice, terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
     match choice {

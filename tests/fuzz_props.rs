@@ -155,10 +155,19 @@ proptest! {
 
     #[test]
     fn comparison_survives_mutated_crds(seed in any::<u64>()) {
-        thread_local! {
-            static SEEDS: Vec<serde_json::Value> = harness::seed_crds();
-        }
-        SEEDS.with(|seeds| compare_case(seeds, seed));
+        static SEEDS: std::sync::OnceLock<Vec<serde_json::Value>> = std::sync::OnceLock::new();
+        let seeds = SEEDS.get_or_init(harness::seed_crds);
+        // The mutants nest up to thousands of levels before nexus's loader refuses them at its
+        // depth limit, and the harness clones and serializes them first (recursively, as
+        // serde_json does): that needs more than a test thread's 2 MiB in a debug build.
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(64 << 20)
+                .spawn_scoped(scope, || compare_case(seeds, seed))
+                .expect("a thread for the case")
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        });
     }
 }
 
