@@ -696,6 +696,32 @@ struct Disagreement {
 }
 
 impl Disagreement {
+    /// A disagreement on `case` of `crd`; `who` prefixes the label ("fake-apiserver " for the
+    /// fake server's answers).
+    fn new(
+        crd: &Crd,
+        case: &Case,
+        who: &str,
+        what: &'static str,
+        oracle: String,
+        nexus: String,
+    ) -> Disagreement {
+        let label = match &case.old {
+            Some(old) => format!("{who}{} {} old: {old}", case.label, case.new),
+            None => format!("{who}{} {}", case.label, case.new),
+        };
+        Disagreement {
+            crd: crd.doc["metadata"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            label,
+            what,
+            oracle,
+            nexus,
+        }
+    }
+
     fn known(&self) -> Option<&'static str> {
         KNOWN
             .iter()
@@ -713,21 +739,8 @@ fn compare(crd: &Crd, cases: &[Case], answers: &[Oracle]) -> Vec<Disagreement> {
     let mut out = Vec::new();
     for (case, oracle) in cases.iter().zip(answers) {
         let (checked, stored) = nexus(&checker, case);
-        let mut push = |what, oracle: String, nexus: String| {
-            out.push(Disagreement {
-                crd: crd.doc["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-                label: match &case.old {
-                    Some(old) => format!("{} {} old: {old}", case.label, case.new),
-                    None => format!("{} {}", case.label, case.new),
-                },
-                what,
-                oracle,
-                nexus,
-            })
-        };
+        let mut push =
+            |what, oracle, nexus| out.push(Disagreement::new(crd, case, "", what, oracle, nexus));
         let nexus_errors: Vec<String> = checked
             .invalid
             .iter()
@@ -897,20 +910,15 @@ fn compare_fake(
 ) -> Vec<Disagreement> {
     let mut out = Vec::new();
     for ((case, oracle), fake) in cases.iter().zip(answers).zip(fake) {
-        let mut push = |what, oracle: String, nexus: String| {
-            out.push(Disagreement {
-                crd: crd.doc["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-                label: match &case.old {
-                    Some(old) => format!("fake-apiserver {} {} old: {old}", case.label, case.new),
-                    None => format!("fake-apiserver {} {}", case.label, case.new),
-                },
+        let mut push = |what, oracle, nexus| {
+            out.push(Disagreement::new(
+                crd,
+                case,
+                "fake-apiserver ",
                 what,
                 oracle,
                 nexus,
-            })
+            ))
         };
         if fake.accepted != oracle.accepted {
             push(

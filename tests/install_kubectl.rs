@@ -4,11 +4,13 @@
 
 mod install_support;
 
+use install_support::kubectl::{Kubectl, kubectl_available};
+
 use install_support::{nexus_in, testdata};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 
 const CRD: &str = "gitrepositories.source.toolkit.fluxcd.io";
 
@@ -48,48 +50,10 @@ fn start_standalone(dir: &Path) -> Standalone {
     Standalone { child, kubeconfig }
 }
 
-fn kubectl_available() -> bool {
-    Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-struct Kubectl<'a> {
-    kubeconfig: &'a Path,
-    home: &'a Path,
-}
-
-impl Kubectl<'_> {
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("kubectl")
-            .arg("--kubeconfig")
-            .arg(self.kubeconfig)
-            .arg("--cache-dir")
-            .arg(self.home.join("kube-cache"))
-            .args(args)
-            .env("HOME", self.home)
-            .env_remove("KUBECONFIG")
-            .output()
-            .expect("kubectl runs")
-    }
-
-    /// Runs and expects success; returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "kubectl {args:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn crd(&self) -> Value {
-        let yaml = self.ok(&["get", "crd", CRD, "-o", "yaml", "--show-managed-fields"]);
-        serde_saphyr::from_str(&yaml).expect("kubectl prints YAML")
-    }
+/// The CRD as kubectl reads it, managed fields included.
+fn live_crd(kubectl: &Kubectl) -> Value {
+    let yaml = kubectl.ok(&["get", "crd", CRD, "-o", "yaml", "--show-managed-fields"]);
+    serde_saphyr::from_str(&yaml).expect("kubectl prints YAML")
 }
 
 fn flux(tag: &str) -> PathBuf {
@@ -140,7 +104,7 @@ fn kubectl_drives_the_standalone_fake_api_server() {
     ]);
     assert!(waited.contains("condition met"), "{waited}");
 
-    let crd = kubectl.crd();
+    let crd = live_crd(&kubectl);
     assert_eq!(strings(&crd["status"]["storedVersions"]), vec!["v1beta2"]);
     let versions: Vec<&str> = crd["spec"]["versions"]
         .as_array()
@@ -164,7 +128,7 @@ fn kubectl_drives_the_standalone_fake_api_server() {
     // Flux 2.0 makes v1 the storage version; the server adds it to the stored versions.
     kubectl.ok(&["apply", "--server-side", "-f", &flux_file("v1.0.0")]);
     assert_eq!(
-        strings(&kubectl.crd()["status"]["storedVersions"]),
+        strings(&live_crd(&kubectl)["status"]["storedVersions"]),
         vec!["v1beta2", "v1"]
     );
 

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod kubectl;
+
 use assert_cmd::Command;
 use nexus_fakeapi::{FakeApiServer, FakeConfig};
 use serde_json::{Value, json};

@@ -36,7 +36,7 @@ pub use format::is_request_uri;
 use schema::{Node, PatternCache};
 use serde_json::Value;
 use walk::Walker;
-pub use walk::is_dns1035_label;
+pub use walk::{OBJECT_META_FIELDS, is_dns1035_label};
 
 /// How deep values and schemas are followed; deeper levels give one violation.
 pub const MAX_DEPTH: usize = 1000;

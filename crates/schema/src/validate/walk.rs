@@ -24,7 +24,7 @@ fn is_meta_field(key: &str) -> bool {
 
 /// The fields of `ObjectMeta` (k8s.io/apimachinery `metav1.ObjectMeta`): the API server's
 /// decoding drops every other field of `metadata` at a resource root and in embedded resources.
-const OBJECT_META_FIELDS: &[&str] = &[
+pub const OBJECT_META_FIELDS: &[&str] = &[
     "name",
     "generateName",
     "namespace",

@@ -15,23 +15,8 @@ pub struct UnknownField {
 }
 
 const TOP: &[&str] = &["apiVersion", "kind", "metadata", "spec", "status"];
-const OBJECT_META: &[&str] = &[
-    "name",
-    "generateName",
-    "namespace",
-    "selfLink",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "labels",
-    "annotations",
-    "ownerReferences",
-    "finalizers",
-    "managedFields",
-];
+/// The fields of `ObjectMeta`, as the object validation prunes `metadata` to them.
+const OBJECT_META: &[&str] = crate::validate::OBJECT_META_FIELDS;
 const SPEC: &[&str] = &[
     "group",
     "names",
