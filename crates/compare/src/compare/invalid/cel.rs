@@ -241,6 +241,14 @@ impl<'a> Ty<'a> {
         matches!(self, Ty::Bool | Ty::Int | Ty::Double | Ty::String)
     }
 
+    /// Whether some `_+_` overload takes this type (or might: dyn).
+    fn is_addable(&self) -> bool {
+        matches!(
+            self,
+            Ty::Int | Ty::Double | Ty::String | Ty::List(_) | Ty::Dyn
+        ) || self.is_time()
+    }
+
     fn is_time(&self) -> bool {
         matches!(self, Ty::Timestamp | Ty::Duration)
     }
@@ -631,6 +639,9 @@ impl<'a> Checker<'a> {
             ("_+_", None, [a, b]) if a.is_scalar() && b.is_scalar() && a != b => {
                 no_overload(&[a, b])
             }
+            // `+` is declared for numbers, strings, lists and time only: never for objects,
+            // maps, booleans or null.
+            ("_+_", None, [a, b]) if !a.is_addable() || !b.is_addable() => no_overload(&[a, b]),
             // Time arithmetic: a timestamp plus a duration, or two durations.
             ("_+_", None, [a, b])
                 if (a.is_time() || b.is_time()) && (a.is_concrete() && b.is_concrete()) =>
@@ -843,6 +854,8 @@ mod tests {
             "size(self.tags) > 0 || self.count >= 1.5",
             "self.since < self.since + self.timeout",
             "self.timeout + self.timeout > self.timeout",
+            "(self.tags + self.tags).size() > 0 && self.name + 'x' != ''",
+            "self.count + 1 > 0",
             "self.since > timestamp('2020-01-01T00:00:00Z')",
             "self.name in ['a', 'b'] && self.count in [1, 2] && 'a' in self.labels",
             "self.count in [1, 'a']",
@@ -900,6 +913,13 @@ mod tests {
                 "no matching overload for '_<_'",
             ),
             ("self.since + self.since", "no matching overload for '_+_'"),
+            // Objects, maps and booleans have no `+` (seen: `x + y` over list items).
+            ("self + self == self", "no matching overload for '_+_'"),
+            (
+                "self.labels + self.labels == self.labels",
+                "no matching overload for '_+_'",
+            ),
+            ("true + true", "no matching overload for '_+_'"),
             ("self.since.x == 1", "does not support field selection"),
             // `in` against a list literal needs its element type.
             ("self.count in ['a', 'b']", "no matching overload for '@in'"),
