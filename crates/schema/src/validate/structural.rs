@@ -40,15 +40,57 @@ pub struct SchemaProblem {
 
 /// Facts about the version that change the rules.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SchemaContext {
+pub struct SchemaContext<'a> {
     /// The version enables the status subresource: the root may then only use a few keywords.
     pub status_subresource: bool,
+    /// On update, the schemas of the CRD in the cluster: what they already broke is ratcheted.
+    pub old: Option<&'a OldSchemas<'a>>,
+}
+
+impl SchemaContext<'_> {
     /// On update, the old CRD already had a `set` list of non-atomic items somewhere: the
     /// server then drops the atomic-items check (`requireAtomicSetType` ratchets).
-    pub allow_non_atomic_set_items: bool,
+    fn allow_non_atomic_set_items(&self) -> bool {
+        self.old.is_some_and(OldSchemas::have_non_atomic_set_type)
+    }
+
     /// On update, the old CRD already had a default with fields its schema does not define:
     /// the server then drops the pruned-defaults check (`requirePrunedDefaults` ratchets).
-    pub allow_unpruned_defaults: bool,
+    fn allow_unpruned_defaults(&self) -> bool {
+        self.old.is_some_and(OldSchemas::have_unpruned_defaults)
+    }
+}
+
+/// The schemas of the CRD being updated, asked only where the new schema breaks a rule the
+/// server ratchets: walking them costs as much as checking the new CRD, and almost every update
+/// breaks none of those rules. Each answer is computed once per CRD.
+#[derive(Debug)]
+pub struct OldSchemas<'a> {
+    schemas: Vec<&'a Value>,
+    non_atomic_set_type: std::sync::OnceLock<bool>,
+    unpruned_defaults: std::sync::OnceLock<bool>,
+}
+
+impl<'a> OldSchemas<'a> {
+    pub fn new(schemas: impl IntoIterator<Item = &'a Value>) -> OldSchemas<'a> {
+        OldSchemas {
+            schemas: schemas.into_iter().collect(),
+            non_atomic_set_type: Default::default(),
+            unpruned_defaults: Default::default(),
+        }
+    }
+
+    fn have_non_atomic_set_type(&self) -> bool {
+        *self
+            .non_atomic_set_type
+            .get_or_init(|| self.schemas.iter().any(|s| has_non_atomic_set_type(s)))
+    }
+
+    fn have_unpruned_defaults(&self) -> bool {
+        *self
+            .unpruned_defaults
+            .get_or_init(|| self.schemas.iter().any(|s| has_unpruned_defaults(s)))
+    }
 }
 
 /// Whether a schema has, anywhere, an `x-kubernetes-list-type: set` whose items are not atomic
@@ -121,7 +163,7 @@ fn schema_has(schema: &Value, pred: &dyn Fn(&Value) -> bool) -> bool {
 }
 
 /// Checks a version's `openAPIV3Schema`.
-pub fn check_schema(schema: &Value, context: SchemaContext) -> Vec<SchemaProblem> {
+pub fn check_schema(schema: &Value, context: SchemaContext<'_>) -> Vec<SchemaProblem> {
     let mut checker = Checker {
         out: Vec::new(),
         structural: true,
@@ -405,7 +447,7 @@ impl Shape {
 
 /// The value of a keyword, treating JSON `null` as absent (the decoder does).
 fn get<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    obj.get(key).filter(|v| !v.is_null())
+    crate::lookup::field(obj, key).filter(|v| !v.is_null())
 }
 
 fn get_str<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
@@ -447,15 +489,15 @@ fn is_int_or_string_any_of(any_of: Option<&Value>) -> bool {
     })
 }
 
-struct Checker {
+struct Checker<'a> {
     out: Vec<SchemaProblem>,
     /// No structural-schema rule is broken so far.
     structural: bool,
     depth_reported: bool,
-    context: SchemaContext,
+    context: SchemaContext<'a>,
 }
 
-impl Checker {
+impl Checker<'_> {
     fn problem(&mut self, path: String, field: Option<String>, message: String, value: Value) {
         self.out.push(SchemaProblem {
             path,
@@ -1060,13 +1102,13 @@ impl Checker {
                 );
             } else if ty == "array"
                 && list_type == "set"
-                && !self.context.allow_non_atomic_set_items
                 && let Some(items) = items
             {
                 match type_of(items) {
                     "array"
                         if get_str(items, "x-kubernetes-list-type")
-                            .is_some_and(|t| t != "atomic") =>
+                            .is_some_and(|t| t != "atomic")
+                            && !self.context.allow_non_atomic_set_items() =>
                     {
                         at_owned(at, &["items", "x-kubernetes-list-type"], |path| {
                             self.problem(
@@ -1082,7 +1124,10 @@ impl Checker {
                             );
                         });
                     }
-                    "object" if get_str(items, "x-kubernetes-map-type") != Some("atomic") => {
+                    "object"
+                        if get_str(items, "x-kubernetes-map-type") != Some("atomic")
+                            && !self.context.allow_non_atomic_set_items() =>
+                    {
                         at_owned(at, &["items", "x-kubernetes-map-type"], |path| {
                             self.problem(
                                 path,
@@ -1541,7 +1586,7 @@ impl Checker {
                 default.clone(),
             );
         }
-        if !pruned.is_empty() && !self.context.allow_unpruned_defaults {
+        if !pruned.is_empty() && !self.context.allow_unpruned_defaults() {
             let paths: Vec<&str> = pruned.iter().map(|v| v.path.as_str()).collect();
             self.at(
                 at,

@@ -24,7 +24,7 @@ pub struct RuleProblem {
 }
 
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    v.get(key).filter(|v| !v.is_null())
+    nexus_schema::lookup::member(v, key).filter(|v| !v.is_null())
 }
 
 /// Checks every rule of one version's schema.

@@ -19,6 +19,7 @@
 use cel::IdedExpr;
 use cel::common::ast::{EntryExpr, Expr, LiteralValue};
 use cel::parser::Parser;
+use nexus_schema::lookup::member;
 use serde_json::Value;
 
 /// `StaticEstimatedCostLimit`: per expression.
@@ -1075,12 +1076,8 @@ fn expression_cost(text: &str, root: &Decl, optional_old_self: bool) -> Option<u
 /// How many times the children of `schema` can occur per occurrence of it
 /// (`extractMaxElements`); `None` is unbounded.
 fn max_elements(schema: &Value) -> Option<u64> {
-    match schema.get("type").and_then(Value::as_str) {
-        Some("object")
-            if schema
-                .get("additionalProperties")
-                .is_some_and(|a| !a.is_null()) =>
-        {
+    match member(schema, "type").and_then(Value::as_str) {
+        Some("object") if member(schema, "additionalProperties").is_some_and(|a| !a.is_null()) => {
             int(schema, "maxProperties").map(non_negative)
         }
         Some("array") => int(schema, "maxItems").map(non_negative),
@@ -1097,27 +1094,29 @@ struct RuleCost {
 /// that leaves the version's schema unchanged (the server ratchets the per-rule limit then).
 /// `compiles(node, rule)` tells whether a rule compiled: the server counts 0 for those that did
 /// not.
-pub fn check_costs(
-    root: &Value,
+pub fn check_costs<'a>(
+    root: &'a Value,
     per_expression: bool,
     compiles: &dyn Fn(&Value, &Value, &Value) -> (bool, bool),
 ) -> Vec<CostProblem> {
     let mut out = Vec::new();
     let mut total = 0u64;
     let mut expensive: Vec<RuleCost> = Vec::new();
-    // (node, pointer, cardinality, resource root)
-    let mut stack: Vec<(&Value, String, Option<u64>, bool)> =
-        vec![(root, String::new(), Some(1), true)];
-    while let Some((node, at, cardinality, resource_root)) = stack.pop() {
+    // Where each node sits, as (parent, step): the JSON pointer is spelled only for nodes with
+    // rules, most nodes have none.
+    let mut places: Vec<(usize, SchemaStep)> = vec![(0, SchemaStep::Root)];
+    // (node, its place, cardinality, resource root)
+    let mut stack: Vec<(&Value, usize, Option<u64>, bool)> = vec![(root, 0, Some(1), true)];
+    while let Some((node, place, cardinality, resource_root)) = stack.pop() {
         if !node.is_object() {
             continue;
         }
-        if let Some(rules) = node
-            .get("x-kubernetes-validations")
+        if let Some(rules) = member(node, "x-kubernetes-validations")
             .and_then(Value::as_array)
             .filter(|r| !r.is_empty())
             && let Some(d) = decl(node, resource_root || is_embedded(node))
         {
+            let at = pointer(&places, place);
             // Below an unbounded list or map: as many copies as fit in one request.
             let card = cardinality.unwrap_or((MAX_REQUEST_SIZE / (d.min_size + 1)) as u64);
             for (i, rule) in rules.iter().enumerate() {
@@ -1174,27 +1173,23 @@ pub fn check_costs(
             _ => None,
         };
         let factor = max_elements(node);
-        if let Some(props) = node.get("properties").and_then(Value::as_object) {
+        let mut child_place = |step: SchemaStep<'a>| {
+            places.push((place, step));
+            places.len() - 1
+        };
+        if let Some(props) = member(node, "properties").and_then(Value::as_object) {
             for (k, child) in props.iter().rev() {
-                let token = k.replace('~', "~0").replace('/', "~1");
-                stack.push((
-                    child,
-                    format!("{at}/properties/{token}"),
-                    below(factor),
-                    false,
-                ));
+                let at = child_place(SchemaStep::Property(k));
+                stack.push((child, at, below(factor), false));
             }
         }
-        if let Some(items) = node.get("items").filter(|i| i.is_object()) {
-            stack.push((items, format!("{at}/items"), below(factor), false));
+        if let Some(items) = member(node, "items").filter(|i| i.is_object()) {
+            let at = child_place(SchemaStep::Items);
+            stack.push((items, at, below(factor), false));
         }
-        if let Some(extra) = node.get("additionalProperties").filter(|i| i.is_object()) {
-            stack.push((
-                extra,
-                format!("{at}/additionalProperties"),
-                below(factor),
-                false,
-            ));
+        if let Some(extra) = member(node, "additionalProperties").filter(|i| i.is_object()) {
+            let at = child_place(SchemaStep::AdditionalProperties);
+            stack.push((extra, at, below(factor), false));
         }
     }
     if total > PER_SCHEMA_LIMIT {
@@ -1214,6 +1209,38 @@ pub fn check_costs(
                 PER_SCHEMA_LIMIT,
             ),
         });
+    }
+    out
+}
+
+/// One step from a schema node to a child, for [`pointer`].
+#[derive(Clone, Copy)]
+enum SchemaStep<'a> {
+    Root,
+    Property(&'a str),
+    Items,
+    AdditionalProperties,
+}
+
+/// The JSON pointer of the node at `place` (see `places` in [`check_costs`]).
+fn pointer(places: &[(usize, SchemaStep<'_>)], mut place: usize) -> String {
+    let mut steps = Vec::new();
+    while place != 0 {
+        let (parent, step) = places[place];
+        steps.push(step);
+        place = parent;
+    }
+    let mut out = String::new();
+    for step in steps.into_iter().rev() {
+        match step {
+            SchemaStep::Root => {}
+            SchemaStep::Property(key) => {
+                out.push_str("/properties/");
+                out.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            SchemaStep::Items => out.push_str("/items"),
+            SchemaStep::AdditionalProperties => out.push_str("/additionalProperties"),
+        }
     }
     out
 }

@@ -28,7 +28,7 @@ use crate::compare::path;
 use crate::report::Change;
 use crate::rules::RuleId;
 use crate::validate::names::{self, MetaProblem};
-use crate::validate::structural::{self, SchemaContext, check_schema};
+use crate::validate::structural::{OldSchemas, SchemaContext, check_schema};
 use crate::validate::{is_dns1035_label, is_request_uri};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -38,6 +38,7 @@ pub fn check_invalid(name: &str, new: &Value) -> Vec<Change> {
     let mut f = Findings {
         crd: name,
         old: None,
+        old_schemas: None,
         out: Vec::new(),
         seen: HashSet::new(),
     };
@@ -51,6 +52,7 @@ pub fn check_invalid_update(name: &str, old: &Value, new: &Value) -> Vec<Change>
     let mut f = Findings {
         crd: name,
         old: Some(old),
+        old_schemas: Some(OldSchemas::new(old_schemas(old))),
         out: Vec::new(),
         seen: HashSet::new(),
     };
@@ -64,6 +66,8 @@ struct Findings<'a> {
     crd: &'a str,
     /// The CRD in the cluster, on update: what it already had is ratcheted as the server does.
     old: Option<&'a Value>,
+    /// The old CRD's schemas, for the ratchets of the structural rules (asked lazily).
+    old_schemas: Option<OldSchemas<'a>>,
     out: Vec<Change>,
     seen: HashSet<(Option<String>, String, String)>,
 }
@@ -108,7 +112,7 @@ fn entry_name(entry: &Value, key: &str) -> String {
 }
 
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    v.get(key).filter(|v| !v.is_null())
+    nexus_schema::lookup::member(v, key).filter(|v| !v.is_null())
 }
 
 fn get_str<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -607,16 +611,11 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
         ),
         Some(schema) => {
             let schema_base = format!("{base}/schema/openAPIV3Schema");
+            check_root_default(f, schema, status, v, &schema_base);
             let context = SchemaContext {
                 status_subresource: status,
-                allow_non_atomic_set_items: f
-                    .old
-                    .is_some_and(|old| old_schemas(old).any(structural::has_non_atomic_set_type)),
-                allow_unpruned_defaults: f
-                    .old
-                    .is_some_and(|old| old_schemas(old).any(structural::has_unpruned_defaults)),
+                old: f.old_schemas.as_ref(),
             };
-            check_root_default(f, schema, status, v, &schema_base);
             let problems = check_schema(schema, context);
             // As the server: CEL is compiled only where the schema itself is sound.
             let sound = problems.is_empty();

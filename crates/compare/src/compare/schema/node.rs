@@ -7,6 +7,7 @@ use super::show::{finding_value, word};
 use crate::compare::path::{display_field, push_field, push_token};
 use crate::report::Change;
 use crate::rules::RuleId;
+use nexus_schema::lookup::field;
 use serde_json::{Map, Value};
 
 /// How deep the "is this subtree unchanged?" check looks before the walker just walks the
@@ -75,8 +76,8 @@ impl<'a, 's, 'c> NodeCx<'a, 's, 'c> {
     pub fn get(&self, kw: Kw) -> (Option<&'a Value>, Option<&'a Value>) {
         let name = kw.name();
         (
-            self.old.get(name).and_then(|v| effective(name, v)),
-            self.new.get(name).and_then(|v| effective(name, v)),
+            field(self.old, name).and_then(|v| effective(name, v)),
+            field(self.new, name).and_then(|v| effective(name, v)),
         )
     }
 
