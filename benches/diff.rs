@@ -14,7 +14,7 @@
 mod synthetic;
 
 use nexus::config::Config;
-use nexus::gate::check_file_by_file;
+use nexus::gate::check_paired;
 use nexus::report::FailOn;
 use nexus::source;
 use std::path::{Path, PathBuf};
@@ -119,10 +119,11 @@ fn event_stream(old: &Path, new: &Path) -> usize {
 
 /// The whole `datamodel diff OLD NEW --format json`, as the command runs it.
 fn whole_diff(old: &Path, new: &Path) -> String {
-    let old = source::load_path(old, "old").unwrap();
+    let old = source::SourceSpec::Path(old.to_path_buf());
     let new = source::SourceSpec::Path(new.to_path_buf());
-    let report = check_file_by_file(
+    let report = check_paired(
         &old,
+        "old",
         &new,
         "new",
         &Config::default(),

@@ -1,12 +1,14 @@
 //! The loader of issue 12: reports point at the changed node's line, files identical on both
-//! sides are not parsed (and the report does not change), and the tree builder agrees with
-//! serde-saphyr on every CRD of the corpus.
+//! sides are not parsed (and the report does not change), `diff`'s paired loading gives what
+//! loading both sets whole gives, and the tree builder agrees with serde-saphyr on every CRD of
+//! the corpus.
 
 use assert_cmd::Command;
 use nexus::config::Config;
-use nexus::gate::{check, check_file_by_file};
+use nexus::gate::{check, check_file_by_file, check_paired};
 use nexus::report::FailOn;
 use nexus::source::{self, KnownDigests, SourceSpec, Visited};
+use proptest::prelude::*;
 use std::path::{Path, PathBuf};
 
 const LINES: &str = "testdata/diff/lines";
@@ -255,4 +257,159 @@ fn the_tree_builder_agrees_with_serde_saphyr_on_the_corpus() {
         "{built} of {}",
         files.len()
     );
+}
+
+/// One document of a generated file.
+#[derive(Debug, Clone)]
+enum Doc {
+    /// A CRD of the name pool, with the type of its one field.
+    Crd(usize, bool),
+    /// A `v1` `List` of CRDs.
+    List(Vec<(usize, bool)>),
+    ConfigMap,
+    /// A CRD without `metadata.name`.
+    Nameless,
+    /// YAML that does not parse.
+    Broken,
+}
+
+const NAMES: [&str; 5] = ["as.x.io", "bs.x.io", "cs.x.io", "ds.x.io", "es.y.io"];
+const FILES: [&str; 5] = [
+    "one.yaml",
+    "two.yaml",
+    "sub/three.yaml",
+    "sub/deep/four.yml",
+    "z.yaml",
+];
+
+fn doc() -> impl Strategy<Value = Doc> {
+    prop_oneof![
+        12 => (0..NAMES.len(), any::<bool>()).prop_map(|(n, t)| Doc::Crd(n, t)),
+        2 => prop::collection::vec((0..NAMES.len(), any::<bool>()), 0..3).prop_map(Doc::List),
+        2 => Just(Doc::ConfigMap),
+        1 => Just(Doc::Nameless),
+        1 => Just(Doc::Broken),
+    ]
+}
+
+fn crd_text(name: usize, integer: bool) -> String {
+    crd(
+        NAMES[name],
+        &version("v1", true, if integer { "integer" } else { "string" }),
+    )
+}
+
+fn render(docs: &[Doc]) -> String {
+    let mut out = String::new();
+    for doc in docs {
+        out.push_str("---\n");
+        match doc {
+            Doc::Crd(n, t) => out.push_str(&crd_text(*n, *t)),
+            Doc::List(items) => {
+                out.push_str("apiVersion: v1\nkind: List\nitems:\n");
+                for (n, t) in items {
+                    let text = crd_text(*n, *t);
+                    for (i, line) in text.lines().enumerate() {
+                        out.push_str(if i == 0 { "- " } else { "  " });
+                        out.push_str(line);
+                        out.push('\n');
+                    }
+                }
+            }
+            Doc::ConfigMap => out.push_str("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n"),
+            Doc::Nameless => out.push_str(
+                "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {}\n",
+            ),
+            Doc::Broken => out.push_str("a: [b\n"),
+        }
+    }
+    out
+}
+
+/// A side: some of the file names, each with its documents.
+fn side() -> impl Strategy<Value = Vec<(usize, Vec<Doc>)>> {
+    prop::collection::btree_map(0..FILES.len(), prop::collection::vec(doc(), 1..4), 0..5)
+        .prop_map(|files| files.into_iter().collect())
+}
+
+fn write_side(root: &Path, files: &[(usize, Vec<Doc>)]) {
+    std::fs::create_dir_all(root).unwrap();
+    for (file, docs) in files {
+        let path = root.join(FILES[*file]);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, render(docs)).unwrap();
+    }
+}
+
+/// The report of loading both sets whole and comparing them, or the first error.
+fn whole(old: &Path, new: &Path) -> Result<String, String> {
+    let old = source::load_path(old, "old").map_err(|e| e.to_string())?;
+    let new = source::load_path(new, "new").map_err(|e| e.to_string())?;
+    Ok(format!(
+        "{:#?}",
+        check(&old, &new, &Config::default(), FailOn::Breaking, false)
+    ))
+}
+
+fn paired(old: &Path, new: &Path) -> Result<String, String> {
+    check_paired(
+        &SourceSpec::Path(old.to_path_buf()),
+        "old",
+        &SourceSpec::Path(new.to_path_buf()),
+        "new",
+        &Config::default(),
+        FailOn::Breaking,
+        false,
+    )
+    .map(|report| format!("{report:#?}"))
+    .map_err(|e| e.to_string())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+    /// Pairing files by place gives the report (or the error) of loading both sets whole, however
+    /// CRDs move between files, files are renamed, copied unchanged, hold lists, duplicates,
+    /// nameless CRDs or broken YAML.
+    #[test]
+    fn paired_loading_is_whole_loading(
+        old_files in side(),
+        new_files in side(),
+        copied in prop::collection::vec(any::<bool>(), FILES.len()),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let (old, new) = (dir.path().join("old"), dir.path().join("new"));
+        write_side(&old, &old_files);
+        // Some old files are also on the new side, byte for byte.
+        let mut new_files = new_files;
+        for (file, docs) in &old_files {
+            if copied[*file] {
+                new_files.retain(|(f, _)| f != file);
+                new_files.push((*file, docs.clone()));
+            }
+        }
+        write_side(&new, &new_files);
+        prop_assert_eq!(paired(&old, &new), whole(&old, &new));
+    }
+}
+
+/// Single files pair whatever their names; a CRD that moved to a file of another name is still
+/// compared with its old self, not reported removed and added.
+#[test]
+fn paired_loading_follows_crds_across_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (dir.path().join("old"), dir.path().join("new"));
+    write_side(&old, &[(0, vec![Doc::Crd(0, false), Doc::Crd(1, false)])]);
+    write_side(
+        &new,
+        &[(1, vec![Doc::Crd(0, true)]), (2, vec![Doc::Crd(1, false)])],
+    );
+    let report = paired(&old, &new).unwrap();
+    assert_eq!(report, whole(&old, &new).unwrap());
+    assert!(report.contains("TypeChanged"), "{report}");
+    assert!(
+        !report.contains("CrdRemoved") && !report.contains("CrdAdded"),
+        "{report}"
+    );
+    let (a, b) = (old.join(FILES[0]), new.join(FILES[1]));
+    assert_eq!(paired(&a, &b), whole(&a, &b));
 }

@@ -25,18 +25,28 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
     let whole = |spec: &SourceSpec| matches!(spec, SourceSpec::Cluster { name: None });
     let report = match (whole(&old_spec), whole(&new_spec)) {
         // Both sides the same cluster, or neither a whole cluster: nothing to narrow.
-        (true, true) | (false, false) => {
-            let old = load(&args.old, &args.cluster)?;
-            match new_spec {
-                SourceSpec::Cluster { .. } => {
-                    let new = load(&args.new, &args.cluster)?;
-                    gate::check(&old, &new, &config, threshold, args.force)
-                }
-                spec => gate::check_file_by_file(
-                    &old, &spec, &args.new, &config, threshold, args.force,
-                )?,
+        (true, true) | (false, false) => match (&old_spec, &new_spec) {
+            // Two file sources: neither set is held whole.
+            (SourceSpec::Path(_) | SourceSpec::Git { .. } | SourceSpec::Stdin, _)
+                if !matches!(new_spec, SourceSpec::Cluster { .. }) =>
+            {
+                gate::check_paired(
+                    &old_spec, &args.old, &new_spec, &args.new, &config, threshold, args.force,
+                )?
             }
-        }
+            _ => {
+                let old = load(&args.old, &args.cluster)?;
+                match new_spec {
+                    SourceSpec::Cluster { .. } => {
+                        let new = load(&args.new, &args.cluster)?;
+                        gate::check(&old, &new, &config, threshold, args.force)
+                    }
+                    spec => gate::check_file_by_file(
+                        &old, &spec, &args.new, &config, threshold, args.force,
+                    )?,
+                }
+            }
+        },
         (true, false) => {
             let new = load(&args.new, &args.cluster)?;
             let mut old = load(&args.old, &args.cluster)?;

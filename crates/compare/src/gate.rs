@@ -8,9 +8,64 @@ use crate::crd::{Crd, CrdSet, Origin};
 use crate::error::Result;
 use crate::report::{Change, FailOn, Place, Report, SideInfo};
 use crate::source::spans::{self, Side, Spans};
-use crate::source::{self, KnownDigests, SourceSpec, Visited};
+use crate::source::{self, KnownDigests, SideRef, SourceSpec, Visited};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
+
+/// [`check`] for two file, directory, git or stdin sources, neither held whole: each new file is
+/// parsed and compared next to the old file at the same place (`source::load_paired`), so peak
+/// memory is the files in flight and the findings. The result is the same report.
+#[allow(clippy::too_many_arguments)] // each is one plain input of the report
+pub fn check_paired(
+    old: &SourceSpec,
+    old_label: &str,
+    new: &SourceSpec,
+    new_label: &str,
+    config: &Config,
+    fail_on: FailOn,
+    forced: bool,
+) -> Result<Report> {
+    let opts = config.compare_options();
+    let paired = source::load_paired(old, old_label, new, new_label, |name, before, after| {
+        let mut found = compare::crd::compare_crd(
+            name,
+            before.map(|s| &s.crd.doc),
+            after.map(|s| &s.crd.doc),
+            &opts,
+        );
+        place_changes(
+            &mut found,
+            before.and_then(located),
+            after.and_then(located),
+        );
+        found
+    })?;
+    let summary = |set: &source::SetSummary| SideInfo {
+        label: set.label.clone(),
+        crds: set.origins.len(),
+        skipped_documents: set.skipped_documents,
+    };
+    let (old_side, new_side) = (summary(&paired.old), summary(&paired.new));
+    let names: Vec<String> = paired
+        .new
+        .origins
+        .keys()
+        .chain(paired.old.origins.keys())
+        .cloned()
+        .collect();
+    let mut origins = paired.old.origins;
+    origins.extend(paired.new.origins);
+    Ok(finish(
+        old_side,
+        new_side,
+        names.into_iter(),
+        origins,
+        paired.results.into_iter().flatten().collect(),
+        config,
+        fail_on,
+        forced,
+    ))
+}
 
 /// [`check`] with the new side compared file by file as it is parsed: the old set is held whole,
 /// each new file only while its CRDs are compared. Peak memory is the old set plus the files in
@@ -172,6 +227,11 @@ pub fn check<'a>(
         fail_on,
         forced,
     )
+}
+
+/// A loaded side as [`place_changes`] takes it.
+fn located(side: SideRef<'_>) -> Option<Located<'_>> {
+    side.spans.map(|spans| (&side.crd.doc, spans, side.file))
 }
 
 /// One side of a CRD for [`place_changes`]: its tree, the positions of its nodes, its file.

@@ -8,48 +8,147 @@ use crate::error::{Error, Result};
 use crate::spans::Spans;
 use serde_json::Value;
 use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 
-/// Builds the set from the documents of every file, in the order given.
+/// Builds the set from the documents of every file, in the order given: each file is assembled
+/// on its own ([`assemble_file`]) and the files are merged in order ([`merge`]), so a set loaded
+/// whole and one loaded file by file (`load_paired`) fail on the same problem.
 pub fn assemble(label: &str, files: Vec<ParsedFile>) -> Result<CrdSet> {
-    let mut set = CrdSet::new(label);
+    let mut records = Vec::new();
+    let mut assembled = Vec::new();
     for file in files {
+        let content = file.content;
+        let file = assemble_file(file);
+        records.push(content.map(|(len, digest)| FileRecord {
+            len,
+            digest,
+            crds: file.crds.iter().map(|c| c.crd.name.clone()).collect(),
+            skipped: file.skipped,
+        }));
+        assembled.push(file);
+    }
+    merge(assembled.iter_mut().map(FileCrds::names).collect())?;
+    let mut set = CrdSet::new(label);
+    set.files = records.into_iter().flatten().collect();
+    for file in assembled {
         set.skipped_documents += file.skipped;
-        let (crds_before, skipped_before) = (set.crds.len(), set.skipped_documents);
-        let mut names = Vec::new();
-        for doc in file.documents {
-            let origin = Origin {
-                file: file.name.clone(),
-                line: Some(doc.line),
-            };
-            if is_list(&doc.value) {
-                let mut item_spans = doc
-                    .spans
-                    .items_of(&doc.value, "items")
-                    .unwrap_or_default()
-                    .into_iter();
-                for item in into_items(doc.value) {
-                    names.extend(add(
-                        &mut set,
-                        item,
-                        item_spans.next().unwrap_or_default(),
-                        &origin,
-                    )?);
-                }
-            } else {
-                names.extend(add(&mut set, doc.value, doc.spans, &origin)?);
+        for located in file.crds {
+            let name = located.crd.name.clone();
+            if let Some(spans) = located.spans {
+                set.spans.insert(name.clone(), spans);
             }
-        }
-        if let Some((len, digest)) = file.content {
-            debug_assert_eq!(set.crds.len() - crds_before, names.len());
-            set.files.push(FileRecord {
-                len,
-                digest,
-                crds: names,
-                skipped: set.skipped_documents - skipped_before,
-            });
+            set.crds.insert(name, located.crd);
         }
     }
     Ok(set)
+}
+
+/// A CRD and where its nodes are in its file (`None` where the loader did not record them).
+#[derive(Debug)]
+pub struct Located {
+    pub crd: Crd,
+    pub spans: Option<Spans>,
+}
+
+/// One file's CRDs in file order, up to its first problem.
+#[derive(Debug)]
+pub struct FileCrds {
+    pub crds: Vec<Located>,
+    /// Documents that are not CRDs.
+    pub skipped: usize,
+    /// The first document the set cannot take: a CRD without a usable name, or a name already
+    /// used earlier in the file.
+    pub error: Option<Error>,
+}
+
+impl FileCrds {
+    /// What [`merge`] needs of the file; takes its error.
+    pub fn names(&mut self) -> FileNames {
+        FileNames {
+            crds: self
+                .crds
+                .iter()
+                .map(|c| (c.crd.name.clone(), c.crd.origin.clone()))
+                .collect(),
+            skipped: self.skipped,
+            error: self.error.take(),
+        }
+    }
+}
+
+/// What is left of a file once its CRDs were compared: their names and origins in file order,
+/// and its problem. `read_error` is a file that could not be read or parsed.
+#[derive(Debug, Default)]
+pub struct FileNames {
+    pub crds: Vec<(String, Origin)>,
+    pub skipped: usize,
+    pub error: Option<Error>,
+}
+
+/// Assembles one file's documents: CRDs in file order (items of lists expanded), other documents
+/// counted, stopping at the first CRD without a usable name or with a name used before in the
+/// file.
+pub fn assemble_file(file: ParsedFile) -> FileCrds {
+    let mut out = FileCrds {
+        crds: Vec::new(),
+        skipped: file.skipped,
+        error: None,
+    };
+    let mut seen = HashMap::new();
+    for doc in file.documents {
+        let origin = Origin {
+            file: file.name.clone(),
+            line: Some(doc.line),
+        };
+        let added = if is_list(&doc.value) {
+            let mut item_spans = doc
+                .spans
+                .items_of(&doc.value, "items")
+                .unwrap_or_default()
+                .into_iter();
+            into_items(doc.value).into_iter().try_for_each(|item| {
+                add(
+                    &mut out,
+                    &mut seen,
+                    item,
+                    item_spans.next().unwrap_or_default(),
+                    &origin,
+                )
+            })
+        } else {
+            add(&mut out, &mut seen, doc.value, doc.spans, &origin)
+        };
+        if let Err(e) = added {
+            out.error = Some(e);
+            break;
+        }
+    }
+    out
+}
+
+/// The files of one set, merged in order: the first problem of a whole-set load, which is the
+/// first file that could not be read or parsed, else the first CRD (in file order) whose name is
+/// unusable or taken. Returns where each CRD is defined and how many documents were skipped.
+pub fn merge(files: Vec<FileNames>) -> Result<(BTreeMap<String, Origin>, usize)> {
+    let mut origins: BTreeMap<String, Origin> = BTreeMap::new();
+    let mut skipped = 0;
+    for file in files {
+        skipped += file.skipped;
+        for (name, origin) in file.crds {
+            match origins.entry(name) {
+                Entry::Occupied(first) => {
+                    return Err(duplicate_error(first.key(), first.get(), &origin));
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(origin);
+                }
+            }
+        }
+        if let Some(error) = file.error {
+            return Err(error);
+        }
+    }
+    Ok((origins, skipped))
 }
 
 /// Whether a document is a list of objects: `kubectl get crd -o yaml` writes a `v1` `List`, and
@@ -78,11 +177,17 @@ fn into_items(doc: Value) -> Vec<Value> {
     }
 }
 
-/// Adds one document; returns the CRD's name when it is one.
-fn add(set: &mut CrdSet, doc: Value, spans: Spans, origin: &Origin) -> Result<Option<String>> {
+/// Adds one document to the file's CRDs.
+fn add(
+    out: &mut FileCrds,
+    seen: &mut HashMap<String, usize>,
+    doc: Value,
+    spans: Spans,
+    origin: &Origin,
+) -> Result<()> {
     if !is_crd(&doc) {
-        set.skipped_documents += 1;
-        return Ok(None);
+        out.skipped += 1;
+        return Ok(());
     }
     let name = match doc.pointer("/metadata/name") {
         Some(Value::String(name)) if !name.is_empty() => name.clone(),
@@ -103,21 +208,20 @@ fn add(set: &mut CrdSet, doc: Value, spans: Spans, origin: &Origin) -> Result<Op
             });
         }
     };
-    match set.crds.entry(name) {
-        Entry::Occupied(first) => Err(duplicate_error(first.key(), &first.get().origin, origin)),
-        Entry::Vacant(slot) => {
-            let name = slot.key().clone();
-            if !spans.is_empty() {
-                set.spans.insert(name.clone(), spans);
-            }
-            slot.insert(Crd {
-                name: name.clone(),
-                doc,
-                origin: origin.clone(),
-            });
-            Ok(Some(name))
-        }
+    if let Some(&first) = seen.get(&name) {
+        let first: &Located = &out.crds[first];
+        return Err(duplicate_error(&name, &first.crd.origin, origin));
     }
+    seen.insert(name.clone(), out.crds.len());
+    out.crds.push(Located {
+        crd: Crd {
+            name,
+            doc,
+            origin: origin.clone(),
+        },
+        spans: (!spans.is_empty()).then_some(spans),
+    });
+    Ok(())
 }
 
 /// Two CRDs with one name in one set: which one would be compared?

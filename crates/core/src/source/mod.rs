@@ -9,6 +9,7 @@
 mod assemble;
 mod fs;
 mod git;
+mod paired;
 // Kept at this path for callers; the module sits below `crd`, which holds the spans of a set.
 pub use crate::spans;
 mod stdin;
@@ -61,21 +62,23 @@ impl SourceSpec {
 pub fn load(spec: &SourceSpec, label: &str) -> Result<CrdSet> {
     match spec {
         SourceSpec::Path(path) => {
-            // `git:main` (no PATH) parses as a path; say what was probably meant.
-            if let Some(text) = path.to_str()
-                && text.starts_with("git:")
-                && !path.exists()
-            {
-                return Err(Error::input(format!(
-                    "{text} is neither a file nor a git source: a git source is git:REV:PATH, \
-                     e.g. git:main:build/crds"
-                )));
-            }
+            not_a_mistyped_git_source(path)?;
             load_path(path, label)
         }
         SourceSpec::Git { rev, path } => load_git(Path::new("."), rev, path, label),
         SourceSpec::Stdin => load_files(vec![stdin::file()?], label),
         SourceSpec::Cluster { name } => Err(cluster_not_here(name.as_deref())),
+    }
+}
+
+/// `git:main` (no PATH) parses as a path; say what was probably meant.
+fn not_a_mistyped_git_source(path: &Path) -> Result<()> {
+    match path.to_str() {
+        Some(text) if text.starts_with("git:") && !path.exists() => Err(Error::input(format!(
+            "{text} is neither a file nor a git source: a git source is git:REV:PATH, \
+             e.g. git:main:build/crds"
+        ))),
+        _ => Ok(()),
     }
 }
 
@@ -130,13 +133,7 @@ pub fn visit_files<T: Send>(
     unchanged: &KnownDigests,
     visit: impl Fn(Visited) -> Result<T> + Sync + Send,
 ) -> Result<Vec<T>> {
-    let files = match spec {
-        SourceSpec::Path(path) => fs::files(path)?,
-        SourceSpec::Git { rev, path } => git::files(Path::new("."), rev, path)?,
-        SourceSpec::Stdin => vec![stdin::file()?],
-        SourceSpec::Cluster { name } => return Err(cluster_not_here(name.as_deref())),
-    };
-    workers::parse_each(files, unchanged, |file| match file {
+    workers::parse_each(files_of(spec)?, unchanged, |file| match file {
         Ok(parsed) => visit(Visited::Parsed(assemble::assemble(label, vec![parsed])?)),
         Err(same) => visit(Visited::Unchanged {
             file: same.name,
@@ -144,6 +141,38 @@ pub fn visit_files<T: Send>(
         }),
     })
 }
+
+/// The files of a file, directory, git or stdin source (git blobs and stdin already read).
+fn files_of(spec: &SourceSpec) -> Result<Vec<workers::SourceFile>> {
+    Ok(match spec {
+        SourceSpec::Path(path) => {
+            not_a_mistyped_git_source(path)?;
+            fs::files(path)?
+        }
+        SourceSpec::Git { rev, path } => git::files(Path::new("."), rev, path)?,
+        SourceSpec::Stdin => vec![stdin::file()?],
+        SourceSpec::Cluster { name } => return Err(cluster_not_here(name.as_deref())),
+    })
+}
+
+/// Loads two file, directory, git or stdin sources and hands `compare` every CRD name with its
+/// old and new side, parsing each new file next to the old file at the same place so that
+/// neither set is ever held whole (see [`paired`]). `diff` compares this way. The old side's
+/// files are listed first: a missing old directory is the error even where the new one is
+/// missing too.
+pub fn load_paired<T: Send>(
+    old: &SourceSpec,
+    old_label: &str,
+    new: &SourceSpec,
+    new_label: &str,
+    compare: impl Fn(&str, Option<SideRef<'_>>, Option<SideRef<'_>>) -> T + Sync + Send,
+) -> Result<Paired<T>> {
+    let old_files = files_of(old)?;
+    let new_files = files_of(new)?;
+    paired::load_paired(old_files, old_label, new_files, new_label, compare)
+}
+
+pub use paired::{Paired, SetSummary, SideRef};
 
 /// One file of a source, as [`visit_files`] hands it over.
 #[derive(Debug)]

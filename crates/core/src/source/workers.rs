@@ -128,12 +128,12 @@ pub fn parse_each<T: Send>(
     results.into_iter().collect()
 }
 
-enum Read {
+pub(super) enum Read {
     Bytes(String, Vec<u8>),
     Special(String),
 }
 
-fn read(file: SourceFile) -> Result<Read> {
+pub(super) fn read(file: SourceFile) -> Result<Read> {
     Ok(match file.content {
         Content::Path(path) => Read::Bytes(file.name, input::read_regular(&path)?),
         Content::Named(path) => Read::Bytes(file.name, input::read_named(&path)?),
@@ -142,7 +142,7 @@ fn read(file: SourceFile) -> Result<Read> {
     })
 }
 
-fn special(name: String) -> ParsedFile {
+pub(super) fn special(name: String) -> ParsedFile {
     ParsedFile {
         name,
         documents: Vec::new(),
@@ -159,7 +159,7 @@ fn parse_one_reusing(file: SourceFile, known: &Known<'_>) -> Result<ParsedFile> 
 }
 
 /// Parses one file's bytes; with `with_digest`, records their digest (see [`KnownDigests`]).
-fn parse_bytes(
+pub(super) fn parse_bytes(
     name: String,
     bytes: Vec<u8>,
     known: &Known<'_>,
@@ -183,7 +183,7 @@ fn parse_bytes(
 }
 
 /// The loader's pool, built on first use and shared by every load of the process.
-fn pool() -> Result<&'static rayon::ThreadPool> {
+pub(super) fn pool() -> Result<&'static rayon::ThreadPool> {
     static POOL: OnceLock<std::result::Result<rayon::ThreadPool, String>> = OnceLock::new();
     POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
