@@ -12,7 +12,7 @@
 //!   zero, overflow) fail the rule, as on the server.
 //! - A rule this evaluator cannot judge is [`Verdict::NotChecked`] with the reason, never
 //!   passed: one it cannot parse, one that calls a Kubernetes library function the crate lacks
-//!   (`ip()`, `cidr()`, `semver()`, `format.*`, the list functions
+//!   (`semver()`, `format.*`, the list functions
 //!   `sum()`/`min()`/`max()`/`isSorted()`, `find()`), any other error of the interpreter, a
 //!   value it cannot type (`format: byte`) or a schema nested too deep.
 //!
@@ -35,10 +35,6 @@ const MAX_RULE_NESTING: usize = 64;
 /// Kubernetes CEL library functions the crate does not provide, or provides with other
 /// semantics (`min`/`max` as global functions, not the list members of Kubernetes).
 const KUBERNETES_ONLY: &[&str] = &[
-    "ip",
-    "isIP",
-    "cidr",
-    "isCIDR",
     "semver",
     "isSemver",
     "isSorted",
@@ -147,11 +143,12 @@ impl CelRules {
         // functions (charAt, indexOf, lowerAscii, replace, split, substring, trim, join, ...).
         // Should it not load, rules that use them fail to evaluate and are not checked.
         let _ = env.add_extension(cel::extensions::strings);
-        // The Kubernetes library functions implemented here (the URL and quantity libraries); a
-        // rule calling
-        // one that did not register is not checked, as any unknown function.
+        // The Kubernetes library functions implemented here (the URL, quantity, IP and CIDR
+        // libraries); a rule calling one that did not register is not checked, as any unknown
+        // function.
         let _ = super::library::register(&mut env);
         let _ = super::quantity::register(&mut env);
+        let _ = super::net::register(&mut env);
         let env = Arc::new(env);
         let mut rules = 0;
         let root = compile(schema, &env, 0, &mut rules);
@@ -883,7 +880,7 @@ mod tests {
     #[test]
     fn what_cannot_be_evaluated_is_not_checked_never_passed() {
         for (rule, why) in [
-            ("ip(self.name).family() == 4", "ip()"),
+            ("semver(self.name).major() == 1", "semver()"),
             ("self.tags.isSorted()", "isSorted()"),
             ("self.tags.max() == 'z'", "max()"),
             (
@@ -974,6 +971,32 @@ mod tests {
             1
         );
         assert_eq!(verdicts(&r, json!({"name": "not a url"}), None).len(), 1);
+    }
+
+    #[test]
+    fn the_ip_and_cidr_libraries_of_kubernetes_are_there() {
+        let r = rules_at_spec(
+            json!([
+                {"rule": "ip(self.name).family() == 4", "message": "IPv4 only"},
+                {"rule": "self.tags.all(t, isCIDR(t) && cidr(t).containsIP(self.name))"}
+            ]),
+            props(),
+        );
+        let ok = json!({"name": "10.1.2.3", "tags": ["10.0.0.0/8", "0.0.0.0/0"]});
+        assert!(verdicts(&r, ok, None).is_empty());
+        let v6 = verdicts(&r, json!({"name": "::1", "tags": []}), None);
+        assert!(
+            matches!(&v6[..], [Finding { verdict: Verdict::Failed { message }, .. }]
+                if message == "IPv4 only"),
+            "{v6:?}"
+        );
+        // A string that is no IP fails the rule with the server's parse error, as on the server.
+        let bad = verdicts(&r, json!({"name": "Same", "tags": []}), None);
+        assert!(
+            matches!(&bad[..], [Finding { verdict: Verdict::Failed { message }, ratchetable: false, .. }]
+                if message.contains("ParseAddr(\"Same\"): unable to parse IP")),
+            "{bad:?}"
+        );
     }
 
     #[test]
