@@ -262,8 +262,8 @@ impl<'a> Ty<'a> {
             Ty::Int => "int".into(),
             Ty::Double => "double".into(),
             Ty::String => "string".into(),
-            Ty::Timestamp => "google.protobuf.Timestamp".into(),
-            Ty::Duration => "google.protobuf.Duration".into(),
+            Ty::Timestamp => "timestamp".into(),
+            Ty::Duration => "duration".into(),
             Ty::Null => "null_type".into(),
             Ty::Object(_) => "object".into(),
             Ty::List(e) => format!("list({})", e.name()),
@@ -709,9 +709,17 @@ impl<'a> Checker<'a> {
                 }
                 Ok(Ty::Int)
             }
-            (m, Some(t), _) if STRING_METHODS.contains(&m) => {
+            (m, Some(t), rest) if STRING_METHODS.contains(&m) => {
                 if t.is_concrete() && *t != Ty::String {
                     return no_overload(&[t]);
+                }
+                // The tests of a string take a string.
+                if matches!(m, "startsWith" | "endsWith" | "contains" | "matches")
+                    && let [arg] = rest
+                    && arg.is_concrete()
+                    && *arg != Ty::String
+                {
+                    return no_method_overload(t, rest);
                 }
                 // The server compiles a constant regular expression with the rule.
                 if m == "matches"
@@ -779,18 +787,28 @@ impl<'a> Checker<'a> {
                 Ok(Ty::Dyn)
             }
             ("int" | "string" | "double" | "duration" | "timestamp", None, [t]) => {
-                // `string()` of an IP or CIDR is declared by their libraries; no other
-                // conversion takes them.
-                if matches!(t, Ty::List(_) | Ty::Map(_) | Ty::Object(_))
-                    || (name != "string" && matches!(t, Ty::Ip | Ty::Cidr))
-                {
+                // The conversions cel-go declares (`string()` of an IP or CIDR by their
+                // libraries): `int(bool)`, `double(timestamp)`, `timestamp(bool)`, any of
+                // null do not compile.
+                let declared = match name {
+                    "int" => matches!(
+                        t,
+                        Ty::Int | Ty::Double | Ty::String | Ty::Timestamp | Ty::Duration
+                    ),
+                    "double" => matches!(t, Ty::Int | Ty::Double | Ty::String),
+                    "string" => t.is_scalar() || t.is_time() || matches!(t, Ty::Ip | Ty::Cidr),
+                    "timestamp" => matches!(t, Ty::Int | Ty::String | Ty::Timestamp),
+                    _ => matches!(t, Ty::String | Ty::Duration),
+                };
+                if t.is_concrete() && !declared {
                     return no_overload(&[t]);
                 }
                 Ok(match name {
                     "int" => Ty::Int,
                     "string" => Ty::String,
                     "double" => Ty::Double,
-                    _ => Ty::Dyn,
+                    "timestamp" => Ty::Timestamp,
+                    _ => Ty::Duration,
                 })
             }
             ("orValue", Some(Ty::Optional(inner)), [alt]) => {
@@ -942,6 +960,10 @@ mod tests {
             "self.tags.all(x, isIP(x) && ip(x).isGlobalUnicast())",
             "ip(self.name) == null",
             "type(ip(self.name)) == net.IP",
+            "int(self.since) > 0 && int(self.timeout) > 0 && int('1') == 1 && int(1.5) == 1",
+            "string(true) == 'true' && string(self.since) != '' && string(self.timeout) != ''",
+            "timestamp(1) < self.since && duration(self.timeout) > duration('1s')",
+            "double(self.count) > 0.0 && double('1.5') > 1.0",
         ] {
             assert!(compiles(rule).is_ok(), "{rule}: {:?}", compiles(rule));
         }
@@ -1004,6 +1026,38 @@ mod tests {
             ),
             ("true + true", "no matching overload for '_+_'"),
             ("self.since.x == 1", "does not support field selection"),
+            // Conversions cel-go does not declare (seen: `int(self.flag)` of a boolean).
+            (
+                "int(true) > 0",
+                "no matching overload for 'int' applied to '(bool)'",
+            ),
+            ("double(true) > 0.0", "no matching overload for 'double'"),
+            (
+                "double(self.since) > 0.0",
+                "no matching overload for 'double'",
+            ),
+            (
+                "double(timestamp('2020-01-01T00:00:00Z')) > 0.0",
+                "no matching overload for 'double' applied to '(timestamp)'",
+            ),
+            (
+                "timestamp(true) > self.since",
+                "no matching overload for 'timestamp'",
+            ),
+            (
+                "duration(1) > self.timeout",
+                "no matching overload for 'duration'",
+            ),
+            ("int(null) == 1", "no matching overload for 'int'"),
+            (
+                "self.name.startsWith(duration('1s'))",
+                "no matching overload for 'startsWith' applied to 'string.(duration)'",
+            ),
+            (
+                "duration('1s') == 'x'",
+                "no matching overload for '_==_' applied to '(duration, string)'",
+            ),
+            ("string(null) == 'x'", "no matching overload for 'string'"),
             // The IP and CIDR libraries, with the server's reasons.
             (
                 "self.name.family() == 4",
