@@ -599,8 +599,11 @@ fn shown(path: &str) -> String {
     }
 }
 
+/// Whether old item `a` correlates with new item `b` of a map list: equal keys, each a scalar
+/// (the server's `MapList` keys nothing else).
 fn same_keys(keys: &[String], a: &Value, b: &Value) -> bool {
-    keys.iter().all(|k| a.get(k) == b.get(k))
+    keys.iter()
+        .all(|k| super::ratchet::is_map_key(b.get(k)) && a.get(k) == b.get(k))
 }
 
 fn compile(schema: &Value, env: &Env, depth: usize, count: &mut usize) -> Node {
@@ -1113,6 +1116,29 @@ mod tests {
             verdicts(&r, json!({"replicas": 1}), Some(json!({"replicas": 2}))).len(),
             1
         );
+    }
+
+    #[test]
+    fn map_list_items_keyed_by_no_scalar_have_no_old_value() {
+        let schema = json!({"type": "object", "properties": {"ports": {"type": "array",
+            "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+            "items": {"type": "object",
+                "x-kubernetes-validations": [{"rule": "self.port == oldSelf.port"}],
+                "properties": {"name": {"type": "string"}, "port": {"type": "integer"}}}}}});
+        let r = CelRules::new(&schema);
+        // Keyed by a string: the item correlates, the transition rule runs and fails.
+        let old = json!({"ports": [{"name": "a", "port": 1}]});
+        let new = json!({"ports": [{"name": "a", "port": 2}]});
+        assert_eq!(r.check(&new, Some(&old)).len(), 1);
+        // Keyed by an object, or missing the key: no old item, the rule does not apply.
+        for key in [json!({"x": 1}), Value::Null] {
+            let old = json!({"ports": [{"name": key, "port": 1}]});
+            let new = json!({"ports": [{"name": key, "port": 2}]});
+            assert!(r.check(&new, Some(&old)).is_empty(), "{key}");
+        }
+        let old = json!({"ports": [{"port": 1}]});
+        let new = json!({"ports": [{"port": 2}]});
+        assert!(r.check(&new, Some(&old)).is_empty());
     }
 
     #[test]
