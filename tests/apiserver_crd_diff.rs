@@ -455,8 +455,9 @@ const TYPES_ALL: &[&str] = &["string", "integer", "number", "boolean", "object",
 
 /// One random edit of the kinds the API server's CRD validation is sensitive to.
 fn mutate(crd: &mut Value, rng: &mut Rng) -> String {
-    let kind = rng.below(19);
+    let kind = rng.below(20);
     match kind {
+        19 => ip_mutation(crd, rng),
         16 => cost_mutation(crd, rng),
         17 => default_mutation(crd, rng),
         18 => transition_mutation(crd, rng),
@@ -858,6 +859,90 @@ fn default_mutation(crd: &mut Value, rng: &mut Rng) -> String {
     let shown = schema.to_string();
     let at = add_property(crd, rng, "defaultProbe", schema).unwrap_or_default();
     format!("default probe {shown} at {at}")
+}
+
+/// The IP and CIDR libraries: rules that compile or not (types, overloads, methods on the wrong
+/// type), defaults that fail them (valid and invalid addresses, v4 and v6, canonical or not), and
+/// their costs over lists of strings on both sides of the limits.
+fn ip_mutation(crd: &mut Value, rng: &mut Rng) -> String {
+    const RULES: &[&str] = &[
+        "ip(self).family() == 4",
+        "isIP(self) && ip(self).isGlobalUnicast()",
+        "ip.isCanonical(self)",
+        "!isIP(self) || ip(self) == ip('::1') || ip(self).isLoopback()",
+        "ip(self) != ip('10.0.0.1')",
+        "string(ip(self)) == self",
+        "cidr(self).prefixLength() >= 8",
+        "isCIDR(self) && cidr(self) == cidr(self).masked()",
+        "cidr('10.0.0.0/8').containsIP(self)",
+        "cidr('10.0.0.0/8').containsCIDR(self)",
+        "cidr(self).containsIP(cidr(self).ip())",
+        "cidr(self).ip().isLinkLocalUnicast() || cidr(self).ip().isUnspecified()",
+        "type(ip(self)) == net.IP",
+        // Refused by the server's type checker.
+        "self.family() == 4",
+        "ip(self) == self",
+        "ip(self).prefixLength() > 0",
+        "cidr(self).family() == 4",
+        "cidr(self).containsIP(1)",
+        "cidr(self).containsCIDR(ip(self))",
+        "ip(self) < ip('10.0.0.1')",
+        "size(ip(self)) > 0",
+        "ip.isCanonical(1)",
+        "ip(self)",
+        "ip(self).isLoopback(true)",
+    ];
+    const VALUES: &[&str] = &[
+        "Same",
+        "10.0.0.1",
+        "10.0.0.0/8",
+        "10.0.0.1/8",
+        "::1",
+        "2001:DB8::1",
+        "2001:db8::1",
+        "::ffff:10.0.0.1",
+        "fe80::1%eth0",
+        "010.0.0.1",
+        "fe80::/10",
+        "0.0.0.0",
+    ];
+    let rule = *rng.pick(RULES);
+    let mut entry = json!({"rule": rule});
+    match rng.below(5) {
+        0 => entry["messageExpression"] = json!("'bad address: ' + self"),
+        1 => entry["messageExpression"] = json!("'bad address: ' + string(ip(self))"),
+        _ => {}
+    }
+    let mut schema = json!({"type": "string", "x-kubernetes-validations": [entry.clone()]});
+    if rng.below(2) == 0 {
+        schema["default"] = json!(*rng.pick(VALUES));
+    }
+    let max_length = *rng.pick(&[None, Some(15), Some(45), Some(64)]);
+    if let Some(n) = max_length {
+        schema["maxLength"] = json!(n);
+    }
+    // On the items of a list, its bounds decide the cost.
+    let max_items = *rng.pick(&[
+        None,
+        None,
+        Some(Some(16)),
+        Some(None),
+        Some(Some(100_000)),
+        Some(Some(1_000_000)),
+    ]);
+    let shown = schema.to_string();
+    let schema = match max_items {
+        None => schema,
+        Some(bound) => {
+            let mut list = json!({"type": "array", "items": schema});
+            if let Some(n) = bound {
+                list["maxItems"] = json!(n);
+            }
+            list
+        }
+    };
+    let at = add_property(crd, rng, "netProbe", schema).unwrap_or_default();
+    format!("ip probe {shown} in list {max_items:?} at {at}")
 }
 
 /// Transition rules and `fieldPath`s on the items of lists of every list type.
