@@ -12,13 +12,16 @@
 //! keywords, Go regexps, root defaults, selectable fields, types and defaults, bounds, list and
 //! map types, CEL rules (syntax errors, unknown fields and methods, type errors, `fieldPath`s,
 //! `messageExpression`s, `optionalOldSelf`, transition rules below every list type), rules whose
-//! estimated cost sits on both sides of the per-rule and per-schema limits, and defaults that
-//! fail their own rules. Measured on the 2,000 default mutants (3,941 verdicts, create and
-//! update): 0 disagreements besides the 44 listed in [`KNOWN`], all the oracle's limitations
-//! (its case-insensitive keys; its panics, which the default seed does not hit); the corpus
-//! (1,008 verdicts): 0. About 190–290 s on a shared 2-core machine, most of it the
-//! oracle (one process per mutant, 40–100 ms each): under 120 s of CPU, so about a minute on
-//! two free cores (BENCHMARKS.md).
+//! estimated cost sits on both sides of the per-rule and per-schema limits, defaults that fail
+//! their own rules, and the IP and CIDR libraries (rules that compile or not, defaults of valid
+//! and invalid addresses that fail them, their costs over bounded and unbounded lists).
+//! Measured on the 2,000 default mutants (3,964 verdicts, create and update): 0 disagreements
+//! besides the 24 listed in [`KNOWN`], all the oracle's limitations (its case-insensitive keys;
+//! its panics, which the default seed does not hit); with `NEXUS_DIFF_MUTANTS=4000`: 7,924
+//! verdicts, 0 besides 62 in [`KNOWN`]; the corpus (1,008 verdicts): 0. About 130–290 s on a
+//! shared 2-core machine (200 s with 4,000 mutants), most of it the oracle (one process per
+//! mutant, 40–100 ms each): under 120 s of CPU, so about a minute on two free cores
+//! (BENCHMARKS.md).
 //!
 //! Skipped, saying so, when `NEXUS_APISERVER_ORACLES` is unset; the corpus part is skipped when
 //! `NEXUS_CORPUS` is unset (the mutants still run).

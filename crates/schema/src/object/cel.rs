@@ -6,10 +6,13 @@
 //!   timestamps, `duration` strings durations. Null values are not checked (as on the server).
 //! - A rule that uses `oldSelf` is a transition rule: it runs only where the old object has a
 //!   value at the same place (properties and map values by key, `x-kubernetes-list-type: map`
-//!   items by their keys), with `oldSelf` bound to it. On a migration write the old object is
+//!   items by their keys when these are scalars), with `oldSelf` bound to it. On a migration write the old object is
 //!   the stored one.
 //! - Evaluation errors that come from the data (no such key, index out of range, division by
-//!   zero, overflow) fail the rule, as on the server.
+//!   zero, overflow, a library function refusing its argument) fail the rule, as on the server.
+//! - Besides the standard library and the string extension, the Kubernetes URL
+//!   ([`super::library`]), quantity ([`super::quantity`]), IP and CIDR ([`super::net`])
+//!   libraries are there.
 //! - A rule this evaluator cannot judge is [`Verdict::NotChecked`] with the reason, never
 //!   passed: one it cannot parse, one that calls a Kubernetes library function the crate lacks
 //!   (`semver()`, `format.*`, the list functions
