@@ -298,7 +298,7 @@ impl CelRules {
         let invalid_data = |reason: String| {
             Some((
                 Verdict::Failed {
-                    message: format!("{reason} evaluating rule: {}", self.fallback(rule)),
+                    message: format!("{reason} evaluating rule: {}", rule_error_string(rule)),
                 },
                 false,
             ))
@@ -351,19 +351,11 @@ impl CelRules {
             )),
             Err(err) if data_error(&err) => Some((
                 Verdict::Failed {
-                    message: format!("{}: evaluation error: {err}", self.message(rule, &ctx)),
+                    message: evaluation_error(&err, rule),
                 },
                 false,
             )),
             Err(err) => not_checked(format!("the CEL evaluator could not evaluate it: {err}")),
-        }
-    }
-
-    /// The rule's `message`, or `failed rule: <rule>`.
-    fn fallback(&self, rule: &Rule) -> String {
-        match &rule.message {
-            Some(m) if !m.trim().is_empty() => m.clone(),
-            _ => format!("failed rule: {}", rule.source),
         }
     }
 
@@ -538,6 +530,32 @@ fn reads_field(source: &str, key: &str) -> bool {
         let presence = before.ends_with("has(self") || before.ends_with("has(oldSelf");
         whole && !presence
     })
+}
+
+/// The server's `ruleErrorString`: the rule's message, else its source.
+fn rule_error_string(rule: &Rule) -> String {
+    match &rule.message {
+        Some(m) if !m.trim().is_empty() => m.trim().to_string(),
+        _ => rule.source.trim().to_string(),
+    }
+}
+
+/// How the server words a rule that failed to evaluate: a library function's own error (or the
+/// crate's description of the others), `evaluating rule: <message or rule>`; a function that
+/// refused its argument with "no such overload" (`containsIP('x')`) as a signature mismatch.
+fn evaluation_error(err: &ExecutionError, rule: &Rule) -> String {
+    let reason = match err {
+        ExecutionError::FunctionError { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    if reason == "no such overload" {
+        return format!(
+            "'no such overload': call arguments did not match a supported operator, function or \
+             macro signature for rule: {}",
+            rule_error_string(rule)
+        );
+    }
+    format!("{reason} evaluating rule: {}", rule_error_string(rule))
 }
 
 /// Go's name of the decoded JSON type, as the server's conversion error prints it.
@@ -1000,7 +1018,18 @@ mod tests {
         let bad = verdicts(&r, json!({"name": "Same", "tags": []}), None);
         assert!(
             matches!(&bad[..], [Finding { verdict: Verdict::Failed { message }, ratchetable: false, .. }]
-                if message.contains("ParseAddr(\"Same\"): unable to parse IP")),
+                if message == "IP Address \"Same\" parse error during conversion from string: \
+                    ParseAddr(\"Same\"): unable to parse IP evaluating rule: IPv4 only"),
+            "{bad:?}"
+        );
+        // `containsIP` of a string that is no IP: the server's signature-mismatch wording.
+        let bad = verdicts(&r, json!({"name": "Same", "tags": ["10.0.0.0/8"]}), None);
+        assert!(
+            bad.iter()
+                .any(|f| matches!(&f.verdict, Verdict::Failed { message }
+                if message == "'no such overload': call arguments did not match a supported \
+                    operator, function or macro signature for rule: \
+                    self.tags.all(t, isCIDR(t) && cidr(t).containsIP(self.name))")),
             "{bad:?}"
         );
     }
