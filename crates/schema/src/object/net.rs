@@ -968,6 +968,57 @@ mod tests {
         }
     }
 
+    /// Eight IPv6 groups, zero often enough to make runs of zeros to compress.
+    fn groups() -> impl proptest::strategy::Strategy<Value = u128> {
+        use proptest::prelude::*;
+        proptest::array::uniform8(prop_oneof![Just(0u16), Just(1u16), any::<u16>()]).prop_map(|g| {
+            g.iter()
+                .fold(0u128, |acc, &group| (acc << 16) | u128::from(group))
+        })
+    }
+
+    proptest::proptest! {
+        /// `Addr.String()` is RFC 5952, which Rust's `Ipv6Addr` prints too; and what it prints
+        /// parses back to the same address, canonical.
+        #[test]
+        fn ipv6_addresses_print_canonically_and_parse_back(bits in groups()) {
+            let addr = Addr { bits, v4: false };
+            proptest::prop_assume!(!addr.is_4in6());
+            let text = addr.to_string();
+            proptest::prop_assert_eq!(&text, &std::net::Ipv6Addr::from(bits).to_string());
+            proptest::prop_assert_eq!(parse_ip(&text), Ok(addr));
+            let expanded: Vec<String> = (0..8).map(|i| format!("{:04X}", addr.v6_group(i))).collect();
+            let expanded = expanded.join(":");
+            proptest::prop_assert_eq!(parse_ip(&expanded), Ok(addr));
+            proptest::prop_assert_eq!(eval(&format!("ip.isCanonical('{text}')")), Ok(Value::Bool(true)));
+            proptest::prop_assert_eq!(eval(&format!("ip.isCanonical('{expanded}')")), Ok(Value::Bool(false)));
+        }
+
+        #[test]
+        fn ipv4_addresses_print_and_parse_back(bits: u32) {
+            let addr = Addr { bits: u128::from(bits), v4: true };
+            let text = addr.to_string();
+            proptest::prop_assert_eq!(&text, &std::net::Ipv4Addr::from(bits).to_string());
+            proptest::prop_assert_eq!(parse_ip(&text), Ok(addr));
+        }
+
+        /// A prefix contains its own address and every address of its masked range, and
+        /// contains the prefixes it is a prefix of.
+        #[test]
+        fn prefixes_contain_their_range(bits: u32, len in 0u8..=32, other: u32) {
+            let addr = Addr { bits: u128::from(bits), v4: true };
+            let prefix = Prefix { addr, bits: len };
+            proptest::prop_assert!(prefix.contains(addr));
+            let keep = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) };
+            let inside = Addr { bits: u128::from((bits & keep) | (other & !keep)), v4: true };
+            proptest::prop_assert!(prefix.contains(inside));
+            let narrower = Cidr(Prefix { addr: inside, bits: len.saturating_add(1).min(32) });
+            proptest::prop_assert!(contains_cidr(&Cidr(prefix), &narrower).inner());
+            let v6 = Addr { bits: u128::from(bits), v4: false };
+            proptest::prop_assert!(!prefix.contains(v6));
+        }
+    }
+
     #[test]
     fn go_quotes_strings_as_strconv_does() {
         assert_eq!(go_quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
