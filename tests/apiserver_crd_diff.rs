@@ -12,13 +12,16 @@
 //! keywords, Go regexps, root defaults, selectable fields, types and defaults, bounds, list and
 //! map types, CEL rules (syntax errors, unknown fields and methods, type errors, `fieldPath`s,
 //! `messageExpression`s, `optionalOldSelf`, transition rules below every list type), rules whose
-//! estimated cost sits on both sides of the per-rule and per-schema limits, and defaults that
-//! fail their own rules. Measured on the 2,000 default mutants (3,941 verdicts, create and
-//! update): 0 disagreements besides the 44 listed in [`KNOWN`], all the oracle's limitations
-//! (its case-insensitive keys; its panics, which the default seed does not hit); the corpus
-//! (1,008 verdicts): 0. About 190–290 s on a shared 2-core machine, most of it the
-//! oracle (one process per mutant, 40–100 ms each): under 120 s of CPU, so about a minute on
-//! two free cores (BENCHMARKS.md).
+//! estimated cost sits on both sides of the per-rule and per-schema limits, defaults that fail
+//! their own rules, and the IP and CIDR libraries (rules that compile or not, defaults of valid
+//! and invalid addresses that fail them, their costs over bounded and unbounded lists).
+//! Measured on the 2,000 default mutants (3,964 verdicts, create and update): 0 disagreements
+//! besides the 24 listed in [`KNOWN`], all the oracle's limitations (its case-insensitive keys;
+//! its panics, which the default seed does not hit); with `NEXUS_DIFF_MUTANTS=4000`: 7,924
+//! verdicts, 0 besides 62 in [`KNOWN`]; the corpus (1,008 verdicts): 0. About 130–290 s on a
+//! shared 2-core machine (200 s with 4,000 mutants), most of it the oracle (one process per
+//! mutant, 40–100 ms each): under 120 s of CPU, so about a minute on two free cores
+//! (BENCHMARKS.md).
 //!
 //! Skipped, saying so, when `NEXUS_APISERVER_ORACLES` is unset; the corpus part is skipped when
 //! `NEXUS_CORPUS` is unset (the mutants still run).
@@ -455,8 +458,9 @@ const TYPES_ALL: &[&str] = &["string", "integer", "number", "boolean", "object",
 
 /// One random edit of the kinds the API server's CRD validation is sensitive to.
 fn mutate(crd: &mut Value, rng: &mut Rng) -> String {
-    let kind = rng.below(19);
+    let kind = rng.below(20);
     match kind {
+        19 => ip_mutation(crd, rng),
         16 => cost_mutation(crd, rng),
         17 => default_mutation(crd, rng),
         18 => transition_mutation(crd, rng),
@@ -858,6 +862,90 @@ fn default_mutation(crd: &mut Value, rng: &mut Rng) -> String {
     let shown = schema.to_string();
     let at = add_property(crd, rng, "defaultProbe", schema).unwrap_or_default();
     format!("default probe {shown} at {at}")
+}
+
+/// The IP and CIDR libraries: rules that compile or not (types, overloads, methods on the wrong
+/// type), defaults that fail them (valid and invalid addresses, v4 and v6, canonical or not), and
+/// their costs over lists of strings on both sides of the limits.
+fn ip_mutation(crd: &mut Value, rng: &mut Rng) -> String {
+    const RULES: &[&str] = &[
+        "ip(self).family() == 4",
+        "isIP(self) && ip(self).isGlobalUnicast()",
+        "ip.isCanonical(self)",
+        "!isIP(self) || ip(self) == ip('::1') || ip(self).isLoopback()",
+        "ip(self) != ip('10.0.0.1')",
+        "string(ip(self)) == self",
+        "cidr(self).prefixLength() >= 8",
+        "isCIDR(self) && cidr(self) == cidr(self).masked()",
+        "cidr('10.0.0.0/8').containsIP(self)",
+        "cidr('10.0.0.0/8').containsCIDR(self)",
+        "cidr(self).containsIP(cidr(self).ip())",
+        "cidr(self).ip().isLinkLocalUnicast() || cidr(self).ip().isUnspecified()",
+        "type(ip(self)) == net.IP",
+        // Refused by the server's type checker.
+        "self.family() == 4",
+        "ip(self) == self",
+        "ip(self).prefixLength() > 0",
+        "cidr(self).family() == 4",
+        "cidr(self).containsIP(1)",
+        "cidr(self).containsCIDR(ip(self))",
+        "ip(self) < ip('10.0.0.1')",
+        "size(ip(self)) > 0",
+        "ip.isCanonical(1)",
+        "ip(self)",
+        "ip(self).isLoopback(true)",
+    ];
+    const VALUES: &[&str] = &[
+        "Same",
+        "10.0.0.1",
+        "10.0.0.0/8",
+        "10.0.0.1/8",
+        "::1",
+        "2001:DB8::1",
+        "2001:db8::1",
+        "::ffff:10.0.0.1",
+        "fe80::1%eth0",
+        "010.0.0.1",
+        "fe80::/10",
+        "0.0.0.0",
+    ];
+    let rule = *rng.pick(RULES);
+    let mut entry = json!({"rule": rule});
+    match rng.below(5) {
+        0 => entry["messageExpression"] = json!("'bad address: ' + self"),
+        1 => entry["messageExpression"] = json!("'bad address: ' + string(ip(self))"),
+        _ => {}
+    }
+    let mut schema = json!({"type": "string", "x-kubernetes-validations": [entry.clone()]});
+    if rng.below(2) == 0 {
+        schema["default"] = json!(*rng.pick(VALUES));
+    }
+    let max_length = *rng.pick(&[None, Some(15), Some(45), Some(64)]);
+    if let Some(n) = max_length {
+        schema["maxLength"] = json!(n);
+    }
+    // On the items of a list, its bounds decide the cost.
+    let max_items = *rng.pick(&[
+        None,
+        None,
+        Some(Some(16)),
+        Some(None),
+        Some(Some(100_000)),
+        Some(Some(1_000_000)),
+    ]);
+    let shown = schema.to_string();
+    let schema = match max_items {
+        None => schema,
+        Some(bound) => {
+            let mut list = json!({"type": "array", "items": schema});
+            if let Some(n) = bound {
+                list["maxItems"] = json!(n);
+            }
+            list
+        }
+    };
+    let at = add_property(crd, rng, "netProbe", schema).unwrap_or_default();
+    format!("ip probe {shown} in list {max_items:?} at {at}")
 }
 
 /// Transition rules and `fieldPath`s on the items of lists of every list type.

@@ -6,13 +6,16 @@
 //!   timestamps, `duration` strings durations. Null values are not checked (as on the server).
 //! - A rule that uses `oldSelf` is a transition rule: it runs only where the old object has a
 //!   value at the same place (properties and map values by key, `x-kubernetes-list-type: map`
-//!   items by their keys), with `oldSelf` bound to it. On a migration write the old object is
+//!   items by their keys when these are scalars), with `oldSelf` bound to it. On a migration write the old object is
 //!   the stored one.
 //! - Evaluation errors that come from the data (no such key, index out of range, division by
-//!   zero, overflow) fail the rule, as on the server.
+//!   zero, overflow, a library function refusing its argument) fail the rule, as on the server.
+//! - Besides the standard library and the string extension, the Kubernetes URL
+//!   ([`super::library`]), quantity ([`super::quantity`]), IP and CIDR ([`super::net`])
+//!   libraries are there.
 //! - A rule this evaluator cannot judge is [`Verdict::NotChecked`] with the reason, never
 //!   passed: one it cannot parse, one that calls a Kubernetes library function the crate lacks
-//!   (`ip()`, `cidr()`, `semver()`, `format.*`, the list functions
+//!   (`semver()`, `format.*`, the list functions
 //!   `sum()`/`min()`/`max()`/`isSorted()`, `find()`), any other error of the interpreter, a
 //!   value it cannot type (`format: byte`) or a schema nested too deep.
 //!
@@ -35,10 +38,6 @@ const MAX_RULE_NESTING: usize = 64;
 /// Kubernetes CEL library functions the crate does not provide, or provides with other
 /// semantics (`min`/`max` as global functions, not the list members of Kubernetes).
 const KUBERNETES_ONLY: &[&str] = &[
-    "ip",
-    "isIP",
-    "cidr",
-    "isCIDR",
     "semver",
     "isSemver",
     "isSorted",
@@ -147,11 +146,12 @@ impl CelRules {
         // functions (charAt, indexOf, lowerAscii, replace, split, substring, trim, join, ...).
         // Should it not load, rules that use them fail to evaluate and are not checked.
         let _ = env.add_extension(cel::extensions::strings);
-        // The Kubernetes library functions implemented here (the URL and quantity libraries); a
-        // rule calling
-        // one that did not register is not checked, as any unknown function.
+        // The Kubernetes library functions implemented here (the URL, quantity, IP and CIDR
+        // libraries); a rule calling one that did not register is not checked, as any unknown
+        // function.
         let _ = super::library::register(&mut env);
         let _ = super::quantity::register(&mut env);
+        let _ = super::net::register(&mut env);
         let env = Arc::new(env);
         let mut rules = 0;
         let root = compile(schema, &env, 0, &mut rules);
@@ -298,7 +298,7 @@ impl CelRules {
         let invalid_data = |reason: String| {
             Some((
                 Verdict::Failed {
-                    message: format!("{reason} evaluating rule: {}", self.fallback(rule)),
+                    message: format!("{reason} evaluating rule: {}", rule_error_string(rule)),
                 },
                 false,
             ))
@@ -351,19 +351,11 @@ impl CelRules {
             )),
             Err(err) if data_error(&err) => Some((
                 Verdict::Failed {
-                    message: format!("{}: evaluation error: {err}", self.message(rule, &ctx)),
+                    message: evaluation_error(&err, rule),
                 },
                 false,
             )),
             Err(err) => not_checked(format!("the CEL evaluator could not evaluate it: {err}")),
-        }
-    }
-
-    /// The rule's `message`, or `failed rule: <rule>`.
-    fn fallback(&self, rule: &Rule) -> String {
-        match &rule.message {
-            Some(m) if !m.trim().is_empty() => m.clone(),
-            _ => format!("failed rule: {}", rule.source),
         }
     }
 
@@ -540,6 +532,32 @@ fn reads_field(source: &str, key: &str) -> bool {
     })
 }
 
+/// The server's `ruleErrorString`: the rule's message, else its source.
+fn rule_error_string(rule: &Rule) -> String {
+    match &rule.message {
+        Some(m) if !m.trim().is_empty() => m.trim().to_string(),
+        _ => rule.source.trim().to_string(),
+    }
+}
+
+/// How the server words a rule that failed to evaluate: a library function's own error (or the
+/// crate's description of the others), `evaluating rule: <message or rule>`; a function that
+/// refused its argument with "no such overload" (`containsIP('x')`) as a signature mismatch.
+fn evaluation_error(err: &ExecutionError, rule: &Rule) -> String {
+    let reason = match err {
+        ExecutionError::FunctionError { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    if reason == "no such overload" {
+        return format!(
+            "'no such overload': call arguments did not match a supported operator, function or \
+             macro signature for rule: {}",
+            rule_error_string(rule)
+        );
+    }
+    format!("{reason} evaluating rule: {}", rule_error_string(rule))
+}
+
 /// Go's name of the decoded JSON type, as the server's conversion error prints it.
 fn json_type(value: &Value) -> &'static str {
     match value {
@@ -602,8 +620,11 @@ fn shown(path: &str) -> String {
     }
 }
 
+/// Whether old item `a` correlates with new item `b` of a map list: equal keys, each a scalar
+/// (the server's `MapList` keys nothing else).
 fn same_keys(keys: &[String], a: &Value, b: &Value) -> bool {
-    keys.iter().all(|k| a.get(k) == b.get(k))
+    keys.iter()
+        .all(|k| super::ratchet::is_map_key(b.get(k)) && a.get(k) == b.get(k))
 }
 
 fn compile(schema: &Value, env: &Env, depth: usize, count: &mut usize) -> Node {
@@ -883,7 +904,7 @@ mod tests {
     #[test]
     fn what_cannot_be_evaluated_is_not_checked_never_passed() {
         for (rule, why) in [
-            ("ip(self.name).family() == 4", "ip()"),
+            ("semver(self.name).major() == 1", "semver()"),
             ("self.tags.isSorted()", "isSorted()"),
             ("self.tags.max() == 'z'", "max()"),
             (
@@ -974,6 +995,43 @@ mod tests {
             1
         );
         assert_eq!(verdicts(&r, json!({"name": "not a url"}), None).len(), 1);
+    }
+
+    #[test]
+    fn the_ip_and_cidr_libraries_of_kubernetes_are_there() {
+        let r = rules_at_spec(
+            json!([
+                {"rule": "ip(self.name).family() == 4", "message": "IPv4 only"},
+                {"rule": "self.tags.all(t, isCIDR(t) && cidr(t).containsIP(self.name))"}
+            ]),
+            props(),
+        );
+        let ok = json!({"name": "10.1.2.3", "tags": ["10.0.0.0/8", "0.0.0.0/0"]});
+        assert!(verdicts(&r, ok, None).is_empty());
+        let v6 = verdicts(&r, json!({"name": "::1", "tags": []}), None);
+        assert!(
+            matches!(&v6[..], [Finding { verdict: Verdict::Failed { message }, .. }]
+                if message == "IPv4 only"),
+            "{v6:?}"
+        );
+        // A string that is no IP fails the rule with the server's parse error, as on the server.
+        let bad = verdicts(&r, json!({"name": "Same", "tags": []}), None);
+        assert!(
+            matches!(&bad[..], [Finding { verdict: Verdict::Failed { message }, ratchetable: false, .. }]
+                if message == "IP Address \"Same\" parse error during conversion from string: \
+                    ParseAddr(\"Same\"): unable to parse IP evaluating rule: IPv4 only"),
+            "{bad:?}"
+        );
+        // `containsIP` of a string that is no IP: the server's signature-mismatch wording.
+        let bad = verdicts(&r, json!({"name": "Same", "tags": ["10.0.0.0/8"]}), None);
+        assert!(
+            bad.iter()
+                .any(|f| matches!(&f.verdict, Verdict::Failed { message }
+                if message == "'no such overload': call arguments did not match a supported \
+                    operator, function or macro signature for rule: \
+                    self.tags.all(t, isCIDR(t) && cidr(t).containsIP(self.name))")),
+            "{bad:?}"
+        );
     }
 
     #[test]
@@ -1090,6 +1148,29 @@ mod tests {
             verdicts(&r, json!({"replicas": 1}), Some(json!({"replicas": 2}))).len(),
             1
         );
+    }
+
+    #[test]
+    fn map_list_items_keyed_by_no_scalar_have_no_old_value() {
+        let schema = json!({"type": "object", "properties": {"ports": {"type": "array",
+            "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+            "items": {"type": "object",
+                "x-kubernetes-validations": [{"rule": "self.port == oldSelf.port"}],
+                "properties": {"name": {"type": "string"}, "port": {"type": "integer"}}}}}});
+        let r = CelRules::new(&schema);
+        // Keyed by a string: the item correlates, the transition rule runs and fails.
+        let old = json!({"ports": [{"name": "a", "port": 1}]});
+        let new = json!({"ports": [{"name": "a", "port": 2}]});
+        assert_eq!(r.check(&new, Some(&old)).len(), 1);
+        // Keyed by an object, or missing the key: no old item, the rule does not apply.
+        for key in [json!({"x": 1}), Value::Null] {
+            let old = json!({"ports": [{"name": key, "port": 1}]});
+            let new = json!({"ports": [{"name": key, "port": 2}]});
+            assert!(r.check(&new, Some(&old)).is_empty(), "{key}");
+        }
+        let old = json!({"ports": [{"port": 1}]});
+        let new = json!({"ports": [{"port": 2}]});
+        assert!(r.check(&new, Some(&old)).is_empty());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (k8s.io/apiserver `pkg/cel/library`).
 //!
 //! The URL library (`urls.go`): `isURL(string)`, `url(string)` and the URL getters. A URL is
-//! carried as its string (the crate has no opaque values to register); `url()` of a string
+//! carried as its string (unlike `net.IP` in [`super::net`], not a type of its own); `url()` of a string
 //! that is not a URL fails the rule at run time as on the server, and the getters parse the
 //! string again. Parsing follows Go's `url.ParseRequestURI` (an absolute URI or an absolute
 //! path, no fragment).

@@ -6,6 +6,7 @@
 
 pub mod cel;
 mod library;
+mod net;
 mod quantity;
 mod ratchet;
 
@@ -314,7 +315,7 @@ mod tests {
                     "required": ["office"],
                     "x-kubernetes-validations": [
                         {"rule": "self.level >= oldSelf.level", "message": "no demotions"},
-                        {"rule": "ip(self.office).family() == 4"}
+                        {"rule": "semver(self.office).major() >= 0"}
                     ],
                     "properties": {
                         "office": {"type": "string", "minLength": 1},
@@ -345,7 +346,7 @@ mod tests {
             "{reasons:?}"
         );
         assert_eq!(checked.not_checked.len(), 1);
-        assert!(checked.not_checked[0].reason.contains("ip()"));
+        assert!(checked.not_checked[0].reason.contains("semver()"));
     }
 
     #[test]

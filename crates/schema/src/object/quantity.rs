@@ -1,6 +1,6 @@
 //! The Kubernetes quantity library (k8s.io/apiserver `pkg/cel/library/quantity.go`):
 //! `quantity(string)`, `isQuantity(string)` and the quantity methods. A quantity is carried as
-//! a string (the `cel` crate has no opaque values to register): `quantity()` returns its exact
+//! a string (not a CEL type of its own, unlike `net.IP`): `quantity()` returns its exact
 //! value in a canonical form (`<integer>e<exponent>`, trailing zeros folded into the exponent),
 //! so that equal quantities are equal strings and the methods parse it again.
 

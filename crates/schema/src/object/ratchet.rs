@@ -115,10 +115,7 @@ impl<'a> Correlated<'a> {
             return None;
         };
         let item = new.as_object()?;
-        if !keys
-            .iter()
-            .all(|k| item.get(*k).is_some_and(|v| !v.is_null()))
-        {
+        if !keys.iter().all(|k| is_map_key(item.get(*k))) {
             return None;
         }
         let old = olds
@@ -155,6 +152,16 @@ impl<'a> Correlated<'a> {
             (n, o) => n == o,
         }
     }
+}
+
+/// Whether a map-list item's key value lets the server correlate the item
+/// (`CompositeKeyFor`): present and a scalar (a string, number or boolean). An item keyed by
+/// null, an object or a list correlates with nothing.
+pub(crate) fn is_map_key(value: Option<&Value>) -> bool {
+    matches!(
+        value,
+        Some(Value::String(_) | Value::Number(_) | Value::Bool(_))
+    )
 }
 
 /// How deep `deep_equal` follows a value (real objects are far shallower).
@@ -225,5 +232,23 @@ mod tests {
         assert!(!is_ratcheted(&schema, &odd, &odd, ".spec.ports[0]"));
         assert!(is_ratcheted(&schema, &odd, &odd, ".spec.ports[0].name"));
         assert!(is_ratcheted(&schema, &new, &new, ".spec.ports[0].name"));
+    }
+
+    #[test]
+    fn items_keyed_by_no_scalar_correlate_with_nothing() {
+        // Seen with the API server: a map-list item whose key is an object (invalid, stored
+        // under an older schema) is not forgiven although nothing about it changed.
+        let schema = json!({"type": "object", "properties": {"steps": {"type": "array",
+            "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["step"],
+            "items": {"type": "object", "properties": {"step": {"type": "string"}}}}}});
+        for key in [json!({"unknownField": 1}), json!(["a"]), json!(null)] {
+            let object = json!({"steps": [{"step": key}]});
+            assert!(
+                !is_ratcheted(&schema, &object, &object, ".steps[0].step"),
+                "{key}"
+            );
+        }
+        let keyed = json!({"steps": [{"step": 1}, {"step": true}]});
+        assert!(is_ratcheted(&schema, &keyed, &keyed, ".steps[1].step"));
     }
 }

@@ -91,9 +91,16 @@ pub(crate) struct Node {
     pub ty: Option<Ty>,
     pub int_or_string: bool,
     pub nullable: bool,
+    /// The format objects are checked against: the server strips formats its type does not
+    /// support (any on object, array and boolean; all but int32/int64 on integer, float/double
+    /// on number) before validating objects.
     pub format: Option<(String, Format)>,
-    /// The schema names a `format`, known or not (kube-openapi's type check looks at it).
+    /// The schema names a `format`, known or not (kube-openapi's type check looks at it where
+    /// nothing stripped it: in a `default`).
     pub has_format: bool,
+    /// The string format as written, whatever the type: what a string `default` is checked
+    /// against (the default check does not strip formats).
+    pub written_format: Option<(String, Format)>,
     pub enumeration: Option<Vec<Value>>,
     pub pattern: Option<Pattern>,
     /// Maxima are signed: kube-openapi compares the length with a negative maximum too, so
@@ -244,6 +251,9 @@ impl Node {
             .get("format")
             .and_then(Value::as_str)
             .and_then(|name| format::resolve(name, host).map(|f| (name.to_string(), f)));
+        let written_format = obj.get("format").and_then(Value::as_str).and_then(|name| {
+            format::resolve(name, format::FormatHost::StringLike).map(|f| (name.to_string(), f))
+        });
         let pattern = obj
             .get("pattern")
             .and_then(Value::as_str)
@@ -290,6 +300,7 @@ impl Node {
             has_format,
             nullable: flag(obj, "nullable"),
             format,
+            written_format,
             enumeration: obj.get("enum").and_then(Value::as_array).cloned(),
             pattern,
             max_length: int(obj.get("maxLength")),

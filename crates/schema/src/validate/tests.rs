@@ -853,12 +853,43 @@ fn a_type_beside_int_or_string_decides_for_defaults_only() {
 }
 
 #[test]
-fn a_format_lets_strings_and_lists_past_a_non_numeric_type() {
-    // kube-openapi's type check: `type: boolean, format: int64` takes `[]` and `"x"`.
+fn a_format_lets_strings_and_lists_past_a_non_numeric_type_in_defaults_only() {
+    // kube-openapi's type check: `type: boolean, format: int64` takes `[]` and `"x"` where the
+    // format is kept (a schema's default, checked through the structural schema)...
     let schema = json!({"type": "boolean", "format": "int64"});
-    assert!(as_written(&schema, &json!([])).is_empty());
-    assert!(as_written(&schema, &json!("x")).is_empty());
-    assert_eq!(as_written(&schema, &json!({})).len(), 1);
+    let validator = Validator::new(&schema);
+    assert!(validator.validate_default(&json!([])).is_empty());
+    assert!(validator.validate_default(&json!("x")).is_empty());
+    assert_eq!(validator.validate_default(&json!({})).len(), 1);
+    // ...and a string is then held to the format as written, whatever the type (seen: a
+    // boolean with `format: date-time` and the default "x").
+    let dated = Validator::new(&json!({"type": "boolean", "format": "date-time"}));
+    assert_eq!(dated.validate_default(&json!("x")).len(), 1);
+    assert!(dated.validate_default(&json!(true)).is_empty());
+    assert!(
+        Validator::new(&json!({"type": "string", "format": "binary"}))
+            .validate_default(&json!(["x"]))
+            .is_empty()
+    );
+    // On objects the server strips formats the type does not support first: the type decides.
+    assert_eq!(as_written(&schema, &json!([])).len(), 1);
+    assert_eq!(as_written(&schema, &json!("x")).len(), 1);
+    assert_eq!(
+        as_written(
+            &json!({"type": "string", "format": "binary"}),
+            &json!(["x"])
+        )
+        .len(),
+        1
+    );
+    // A supported string format is kept: a list gets past `type: string`.
+    assert!(
+        as_written(
+            &json!({"type": "string", "format": "date-time"}),
+            &json!(["x"])
+        )
+        .is_empty()
+    );
     // Not for numeric types, nor without a format.
     assert_eq!(
         as_written(&json!({"type": "integer", "format": "int64"}), &json!([])).len(),

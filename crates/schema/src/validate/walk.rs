@@ -49,8 +49,9 @@ pub(crate) struct Walker {
     depth: usize,
     depth_reported: bool,
     /// Checking a schema's `default`: the server validates it through the structural schema,
-    /// where `x-kubernetes-int-or-string` is only an extension and a `type` beside it decides;
-    /// objects go through the converted schema, where int-or-string replaces the `type`.
+    /// where `x-kubernetes-int-or-string` is only an extension and a `type` beside it decides,
+    /// and where no format was stripped; objects go through the converted schema, where
+    /// int-or-string replaces the `type` and formats the type does not support are dropped.
     pub type_decides_int_or_string: bool,
 }
 
@@ -456,9 +457,15 @@ impl Walker {
         let int_or_string =
             node.int_or_string && !(self.type_decides_int_or_string && node.ty.is_some());
         // kube-openapi's type check skips a string or a list when the schema has a `format` and
-        // a type that is neither number nor integer (`type: boolean, format: int64` takes `[]`).
+        // a type that is neither number nor integer (in a default, `type: boolean, format:
+        // int64` takes `[]`; on objects the server strips that format first).
+        let has_format = if self.type_decides_int_or_string {
+            node.has_format
+        } else {
+            node.format.is_some()
+        };
         if !int_or_string
-            && node.has_format
+            && has_format
             && !matches!(node.ty, Some(Ty::Integer | Ty::Number))
             && (value.is_string() || value.is_array())
         {
@@ -540,7 +547,12 @@ impl Walker {
                 }
             }
         }
-        if let Some((name, Format::Str(f))) = &node.format
+        let format = if self.type_decides_int_or_string {
+            node.written_format.as_ref()
+        } else {
+            node.format.as_ref()
+        };
+        if let Some((name, Format::Str(f))) = format
             && !f.check(s)
         {
             self.invalid(format!("must be {} (format {name})", f.describe()));

@@ -190,6 +190,9 @@ enum Ty<'a> {
     List(Box<Ty<'a>>),
     Map(Box<Ty<'a>>),
     Optional(Box<Ty<'a>>),
+    /// The IP and CIDR libraries' `net.IP` and `net.CIDR`.
+    Ip,
+    Cidr,
     Dyn,
 }
 
@@ -259,13 +262,15 @@ impl<'a> Ty<'a> {
             Ty::Int => "int".into(),
             Ty::Double => "double".into(),
             Ty::String => "string".into(),
-            Ty::Timestamp => "google.protobuf.Timestamp".into(),
-            Ty::Duration => "google.protobuf.Duration".into(),
+            Ty::Timestamp => "timestamp".into(),
+            Ty::Duration => "duration".into(),
             Ty::Null => "null_type".into(),
             Ty::Object(_) => "object".into(),
             Ty::List(e) => format!("list({})", e.name()),
             Ty::Map(v) => format!("map(string, {})", v.name()),
             Ty::Optional(t) => format!("optional_type({})", t.name()),
+            Ty::Ip => "net.IP".into(),
+            Ty::Cidr => "net.CIDR".into(),
             Ty::Dyn => "dyn".into(),
         }
     }
@@ -342,15 +347,15 @@ const STRING_METHODS: &[&str] = &[
     "substring",
 ];
 /// Kubernetes functions whose only argument is a string.
-const STRING_FUNCTIONS: &[&str] = &[
-    "quantity",
-    "isQuantity",
-    "url",
-    "isURL",
-    "ip",
-    "isIP",
-    "cidr",
-    "isCIDR",
+const STRING_FUNCTIONS: &[&str] = &["quantity", "isQuantity", "url", "isURL"];
+/// The methods of `net.IP`, which take no argument.
+const IP_METHODS: &[&str] = &[
+    "family",
+    "isUnspecified",
+    "isLoopback",
+    "isLinkLocalMulticast",
+    "isLinkLocalUnicast",
+    "isGlobalUnicast",
 ];
 
 /// The member functions of the API server's CEL environment (cel-go's standard library and
@@ -580,7 +585,7 @@ impl<'a> Checker<'a> {
             },
             Ty::Map(v) => Ok(wrap((**v).clone())),
             Ty::Optional(inner) => self.select(inner, field, true),
-            t if t.is_scalar() || t.is_time() => Err(format!(
+            t if t.is_scalar() || t.is_time() || matches!(t, Ty::Ip | Ty::Cidr) => Err(format!(
                 "type '{}' does not support field selection",
                 t.name()
             )),
@@ -607,6 +612,10 @@ impl<'a> Checker<'a> {
                 "undeclared reference to '{name}' (in container '')"
             ));
         }
+        let namespace = match call.target.as_deref().map(|t| &t.expr) {
+            Some(Expr::Ident(n)) if namespaced => Some(n.as_str()),
+            _ => None,
+        };
         let target = match &call.target {
             Some(_) if namespaced => None,
             Some(t) => Some(self.check(t)?),
@@ -620,6 +629,15 @@ impl<'a> Checker<'a> {
             let listed: Vec<String> = types.iter().map(|t| t.name()).collect();
             Err(format!(
                 "found no matching overload for '{name}' applied to '({})'",
+                listed.join(", ")
+            ))
+        };
+        // A method's overload error names the receiver's type: `net.IP.(int)`.
+        let no_method_overload = |t: &Ty<'a>, rest: &[Ty<'a>]| {
+            let listed: Vec<String> = rest.iter().map(Ty::name).collect();
+            Err(format!(
+                "found no matching overload for '{name}' applied to '{}.({})'",
+                t.name(),
                 listed.join(", ")
             ))
         };
@@ -678,15 +696,30 @@ impl<'a> Checker<'a> {
             ("size", Some(t), []) | ("size", None, [t]) => {
                 if matches!(
                     t,
-                    Ty::Object(_) | Ty::Int | Ty::Double | Ty::Bool | Ty::Timestamp | Ty::Duration
+                    Ty::Object(_)
+                        | Ty::Int
+                        | Ty::Double
+                        | Ty::Bool
+                        | Ty::Timestamp
+                        | Ty::Duration
+                        | Ty::Ip
+                        | Ty::Cidr
                 ) {
                     return no_overload(&[t]);
                 }
                 Ok(Ty::Int)
             }
-            (m, Some(t), _) if STRING_METHODS.contains(&m) => {
+            (m, Some(t), rest) if STRING_METHODS.contains(&m) => {
                 if t.is_concrete() && *t != Ty::String {
                     return no_overload(&[t]);
+                }
+                // The tests of a string take a string.
+                if matches!(m, "startsWith" | "endsWith" | "contains" | "matches")
+                    && let [arg] = rest
+                    && arg.is_concrete()
+                    && *arg != Ty::String
+                {
+                    return no_method_overload(t, rest);
                 }
                 // The server compiles a constant regular expression with the rule.
                 if m == "matches"
@@ -702,6 +735,51 @@ impl<'a> Checker<'a> {
                     _ => Ty::String,
                 })
             }
+            // The IP and CIDR libraries: `ip()`, `cidr()` of a string; the methods on their
+            // types only.
+            ("ip" | "cidr" | "isIP" | "isCIDR", None, [t]) if namespace.is_none() => {
+                if t.is_concrete() && *t != Ty::String {
+                    return no_overload(&[t]);
+                }
+                Ok(match name {
+                    "ip" => Ty::Ip,
+                    "cidr" => Ty::Cidr,
+                    _ => Ty::Bool,
+                })
+            }
+            ("isCanonical", None, [t]) if namespace == Some("ip") => {
+                if t.is_concrete() && *t != Ty::String {
+                    return Err(format!(
+                        "found no matching overload for 'ip.isCanonical' applied to '({})'",
+                        t.name()
+                    ));
+                }
+                Ok(Ty::Bool)
+            }
+            (m, Some(t), rest) if IP_METHODS.contains(&m) => {
+                if !rest.is_empty() || (t.is_concrete() && *t != Ty::Ip) {
+                    return no_method_overload(t, rest);
+                }
+                Ok(if m == "family" { Ty::Int } else { Ty::Bool })
+            }
+            (m @ ("ip" | "masked" | "prefixLength"), Some(t), rest) => {
+                if !rest.is_empty() || (t.is_concrete() && *t != Ty::Cidr) {
+                    return no_method_overload(t, rest);
+                }
+                Ok(match m {
+                    "ip" => Ty::Ip,
+                    "masked" => Ty::Cidr,
+                    _ => Ty::Int,
+                })
+            }
+            (m @ ("containsIP" | "containsCIDR"), Some(t), rest) => {
+                let other = if m == "containsIP" { Ty::Ip } else { Ty::Cidr };
+                let fits = |a: &Ty<'_>| !a.is_concrete() || *a == Ty::String || *a == other;
+                if rest.len() != 1 || (t.is_concrete() && *t != Ty::Cidr) || !fits(&rest[0]) {
+                    return no_method_overload(t, rest);
+                }
+                Ok(Ty::Bool)
+            }
             (f, None, [t]) if STRING_FUNCTIONS.contains(&f) => {
                 if t.is_concrete() && *t != Ty::String {
                     return no_overload(&[t]);
@@ -709,14 +787,28 @@ impl<'a> Checker<'a> {
                 Ok(Ty::Dyn)
             }
             ("int" | "string" | "double" | "duration" | "timestamp", None, [t]) => {
-                if matches!(t, Ty::List(_) | Ty::Map(_) | Ty::Object(_)) {
+                // The conversions cel-go declares (`string()` of an IP or CIDR by their
+                // libraries): `int(bool)`, `double(timestamp)`, `timestamp(bool)`, any of
+                // null do not compile.
+                let declared = match name {
+                    "int" => matches!(
+                        t,
+                        Ty::Int | Ty::Double | Ty::String | Ty::Timestamp | Ty::Duration
+                    ),
+                    "double" => matches!(t, Ty::Int | Ty::Double | Ty::String),
+                    "string" => t.is_scalar() || t.is_time() || matches!(t, Ty::Ip | Ty::Cidr),
+                    "timestamp" => matches!(t, Ty::Int | Ty::String | Ty::Timestamp),
+                    _ => matches!(t, Ty::String | Ty::Duration),
+                };
+                if t.is_concrete() && !declared {
                     return no_overload(&[t]);
                 }
                 Ok(match name {
                     "int" => Ty::Int,
                     "string" => Ty::String,
                     "double" => Ty::Double,
-                    _ => Ty::Dyn,
+                    "timestamp" => Ty::Timestamp,
+                    _ => Ty::Duration,
                 })
             }
             ("orValue", Some(Ty::Optional(inner)), [alt]) => {
@@ -859,6 +951,19 @@ mod tests {
             "self.since > timestamp('2020-01-01T00:00:00Z')",
             "self.name in ['a', 'b'] && self.count in [1, 2] && 'a' in self.labels",
             "self.count in [1, 'a']",
+            // The IP and CIDR libraries (each accepted by the API server).
+            "ip(self.name).family() == 4 && ip(self.name) == ip('::1')",
+            "ip.isCanonical(self.name) && isIP(self.name) && isCIDR(self.name)",
+            "cidr(self.name).containsIP(ip('1.2.3.4')) && cidr(self.name).containsIP(self.name)",
+            "cidr(self.name).containsCIDR(self.name) && cidr(self.name).masked().prefixLength() > 0",
+            "string(ip(self.name)) == self.name && cidr(self.name).ip().isLoopback()",
+            "self.tags.all(x, isIP(x) && ip(x).isGlobalUnicast())",
+            "ip(self.name) == null",
+            "type(ip(self.name)) == net.IP",
+            "int(self.since) > 0 && int(self.timeout) > 0 && int('1') == 1 && int(1.5) == 1",
+            "string(true) == 'true' && string(self.since) != '' && string(self.timeout) != ''",
+            "timestamp(1) < self.since && duration(self.timeout) > duration('1s')",
+            "double(self.count) > 0.0 && double('1.5') > 1.0",
         ] {
             assert!(compiles(rule).is_ok(), "{rule}: {:?}", compiles(rule));
         }
@@ -921,6 +1026,104 @@ mod tests {
             ),
             ("true + true", "no matching overload for '_+_'"),
             ("self.since.x == 1", "does not support field selection"),
+            // Conversions cel-go does not declare (seen: `int(self.flag)` of a boolean).
+            (
+                "int(true) > 0",
+                "no matching overload for 'int' applied to '(bool)'",
+            ),
+            ("double(true) > 0.0", "no matching overload for 'double'"),
+            (
+                "double(self.since) > 0.0",
+                "no matching overload for 'double'",
+            ),
+            (
+                "double(timestamp('2020-01-01T00:00:00Z')) > 0.0",
+                "no matching overload for 'double' applied to '(timestamp)'",
+            ),
+            (
+                "timestamp(true) > self.since",
+                "no matching overload for 'timestamp'",
+            ),
+            (
+                "duration(1) > self.timeout",
+                "no matching overload for 'duration'",
+            ),
+            ("int(null) == 1", "no matching overload for 'int'"),
+            (
+                "self.name.startsWith(duration('1s'))",
+                "no matching overload for 'startsWith' applied to 'string.(duration)'",
+            ),
+            (
+                "duration('1s') == 'x'",
+                "no matching overload for '_==_' applied to '(duration, string)'",
+            ),
+            ("string(null) == 'x'", "no matching overload for 'string'"),
+            // The IP and CIDR libraries, with the server's reasons.
+            (
+                "self.name.family() == 4",
+                "no matching overload for 'family' applied to 'string.()'",
+            ),
+            (
+                "ip(self.name) == self.name",
+                "no matching overload for '_==_' applied to '(net.IP, string)'",
+            ),
+            (
+                "ip(self.count) == ip('1.2.3.4')",
+                "no matching overload for 'ip' applied to '(int)'",
+            ),
+            (
+                "ip.isCanonical(1)",
+                "no matching overload for 'ip.isCanonical' applied to '(int)'",
+            ),
+            (
+                "cidr(self.name).containsIP(1)",
+                "no matching overload for 'containsIP' applied to 'net.CIDR.(int)'",
+            ),
+            (
+                "cidr(self.name).containsIP(cidr('1.0.0.0/8'))",
+                "no matching overload for 'containsIP' applied to 'net.CIDR.(net.CIDR)'",
+            ),
+            (
+                "cidr(self.name).containsCIDR(ip('1.2.3.4'))",
+                "no matching overload for 'containsCIDR' applied to 'net.CIDR.(net.IP)'",
+            ),
+            (
+                "ip(self.name).prefixLength() == 1",
+                "no matching overload for 'prefixLength' applied to 'net.IP.()'",
+            ),
+            (
+                "cidr(self.name).family() == 4",
+                "no matching overload for 'family' applied to 'net.CIDR.()'",
+            ),
+            (
+                "self.name.ip() == ip('1.2.3.4')",
+                "no matching overload for 'ip' applied to 'string.()'",
+            ),
+            (
+                "int(ip(self.name)) == 1",
+                "no matching overload for 'int' applied to '(net.IP)'",
+            ),
+            (
+                "size(ip(self.name)) == 1",
+                "no matching overload for 'size' applied to '(net.IP)'",
+            ),
+            (
+                "ip(self.name) < ip('1.2.3.4')",
+                "no matching overload for '_<_' applied to '(net.IP, net.IP)'",
+            ),
+            (
+                "ip(self.name).foo == 1",
+                "type 'net.IP' does not support field selection",
+            ),
+            ("ip(self.name)", "must evaluate to a bool"),
+            (
+                "isIP(self.tags)",
+                "no matching overload for 'isIP' applied to '(list(string))'",
+            ),
+            (
+                "ip(self.name).isLoopback(1)",
+                "no matching overload for 'isLoopback' applied to 'net.IP.(int)'",
+            ),
             // `in` against a list literal needs its element type.
             ("self.count in ['a', 'b']", "no matching overload for '@in'"),
             (

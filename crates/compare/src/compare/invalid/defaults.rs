@@ -5,9 +5,10 @@
 //! see `oldSelf` = the default) and, if that passes, once as a create (`optionalOldSelf` rules
 //! see no old value).
 //!
-//! The rules are evaluated by [`nexus_schema::object::cel`], the evaluator object validation uses. A
-//! rule it cannot evaluate (a Kubernetes library function it lacks) is not reported: nexus
-//! cannot tell, and a default is more often right than wrong.
+//! The rules are evaluated by [`nexus_schema::object::cel`], the evaluator object validation uses
+//! (with the Kubernetes URL, quantity, IP and CIDR libraries). A rule it cannot evaluate (a
+//! Kubernetes library function it lacks, such as `semver()`) is not reported: nexus cannot tell,
+//! and a default is more often right than wrong.
 
 use nexus_schema::object::cel::{CelRules, Verdict};
 use serde_json::Value;
@@ -130,6 +131,26 @@ mod tests {
         );
         assert_eq!(found[1].0, "/properties/nested/default");
         assert!(found[1].1.starts_with(".a: "), "{found:?}");
+    }
+
+    #[test]
+    fn a_default_that_is_no_ip_fails_an_ip_rule() {
+        // The mutant that showed the gap: the server reports the default failing its rule.
+        let schema = json!({"type": "object", "properties": {
+            "from": {"type": "string", "default": "Same",
+                "x-kubernetes-validations": [{"rule": "ip(self).family() == 4"}]},
+            "to": {"type": "string", "default": "10.0.0.1",
+                "x-kubernetes-validations": [{"rule": "ip(self).family() == 4"}]},
+            "net": {"type": "string", "default": "10.0.0.0/8",
+                "x-kubernetes-validations": [{"rule": "cidr(self).containsIP('10.1.1.1')"}]}
+        }});
+        let found: Vec<(String, String)> = check_defaults(&schema)
+            .into_iter()
+            .map(|p| (p.pointer, p.message))
+            .collect();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "/properties/from/default");
+        assert!(found[0].1.contains("unable to parse IP"), "{found:?}");
     }
 
     #[test]
