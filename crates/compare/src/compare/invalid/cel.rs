@@ -12,7 +12,6 @@
 
 use cel::IdedExpr;
 use cel::common::ast::{Expr, LiteralValue};
-use cel::parser::Parser;
 use serde_json::{Map, Value};
 
 /// One problem with a rule: where (relative to the schema node: `x-kubernetes-validations/0/rule`)
@@ -142,15 +141,11 @@ pub(super) fn compile<'a>(
     optional_old_self: bool,
     is_rule: bool,
 ) -> Result<bool, String> {
-    let parsed = Parser::new()
-        .enable_optional_syntax(true)
-        .parse(text)
-        .map_err(|e| {
-            format!(
-                "ERROR: {}",
-                e.to_string().lines().next().unwrap_or("syntax error")
-            )
-        })?;
+    let parsed = super::parsed::parse(text);
+    let parsed = parsed
+        .as_ref()
+        .as_ref()
+        .map_err(|e| format!("ERROR: {e}"))?;
     let mut checker = Checker {
         root,
         self_type: Ty::of(schema),

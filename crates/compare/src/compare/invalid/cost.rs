@@ -18,7 +18,6 @@
 
 use cel::IdedExpr;
 use cel::common::ast::{EntryExpr, Expr, LiteralValue};
-use cel::parser::Parser;
 use nexus_schema::lookup::member;
 use serde_json::Value;
 
@@ -1106,10 +1105,8 @@ enum Step<'a> {
 /// The worst-case cost of one expression over `decl` (the node's declarations); `None` when it
 /// does not parse (the compile check reports that).
 fn expression_cost(text: &str, root: &Decl, optional_old_self: bool) -> Option<u64> {
-    let parsed = Parser::new()
-        .enable_optional_syntax(true)
-        .parse(text)
-        .ok()?;
+    let parsed = super::parsed::parse(text);
+    let parsed = parsed.as_ref().as_ref().ok()?;
     let mut estimator = Estimator {
         root,
         optional_old_self,

@@ -22,6 +22,7 @@
 mod cel;
 mod cost;
 mod defaults;
+mod parsed;
 mod strict;
 
 use crate::compare::path;
