@@ -153,7 +153,7 @@ pub(super) fn compile<'a>(
         uses_old_self: false,
         scopes: Vec::new(),
     };
-    let result = checker.check(&parsed)?;
+    let result = checker.check(parsed)?;
     let wanted = if is_rule { Ty::Bool } else { Ty::String };
     if result.is_concrete() && result != wanted {
         return Err(if is_rule {

@@ -1112,7 +1112,7 @@ fn expression_cost(text: &str, root: &Decl, optional_old_self: bool) -> Option<u
         optional_old_self,
         locals: Vec::new(),
     };
-    Some(estimator.est(&parsed).cost)
+    Some(estimator.est(parsed).cost)
 }
 
 // ---------------------------------------------------------------------------------------------
