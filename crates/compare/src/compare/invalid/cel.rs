@@ -10,8 +10,10 @@
 //! functions on other types, comparisons of different scalar types, a rule that is not a bool.
 //! Anything it cannot type is `dyn` and accepted. Costs are estimated in [`super::cost`].
 
+use super::cost::{SchemaStep, pointer};
 use cel::IdedExpr;
 use cel::common::ast::{Expr, LiteralValue};
+use nexus_schema::lookup::field;
 use serde_json::{Map, Value};
 
 /// One problem with a rule: where (relative to the schema node: `x-kubernetes-validations/0/rule`)
@@ -30,30 +32,41 @@ fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
 pub fn check_rules(root: &Value) -> Vec<RuleProblem> {
     let version_root = root;
     let mut out = Vec::new();
-    // (node, pointer, below a list whose items cannot be correlated)
-    let mut stack: Vec<(&Value, String, bool)> = vec![(root, String::new(), false)];
-    while let Some((node, at, uncorrelatable)) = stack.pop() {
+    // Where each node sits (see `cost::pointer`): spelled only for nodes with rules.
+    let mut places: Vec<(usize, SchemaStep<'_>)> = vec![(0, SchemaStep::Root)];
+    // (node, its place, below a list whose items cannot be correlated)
+    let mut stack: Vec<(&Value, usize, bool)> = vec![(root, 0, false)];
+    while let Some((node, place, uncorrelatable)) = stack.pop() {
         let Some(obj) = node.as_object() else {
             continue;
         };
         if let Some(rules) = get(node, "x-kubernetes-validations").and_then(Value::as_array) {
+            let at = pointer(&places, place);
             for (i, rule) in rules.iter().enumerate() {
                 let at = format!("{at}/x-kubernetes-validations/{i}");
                 check_rule(version_root, node, rule, &at, uncorrelatable, &mut out);
             }
         }
-        if let Some(props) = obj.get("properties").and_then(Value::as_object) {
-            for (k, child) in props.iter().rev() {
-                let token = k.replace('~', "~0").replace('/', "~1");
-                stack.push((child, format!("{at}/properties/{token}"), uncorrelatable));
+        let mut child = |step| {
+            places.push((place, step));
+            places.len() - 1
+        };
+        if let Some(props) = field(obj, "properties").and_then(Value::as_object) {
+            for (k, value) in props.iter().rev() {
+                stack.push((value, child(SchemaStep::Property(k)), uncorrelatable));
             }
         }
-        if let Some(items) = obj.get("items").filter(|i| i.is_object()) {
-            let map_list = obj.get("x-kubernetes-list-type").and_then(Value::as_str) == Some("map");
-            stack.push((items, format!("{at}/items"), uncorrelatable || !map_list));
+        if let Some(items) = field(obj, "items").filter(|i| i.is_object()) {
+            let map_list =
+                field(obj, "x-kubernetes-list-type").and_then(Value::as_str) == Some("map");
+            stack.push((items, child(SchemaStep::Items), uncorrelatable || !map_list));
         }
-        if let Some(extra) = obj.get("additionalProperties").filter(|i| i.is_object()) {
-            stack.push((extra, format!("{at}/additionalProperties"), uncorrelatable));
+        if let Some(extra) = field(obj, "additionalProperties").filter(|i| i.is_object()) {
+            stack.push((
+                extra,
+                child(SchemaStep::AdditionalProperties),
+                uncorrelatable,
+            ));
         }
     }
     out

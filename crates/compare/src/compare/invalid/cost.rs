@@ -1258,9 +1258,10 @@ pub fn check_costs<'a>(
     out
 }
 
-/// One step from a schema node to a child, for [`pointer`].
+/// One step from a schema node to a child, for [`pointer`] (the cost and rule walks spell a
+/// node's pointer only where it has rules).
 #[derive(Clone, Copy)]
-enum SchemaStep<'a> {
+pub(super) enum SchemaStep<'a> {
     Root,
     Property(&'a str),
     Items,
@@ -1268,7 +1269,7 @@ enum SchemaStep<'a> {
 }
 
 /// The JSON pointer of the node at `place` (see `places` in [`check_costs`]).
-fn pointer(places: &[(usize, SchemaStep<'_>)], mut place: usize) -> String {
+pub(super) fn pointer(places: &[(usize, SchemaStep<'_>)], mut place: usize) -> String {
     let mut steps = Vec::new();
     while place != 0 {
         let (parent, step) = places[place];

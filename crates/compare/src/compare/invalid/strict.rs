@@ -139,10 +139,12 @@ enum Kind {
 /// Every key of `crd` that the server's strict decoder does not know, in document order.
 pub fn unknown_fields(crd: &Value) -> Vec<UnknownField> {
     let mut out = Vec::new();
-    // (CRD path, field path, value, kind); children are pushed in reverse to keep the order.
-    let mut stack: Vec<(String, String, &Value, Kind)> =
-        vec![(String::new(), String::new(), crd, Kind::Fields(TOP))];
-    while let Some((at, field, value, kind)) = stack.pop() {
+    // Where each visited object sits, as (parent, step): the paths are spelled only for unknown
+    // keys, which almost no CRD has (spelling them for every key was most of this walk).
+    let mut places: Vec<(usize, Step<'_>)> = vec![(0, Step::Root)];
+    // (place, value, kind); children are pushed in reverse to keep the order.
+    let mut stack: Vec<(usize, &Value, Kind)> = vec![(0, crd, Kind::Fields(TOP))];
+    while let Some((place, value, kind)) = stack.pop() {
         let Some(map) = value.as_object() else {
             continue;
         };
@@ -152,64 +154,88 @@ pub fn unknown_fields(crd: &Value) -> Vec<UnknownField> {
         };
         let mut children = Vec::new();
         for (key, child) in map {
-            let child_at = path::child(&at, key);
-            let child_field = if field.is_empty() {
-                key.clone()
-            } else {
-                format!("{field}.{key}")
-            };
+            places.push((place, Step::Key(key)));
+            let child_place = places.len() - 1;
             if !known.contains(&key.as_str()) {
-                out.push(UnknownField {
-                    path: child_at,
-                    field: child_field,
-                });
+                let (path, field) = spell(&places, child_place);
+                out.push(UnknownField { path, field });
                 continue;
             }
-            for (a, f, v, k) in nested(kind, key, &child_at, &child_field, child) {
-                children.push((a, f, v, k));
-            }
+            nested(kind, key, child_place, child, &mut places, &mut children);
         }
         stack.extend(children.into_iter().rev());
     }
     out
 }
 
-/// The values below `key` that have a known shape, with their paths.
+/// One step from an object to a value below it.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Root,
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The CRD path and the field path of the value at `place`.
+fn spell(places: &[(usize, Step<'_>)], mut place: usize) -> (String, String) {
+    let mut steps = Vec::new();
+    while place != 0 {
+        let (parent, step) = places[place];
+        steps.push(step);
+        place = parent;
+    }
+    let (mut at, mut field) = (String::new(), String::new());
+    for step in steps.into_iter().rev() {
+        match step {
+            Step::Root => {}
+            Step::Key(key) => {
+                at = path::child(&at, key);
+                if !field.is_empty() {
+                    field.push('.');
+                }
+                field.push_str(key);
+            }
+            Step::Index(i) => {
+                at = format!("{at}/{i}");
+                field = format!("{field}[{i}]");
+            }
+        }
+    }
+    (at, field)
+}
+
+/// Queues the values below `key` (at `place`) that have a known shape.
 fn nested<'a>(
     parent: Kind,
     key: &str,
-    at: &str,
-    field: &str,
+    place: usize,
     value: &'a Value,
-) -> Vec<(String, String, &'a Value, Kind)> {
-    let one = |kind: Kind| vec![(at.to_string(), field.to_string(), value, kind)];
-    let each = |kind: Kind| -> Vec<(String, String, &'a Value, Kind)> {
-        value
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-            .map(|(i, v)| (format!("{at}/{i}"), format!("{field}[{i}]"), v, kind))
-            .collect()
+    places: &mut Vec<(usize, Step<'a>)>,
+    out: &mut Vec<(usize, &'a Value, Kind)>,
+) {
+    let mut one = |kind: Kind| out.push((place, value, kind));
+    let each = |kind: Kind, places: &mut Vec<(usize, Step<'a>)>, out: &mut Vec<_>| {
+        for (i, v) in value.as_array().into_iter().flatten().enumerate() {
+            places.push((place, Step::Index(i)));
+            out.push((places.len() - 1, v, kind));
+        }
     };
-    let values = |kind: Kind| -> Vec<(String, String, &'a Value, Kind)> {
-        value
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| (path::child(at, k), format!("{field}.{k}"), v, kind))
-            .collect()
+    let values = |kind: Kind, places: &mut Vec<(usize, Step<'a>)>, out: &mut Vec<_>| {
+        for (k, v) in value.as_object().into_iter().flatten() {
+            places.push((place, Step::Key(k)));
+            out.push((places.len() - 1, v, kind));
+        }
     };
     match parent {
         Kind::Schema => match key {
-            "properties" | "patternProperties" | "definitions" => values(Kind::Schema),
+            "properties" | "patternProperties" | "definitions" => values(Kind::Schema, places, out),
             // `items`, `additionalProperties`, `additionalItems` and `dependencies` have their
             // own UnmarshalJSON, which decodes leniently: the server drops unknown keys there.
             "not" => one(Kind::Schema),
-            "allOf" | "oneOf" | "anyOf" => each(Kind::Schema),
+            "allOf" | "oneOf" | "anyOf" => each(Kind::Schema, places, out),
             "externalDocs" => one(Kind::Fields(EXTERNAL_DOCS)),
-            "x-kubernetes-validations" => each(Kind::Fields(RULE)),
-            _ => Vec::new(),
+            "x-kubernetes-validations" => each(Kind::Fields(RULE), places, out),
+            _ => {}
         },
         Kind::Fields(known) => {
             let shape: Option<(Kind, bool)> = if std::ptr::eq(known, TOP) {
@@ -258,9 +284,9 @@ fn nested<'a>(
                 None
             };
             match shape {
-                Some((kind, true)) => each(kind),
+                Some((kind, true)) => each(kind, places, out),
                 Some((kind, false)) => one(kind),
-                None => Vec::new(),
+                None => {}
             }
         }
     }
@@ -293,6 +319,22 @@ mod tests {
                 "spec.versions[0].schema.openAPIV3Schema.properties.spec.x-kubernetes-validations[0].severity",
                 "spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.a.minlength",
             ]
+        );
+        let paths: Vec<String> = unknown_fields(&crd).into_iter().map(|u| u.path).collect();
+        assert_eq!(
+            paths[3],
+            "/spec/versions/0/schema/openAPIV3Schema/properties/spec/x-kubernetes-validations/0/severity"
+        );
+        let odd = json!({"spec": {"versions": [{"schema": {"openAPIV3Schema": {
+            "properties": {"a/b~c": {"x": 1}}}}}]}});
+        let found = unknown_fields(&odd);
+        assert_eq!(
+            found[0].path,
+            "/spec/versions/0/schema/openAPIV3Schema/properties/a~1b~0c/x"
+        );
+        assert_eq!(
+            found[0].field,
+            "spec.versions[0].schema.openAPIV3Schema.properties.a/b~c.x"
         );
     }
 }
