@@ -54,6 +54,11 @@ pub fn documents(text: &str) -> Result<Vec<Document>, GiveUp> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut spans = Spans::default();
     let mut root: Option<(Value, bool)> = None;
+    // Emptied buffers of finished collections, reused by the next ones: a buffer grows to its
+    // collection's size once per file instead of once per collection, and each finished
+    // collection is copied out at its exact size.
+    let mut spare_entries: Vec<Vec<(String, Value)>> = Vec::new();
+    let mut spare_items: Vec<Vec<Value>> = Vec::new();
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|_| GiveUp)?;
         match event {
@@ -79,12 +84,12 @@ pub fn documents(text: &str) -> Result<Vec<Document>, GiveUp> {
                 let index = spans.open(at);
                 stack.push(match event {
                     Event::MappingStart(..) => Frame::Mapping {
-                        entries: Vec::new(),
+                        entries: spare_entries.pop().unwrap_or_default(),
                         key: None,
                         span: index,
                     },
                     _ => Frame::Sequence {
-                        items: Vec::new(),
+                        items: spare_items.pop().unwrap_or_default(),
                         span: index,
                     },
                 });
@@ -92,13 +97,18 @@ pub fn documents(text: &str) -> Result<Vec<Document>, GiveUp> {
             Event::MappingEnd | Event::SequenceEnd => {
                 let (value, index) = match stack.pop() {
                     Some(Frame::Mapping {
-                        entries,
+                        mut entries,
                         key: None,
                         span,
-                    }) => (Value::Object(exact_map(entries)?), span),
+                    }) => {
+                        let map = exact_map(&mut entries)?;
+                        spare_entries.push(entries);
+                        (Value::Object(map), span)
+                    }
                     Some(Frame::Sequence { mut items, span }) => {
-                        items.shrink_to_fit();
-                        (Value::Array(items), span)
+                        let exact: Vec<Value> = items.drain(..).collect();
+                        spare_items.push(items);
+                        (Value::Array(exact), span)
                     }
                     _ => return Err(GiveUp),
                 };
@@ -163,10 +173,11 @@ fn node_position(stack: &[Frame], span: &Span) -> Result<Position, GiveUp> {
     }
 }
 
-/// The map of a finished mapping, sized to its entries; a duplicate key gives up.
-fn exact_map(entries: Vec<(String, Value)>) -> Result<Map<String, Value>, GiveUp> {
+/// The map of a finished mapping, sized to its entries (which it takes); a duplicate key gives
+/// up.
+fn exact_map(entries: &mut Vec<(String, Value)>) -> Result<Map<String, Value>, GiveUp> {
     let mut map = Map::with_capacity(entries.len());
-    for (key, value) in entries {
+    for (key, value) in entries.drain(..) {
         if map.insert(key, value).is_some() {
             return Err(GiveUp);
         }
