@@ -106,7 +106,8 @@ pub fn documents(text: &str) -> Result<Vec<Document>, GiveUp> {
                         (Value::Object(map), span)
                     }
                     Some(Frame::Sequence { mut items, span }) => {
-                        let exact: Vec<Value> = items.drain(..).collect();
+                        let mut exact = Vec::with_capacity(items.len());
+                        exact.append(&mut items);
                         spare_items.push(items);
                         (Value::Array(exact), span)
                     }
