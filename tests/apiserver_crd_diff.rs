@@ -1227,6 +1227,11 @@ fn what_the_server_accepts_the_binary_accepts() {
         ("base.json", "cel-cost-bounded.json"),
         // A protected group without approval, already live: the server ratchets it.
         ("unapproved-old.json", "unapproved-new.json"),
+        // A webhook that only speaks an unknown ConversionReview version, already live.
+        (
+            "review-version-unknown-old.json",
+            "review-version-unknown-new.json",
+        ),
     ];
     for (old, new) in cases {
         let (old, new) = (e2e(old), e2e(new));
@@ -1242,10 +1247,8 @@ fn what_the_server_accepts_the_binary_accepts() {
     }
     // The same unapproved CRD created from nothing is refused.
     let empty = tempfile::tempdir().expect("tempdir");
-    let (code, found) = nexus_crd_invalid(
-        empty.path().to_str().expect("utf-8 path"),
-        &e2e("unapproved-new.json"),
-    );
+    let empty = empty.path().to_str().expect("utf-8 path");
+    let (code, found) = nexus_crd_invalid(empty, &e2e("unapproved-new.json"));
     assert_eq!(code, 1);
     assert!(
         found
@@ -1253,6 +1256,22 @@ fn what_the_server_accepts_the_binary_accepts() {
             .any(|m| m.contains("api-approved.kubernetes.io")),
         "{found:?}"
     );
+    // The unknown ConversionReview version is refused on create, and on an update of a CRD
+    // that listed a recognized one (or none).
+    let (base, new) = (e2e("base.json"), e2e("review-version-unknown-new.json"));
+    for old in [empty, base.as_str()] {
+        let (code, found) = nexus_crd_invalid(old, &new);
+        assert_eq!(code, 1, "{old}: {found:?}");
+        assert!(
+            found
+                .iter()
+                .any(|m| m.contains("must include v1 or v1beta1")),
+            "{old}: {found:?}"
+        );
+    }
+    if let Some(oracle) = oracle_update(&base, &new) {
+        assert!(!oracle.is_empty(), "the API server accepts {new}");
+    }
 }
 
 #[test]

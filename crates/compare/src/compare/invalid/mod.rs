@@ -1040,7 +1040,9 @@ fn check_webhook(f: &mut Findings<'_>, webhook: Option<&Value>) {
     if unique.len() != names.len() {
         problems.push("entries must be unique".to_string());
     }
-    if !names.iter().any(|n| *n == "v1" || *n == "v1beta1") {
+    if !names.iter().any(|n| is_recognized_review_version(n))
+        && requires_recognized_review_version(f.old)
+    {
         problems.push("must include v1 or v1beta1".to_string());
     }
     if !problems.is_empty() {
@@ -1052,6 +1054,35 @@ fn check_webhook(f: &mut Findings<'_>, webhook: Option<&Value>) {
             ),
             list,
         );
+    }
+}
+
+/// A ConversionReview version the API server can send.
+fn is_recognized_review_version(version: &str) -> bool {
+    version == "v1" || version == "v1beta1"
+}
+
+/// Whether the update must list a recognized ConversionReview version: always on create; on
+/// update only when the old CRD listed none, or one the server recognizes (the server's
+/// `requireRecognizedConversionReviewVersion`, derived from the old CRD: an old list of only
+/// unknown versions is kept working).
+fn requires_recognized_review_version(old: Option<&Value>) -> bool {
+    let Some(old) = old else {
+        return true;
+    };
+    let versions = get(old, "spec")
+        .and_then(|spec| get(spec, "conversion"))
+        .and_then(|conversion| get(conversion, "webhook"))
+        .and_then(|webhook| get(webhook, "conversionReviewVersions"))
+        .and_then(Value::as_array);
+    match versions {
+        None => true,
+        Some(list) => {
+            list.is_empty()
+                || list
+                    .iter()
+                    .any(|v| v.as_str().is_some_and(is_recognized_review_version))
+        }
     }
 }
 
