@@ -1232,6 +1232,9 @@ fn what_the_server_accepts_the_binary_accepts() {
             "review-version-unknown-old.json",
             "review-version-unknown-new.json",
         ),
+        // A list-map key neither required nor defaulted, already live: the server then also
+        // accepts new nullable items of a set.
+        ("list-map-key-loose-old.json", "list-map-key-loose-new.json"),
     ];
     for (old, new) in cases {
         let (old, new) = (e2e(old), e2e(new));
@@ -1256,21 +1259,33 @@ fn what_the_server_accepts_the_binary_accepts() {
             .any(|m| m.contains("api-approved.kubernetes.io")),
         "{found:?}"
     );
-    // The unknown ConversionReview version is refused on create, and on an update of a CRD
-    // that listed a recognized one (or none).
-    let (base, new) = (e2e("base.json"), e2e("review-version-unknown-new.json"));
-    for old in [empty, base.as_str()] {
-        let (code, found) = nexus_crd_invalid(old, &new);
-        assert_eq!(code, 1, "{old}: {found:?}");
-        assert!(
-            found
-                .iter()
-                .any(|m| m.contains("must include v1 or v1beta1")),
-            "{old}: {found:?}"
-        );
-    }
-    if let Some(oracle) = oracle_update(&base, &new) {
-        assert!(!oracle.is_empty(), "the API server accepts {new}");
+    // What those old CRDs already broke is refused on create, and on an update of a CRD that
+    // kept the rule.
+    let base = e2e("base.json");
+    let refused = [
+        (
+            "review-version-unknown-new.json",
+            "must include v1 or v1beta1",
+        ),
+        (
+            "list-map-key-loose-new.json",
+            "so it must be required or have a default",
+        ),
+        ("list-map-key-loose-new.json", "must not be nullable"),
+    ];
+    for (file, reason) in refused {
+        let new = e2e(file);
+        for old in [empty, base.as_str()] {
+            let (code, found) = nexus_crd_invalid(old, &new);
+            assert_eq!(code, 1, "{old} -> {file}: {found:?}");
+            assert!(
+                found.iter().any(|m| m.contains(reason)),
+                "{old} -> {file}: {found:?}"
+            );
+        }
+        if let Some(oracle) = oracle_update(&base, &new) {
+            assert!(!oracle.is_empty(), "the API server accepts {file}");
+        }
     }
 }
 

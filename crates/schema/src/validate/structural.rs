@@ -59,6 +59,13 @@ impl SchemaContext<'_> {
     fn allow_unpruned_defaults(&self) -> bool {
         self.old.is_some_and(OldSchemas::have_unpruned_defaults)
     }
+
+    /// On update, the old CRD already had nullable `set`/`map` items, or a list-map key that is
+    /// nullable or neither required nor defaulted: the server then drops those checks
+    /// (`requireMapListKeysMapSetValidation` ratchets).
+    fn allow_loose_list_keys(&self) -> bool {
+        self.old.is_some_and(OldSchemas::have_loose_list_keys)
+    }
 }
 
 /// The schemas of the CRD being updated, asked only where the new schema breaks a rule the
@@ -69,6 +76,7 @@ pub struct OldSchemas<'a> {
     schemas: Vec<&'a Value>,
     non_atomic_set_type: std::sync::OnceLock<bool>,
     unpruned_defaults: std::sync::OnceLock<bool>,
+    loose_list_keys: std::sync::OnceLock<bool>,
 }
 
 impl<'a> OldSchemas<'a> {
@@ -77,6 +85,7 @@ impl<'a> OldSchemas<'a> {
             schemas: schemas.into_iter().collect(),
             non_atomic_set_type: Default::default(),
             unpruned_defaults: Default::default(),
+            loose_list_keys: Default::default(),
         }
     }
 
@@ -91,6 +100,55 @@ impl<'a> OldSchemas<'a> {
             .unpruned_defaults
             .get_or_init(|| self.schemas.iter().any(|s| has_unpruned_defaults(s)))
     }
+
+    fn have_loose_list_keys(&self) -> bool {
+        *self
+            .loose_list_keys
+            .get_or_init(|| self.schemas.iter().any(|s| has_loose_list_keys(s)))
+    }
+}
+
+/// Whether a schema has, anywhere, a `set` or `map` list with nullable items, or a list-map key
+/// property that is nullable or neither required nor defaulted (apiextensions-apiserver's
+/// `hasInvalidMapListKeysMapSet`; keys that name no property do not count, as there).
+pub fn has_loose_list_keys(schema: &Value) -> bool {
+    schema_has(schema, &|node| {
+        let Some(node) = node.as_object() else {
+            return false;
+        };
+        let list_type = get_str(node, "x-kubernetes-list-type");
+        if !matches!(list_type, Some("set" | "map")) {
+            return false;
+        }
+        let Some(items) = get(node, "items").and_then(Value::as_object) else {
+            return false;
+        };
+        if get_flag(items, "nullable") {
+            return true;
+        }
+        if list_type != Some("map") {
+            return false;
+        }
+        let required: Vec<&str> = get(items, "required")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let props = get_object(items, "properties");
+        get(node, "x-kubernetes-list-map-keys")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .any(|key| {
+                props
+                    .and_then(|p| p.get(key))
+                    .and_then(Value::as_object)
+                    .is_some_and(|prop| {
+                        get_flag(prop, "nullable")
+                            || (!required.contains(&key) && get(prop, "default").is_none())
+                    })
+            })
+    })
 }
 
 /// Whether a schema has, anywhere, an `x-kubernetes-list-type: set` whose items are not atomic
@@ -1169,6 +1227,7 @@ impl Checker<'_> {
         if matches!(list_type, Some("set" | "map"))
             && let Some(items) = items
             && get_flag(items, "nullable")
+            && !self.context.allow_loose_list_keys()
         {
             at_owned(at, &["items", "nullable"], |path| {
                 self.problem(
@@ -1263,7 +1322,10 @@ impl Checker<'_> {
                     );
                 });
             }
-            if !required.contains(key) && get(prop, "default").is_none() {
+            if !required.contains(key)
+                && get(prop, "default").is_none()
+                && !self.context.allow_loose_list_keys()
+            {
                 at_owned(at, &["items", "properties", key], |path| {
                     self.problem(
                         path,
@@ -1277,7 +1339,7 @@ impl Checker<'_> {
                     );
                 });
             }
-            if get_flag(prop, "nullable") {
+            if get_flag(prop, "nullable") && !self.context.allow_loose_list_keys() {
                 at_owned(at, &["items", "properties", key, "nullable"], |path| {
                     self.problem(
                         path,
