@@ -1235,6 +1235,8 @@ fn what_the_server_accepts_the_binary_accepts() {
         // A list-map key neither required nor defaulted, already live: the server then also
         // accepts new nullable items of a set.
         ("list-map-key-loose-old.json", "list-map-key-loose-new.json"),
+        // A type that is not an OpenAPI type, already live.
+        ("invalid-type-old.json", "invalid-type-new.json"),
     ];
     for (old, new) in cases {
         let (old, new) = (e2e(old), e2e(new));
@@ -1272,6 +1274,7 @@ fn what_the_server_accepts_the_binary_accepts() {
             "so it must be required or have a default",
         ),
         ("list-map-key-loose-new.json", "must not be nullable"),
+        ("invalid-type-new.json", "is not an OpenAPI type"),
     ];
     for (file, reason) in refused {
         let new = e2e(file);
@@ -1286,6 +1289,36 @@ fn what_the_server_accepts_the_binary_accepts() {
         if let Some(oracle) = oracle_update(&base, &new) {
             assert!(!oracle.is_empty(), "the API server accepts {file}");
         }
+    }
+}
+
+#[test]
+fn a_ratcheted_invalid_type_leaves_its_field_out_of_cel() {
+    // The update keeps `type: text` and adds `type: int` on `replicas`; the server accepts both
+    // types but declares neither field in CEL, so the rule on `self.replicas` no longer compiles.
+    let (old, new) = (
+        e2e("invalid-type-old.json"),
+        e2e("invalid-type-cel-field.json"),
+    );
+    let (code, found) = nexus_crd_invalid(&old, &new);
+    assert_eq!(code, 1, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("undefined field 'replicas'")),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|m| m.contains("is not an OpenAPI type")),
+        "{found:?}"
+    );
+    if let Some(oracle) = oracle_update(&old, &new) {
+        assert!(
+            oracle
+                .iter()
+                .any(|m| m.contains("undefined field 'replicas'")),
+            "{oracle:?}"
+        );
     }
 }
 

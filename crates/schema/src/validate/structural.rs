@@ -66,6 +66,13 @@ impl SchemaContext<'_> {
     fn allow_loose_list_keys(&self) -> bool {
         self.old.is_some_and(OldSchemas::have_loose_list_keys)
     }
+
+    /// On update, the old CRD already had a `type` that is not an OpenAPI type (`null`
+    /// included): the server then accepts any type name (`requireValidPropertyType` ratchets;
+    /// `type: null` stays refused by its own check).
+    fn allow_invalid_types(&self) -> bool {
+        self.old.is_some_and(OldSchemas::have_invalid_types)
+    }
 }
 
 /// The schemas of the CRD being updated, asked only where the new schema breaks a rule the
@@ -77,6 +84,7 @@ pub struct OldSchemas<'a> {
     non_atomic_set_type: std::sync::OnceLock<bool>,
     unpruned_defaults: std::sync::OnceLock<bool>,
     loose_list_keys: std::sync::OnceLock<bool>,
+    invalid_types: std::sync::OnceLock<bool>,
 }
 
 impl<'a> OldSchemas<'a> {
@@ -86,6 +94,7 @@ impl<'a> OldSchemas<'a> {
             non_atomic_set_type: Default::default(),
             unpruned_defaults: Default::default(),
             loose_list_keys: Default::default(),
+            invalid_types: Default::default(),
         }
     }
 
@@ -106,6 +115,22 @@ impl<'a> OldSchemas<'a> {
             .loose_list_keys
             .get_or_init(|| self.schemas.iter().any(|s| has_loose_list_keys(s)))
     }
+
+    fn have_invalid_types(&self) -> bool {
+        *self
+            .invalid_types
+            .get_or_init(|| self.schemas.iter().any(|s| has_invalid_types(s)))
+    }
+}
+
+/// Whether a schema has, anywhere, a `type` that is not an OpenAPI type (apiextensions-apiserver's
+/// `SchemaHasInvalidTypes`: `null` counts, the empty string does not).
+pub fn has_invalid_types(schema: &Value) -> bool {
+    schema_has(schema, &|node| {
+        node.as_object()
+            .and_then(|node| get_str(node, "type"))
+            .is_some_and(|ty| !ty.is_empty() && !TYPES.contains(&ty))
+    })
 }
 
 /// Whether a schema has, anywhere, a `set` or `map` list with nullable items, or a list-map key
@@ -680,7 +705,8 @@ impl Checker<'_> {
                     "type: null is not allowed: use nullable: true on the field's real type",
                     Value::from(ty),
                 );
-            } else if !ty.is_empty() && !TYPES.contains(&ty) {
+            } else if !ty.is_empty() && !TYPES.contains(&ty) && !self.context.allow_invalid_types()
+            {
                 self.structural_at(
                     at,
                     "type",
