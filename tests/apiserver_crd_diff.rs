@@ -624,6 +624,72 @@ fn mutate(crd: &mut Value, rng: &mut Rng) -> String {
     }
 }
 
+/// Breaks one of the rules the API server drops on update when the old CRD already broke it
+/// (the `validationOptions` of `ValidateCustomResourceDefinitionUpdate`).
+fn ratchet_break(crd: &mut Value, rng: &mut Rng) -> String {
+    let object_lists: Vec<String> = nodes_of_type(crd, "array")
+        .into_iter()
+        .filter(|p| {
+            crd.pointer(&format!("{p}/items/properties"))
+                .and_then(Value::as_object)
+                .is_some_and(|props| !props.is_empty())
+        })
+        .collect();
+    match rng.below(5) {
+        0 => {
+            let versions = rng.pick(&[json!(["v2"]), json!(["v1alpha1", "x"])]).clone();
+            crd["spec"]["conversion"] = json!({"strategy": "Webhook", "webhook": {
+                "clientConfig": {"url": "https://convert.example.com/convert"},
+                "conversionReviewVersions": versions}});
+            format!("conversionReviewVersions {versions}")
+        }
+        1 => {
+            let nodes = schema_nodes(crd);
+            let p = rng.pick(&nodes).clone();
+            let t = *rng.pick(&["text", "int", "null"]);
+            if let Some(n) = obj_mut(crd, &p) {
+                n.insert("type".into(), json!(t));
+            }
+            format!("type {t} at {p}")
+        }
+        k if object_lists.is_empty() => format!("no list of objects ({k})"),
+        2 => {
+            let p = rng.pick(&object_lists).clone();
+            let key = crd
+                .pointer(&format!("{p}/items/properties"))
+                .and_then(Value::as_object)
+                .and_then(|props| props.keys().next().cloned())
+                .unwrap_or_default();
+            if let Some(items) = obj_mut(crd, &format!("{p}/items")) {
+                items.remove("required");
+            }
+            if let Some(n) = obj_mut(crd, &p) {
+                n.insert("x-kubernetes-list-type".into(), json!("map"));
+                n.insert("x-kubernetes-list-map-keys".into(), json!([key]));
+            }
+            format!("list-map key {key} neither required nor defaulted at {p}")
+        }
+        3 => {
+            let p = rng.pick(&object_lists).clone();
+            if let Some(n) = obj_mut(crd, &p) {
+                n.insert("x-kubernetes-list-type".into(), json!("set"));
+            }
+            if let Some(items) = obj_mut(crd, &format!("{p}/items")) {
+                items.insert("nullable".into(), json!(true));
+                items.remove("x-kubernetes-map-type");
+            }
+            format!("set of nullable, granular objects at {p}")
+        }
+        _ => {
+            let p = rng.pick(&object_lists).clone();
+            if let Some(n) = obj_mut(crd, &p) {
+                n.insert("default".into(), json!([{"undeclared-field": "x"}]));
+            }
+            format!("default with an undeclared field at {p}")
+        }
+    }
+}
+
 /// A CEL rule somewhere: valid ones, ones that do not compile, transition rules, costs.
 fn cel_mutation(crd: &mut Value, rng: &mut Rng) -> String {
     let objects: Vec<String> = nodes_of_type(crd, "object")
@@ -999,7 +1065,22 @@ fn mutant_cases(count: usize) -> Vec<Case> {
             what.push(mutate(&mut mutant, &mut rng));
         }
         let label = format!("mutant #{i} {} {}", name_of(&seed), what.join("; "));
-        if rng.below(3) == 0 {
+        if rng.below(6) == 0 {
+            // An update from an old CRD that already breaks a rule the server ratchets: the
+            // old CRD gets the break, the new one that and the mutation.
+            let mut old = seed.clone();
+            let broken = ratchet_break(&mut old, &mut rng);
+            let mut new = old.clone();
+            let edit = mutate(&mut new, &mut rng);
+            cases.push(Case {
+                label: format!(
+                    "mutant #{i} {} (old breaks: {broken}) {edit}",
+                    name_of(&seed)
+                ),
+                old: Some(old),
+                new,
+            });
+        } else if rng.below(3) == 0 {
             let mut edited = mutant.clone();
             edited["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["description"] =
                 json!("edited");
