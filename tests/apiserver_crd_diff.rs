@@ -1318,6 +1318,11 @@ fn what_the_server_accepts_the_binary_accepts() {
         ("list-map-key-loose-old.json", "list-map-key-loose-new.json"),
         // A type that is not an OpenAPI type, already live.
         ("invalid-type-old.json", "invalid-type-new.json"),
+        // Nine selectable fields, already live and unchanged.
+        (
+            "selectable-fields-many-old.json",
+            "selectable-fields-many-new.json",
+        ),
     ];
     for (old, new) in cases {
         let (old, new) = (e2e(old), e2e(new));
@@ -1356,6 +1361,10 @@ fn what_the_server_accepts_the_binary_accepts() {
         ),
         ("list-map-key-loose-new.json", "must not be nullable"),
         ("invalid-type-new.json", "is not an OpenAPI type"),
+        (
+            "selectable-fields-many-new.json",
+            "at most 8 selectable fields",
+        ),
     ];
     for (file, reason) in refused {
         let new = e2e(file);
@@ -1398,6 +1407,32 @@ fn a_ratcheted_invalid_type_leaves_its_field_out_of_cel() {
             oracle
                 .iter()
                 .any(|m| m.contains("undefined field 'replicas'")),
+            "{oracle:?}"
+        );
+    }
+}
+
+#[test]
+fn too_many_selectable_fields_are_forgiven_only_unchanged() {
+    // The old CRD's nine selectable fields, reordered: the server compares the lists as they
+    // are, so the limit applies again.
+    let (old, new) = (
+        e2e("selectable-fields-many-old.json"),
+        e2e("selectable-fields-many-reordered.json"),
+    );
+    let (code, found) = nexus_crd_invalid(&old, &new);
+    assert_eq!(code, 1, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("at most 8 selectable fields")),
+        "{found:?}"
+    );
+    if let Some(oracle) = oracle_update(&old, &new) {
+        assert!(
+            oracle
+                .iter()
+                .any(|m| m.contains("must have at most 8 items")),
             "{oracle:?}"
         );
     }

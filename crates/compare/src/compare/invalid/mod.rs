@@ -40,6 +40,7 @@ pub fn check_invalid(name: &str, new: &Value) -> Vec<Change> {
         crd: name,
         old: None,
         old_schemas: None,
+        many_selectable_fields: Vec::new(),
         out: Vec::new(),
         seen: HashSet::new(),
     };
@@ -54,6 +55,7 @@ pub fn check_invalid_update(name: &str, old: &Value, new: &Value) -> Vec<Change>
         crd: name,
         old: Some(old),
         old_schemas: Some(OldSchemas::new(old_schemas(old))),
+        many_selectable_fields: unchanged_many_selectable_fields(old, new),
         out: Vec::new(),
         seen: HashSet::new(),
     };
@@ -69,6 +71,8 @@ struct Findings<'a> {
     old: Option<&'a Value>,
     /// The old CRD's schemas, for the ratchets of the structural rules (asked lazily).
     old_schemas: Option<OldSchemas<'a>>,
+    /// On update, the versions whose more than 8 selectable fields the old CRD already had.
+    many_selectable_fields: Vec<String>,
     out: Vec<Change>,
     seen: HashSet<(Option<String>, String, String)>,
 }
@@ -886,6 +890,50 @@ fn check_printer_columns(f: &mut Findings<'_>, version: &Value, v: Option<&str>,
 /// The server's limit on selectable fields per version.
 const MAX_SELECTABLE_FIELDS: usize = 8;
 
+/// The versions of `new` whose selectable fields the server lets exceed the limit on this
+/// update (its `findTooManySelectableFieldsAllowed`): the old CRD had more than the limit and
+/// the list is unchanged. The server compares the internal form, where lists identical on every
+/// version become one CRD-wide list: a CRD-wide list is compared with the old CRD-wide list,
+/// a per-version list with the old per-version list of the same name.
+fn unchanged_many_selectable_fields(old: &Value, new: &Value) -> Vec<String> {
+    let versions = |crd: &Value| -> Vec<(Option<String>, Value)> {
+        get(crd, "spec")
+            .and_then(|spec| get(spec, "versions"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|v| {
+                let fields = get(v, "selectableFields")
+                    .filter(|f| f.as_array().is_some_and(|a| !a.is_empty()))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                (get_str(v, "name").map(str::to_string), fields)
+            })
+            .collect()
+    };
+    let (old, new) = (versions(old), versions(new));
+    let crd_wide = |versions: &[(Option<String>, Value)]| -> Option<Value> {
+        let first = versions.first()?.1.clone();
+        versions.iter().all(|(_, f)| *f == first).then_some(first)
+    };
+    let too_many = |fields: &Value| {
+        fields
+            .as_array()
+            .is_some_and(|a| a.len() > MAX_SELECTABLE_FIELDS)
+    };
+    let (old_wide, new_wide) = (crd_wide(&old), crd_wide(&new));
+    new.iter()
+        .filter(|(name, fields)| match (&new_wide, &old_wide) {
+            (Some(_), Some(old_fields)) => too_many(old_fields) && old_fields == fields,
+            (Some(_), None) | (None, Some(_)) => false,
+            (None, None) => old
+                .iter()
+                .any(|(n, f)| n == name && too_many(f) && f == fields),
+        })
+        .filter_map(|(name, _)| name.clone())
+        .collect()
+}
+
 fn check_selectable_fields(
     f: &mut Findings<'_>,
     version: &Value,
@@ -930,7 +978,8 @@ fn check_selectable_fields(
             );
         }
     }
-    if seen.len() > MAX_SELECTABLE_FIELDS {
+    let forgiven = v.is_some_and(|v| f.many_selectable_fields.iter().any(|m| m == v));
+    if seen.len() > MAX_SELECTABLE_FIELDS && !forgiven {
         f.add(
             v,
             format!("{base}/selectableFields"),
