@@ -1306,6 +1306,9 @@ fn what_the_server_accepts_the_binary_accepts() {
         ("base.json", "pattern-go-escapes.json"),
         // The rule of cel-cost.json within budget: bounded list and strings.
         ("base.json", "cel-cost-bounded.json"),
+        // Defaults with duplicate entries of a set and a map list: the server does not check
+        // list uniqueness in defaults.
+        ("base.json", "default-duplicate-list-entries.json"),
         // A protected group without approval, already live: the server ratchets it.
         ("unapproved-old.json", "unapproved-new.json"),
         // A webhook that only speaks an unknown ConversionReview version, already live.
