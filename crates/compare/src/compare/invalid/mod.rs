@@ -10,14 +10,18 @@
 //! cost per rule and per schema; [`defaults`]: defaults that fail their own rules), subresources, printer
 //! columns, selectable fields, conversion and the API-approval annotation of `*.k8s.io` groups.
 //! On update the server's ratcheting is kept: an unchanged approval state and
-//! `preserveUnknownFields: true` already set pass; a `set` of non-atomic items and a default
-//! with undefined fields pass when any schema of the old CRD already had one
-//! (`requireAtomicSetType`, `requirePrunedDefaults`); every stored version must stay listed.
+//! `preserveUnknownFields: true` already set pass; a `set` of non-atomic items, a default
+//! with undefined fields, nullable `set`/`map` items or loose list-map keys, and a `type` that
+//! is not an OpenAPI type pass when any schema of the old CRD already had one
+//! (`requireAtomicSetType`, `requirePrunedDefaults`, `requireMapListKeysMapSetValidation`,
+//! `requireValidPropertyType`); unknown ConversionReview versions pass when the old webhook
+//! listed only such versions; more than 8 selectable fields pass when the old CRD had the same
+//! list; every stored version must stay listed.
 //!
 //! Not checked: the webhook `caBundle`
-//! (the server accepts an invalid one until the CRD is established), and the server's other
-//! update ratchets (non-structural schemas, invalid types, list-map keys already in the old
-//! CRD).
+//! (the server accepts an invalid one until the CRD is established), and the server's update
+//! ratchets that need a CRD no v1 create accepts (non-structural schemas, versions without a
+//! schema) or the old `Established` condition (immutable scope and kind).
 
 mod cel;
 mod cost;
