@@ -624,6 +624,72 @@ fn mutate(crd: &mut Value, rng: &mut Rng) -> String {
     }
 }
 
+/// Breaks one of the rules the API server drops on update when the old CRD already broke it
+/// (the `validationOptions` of `ValidateCustomResourceDefinitionUpdate`).
+fn ratchet_break(crd: &mut Value, rng: &mut Rng) -> String {
+    let object_lists: Vec<String> = nodes_of_type(crd, "array")
+        .into_iter()
+        .filter(|p| {
+            crd.pointer(&format!("{p}/items/properties"))
+                .and_then(Value::as_object)
+                .is_some_and(|props| !props.is_empty())
+        })
+        .collect();
+    match rng.below(5) {
+        0 => {
+            let versions = rng.pick(&[json!(["v2"]), json!(["v1alpha1", "x"])]).clone();
+            crd["spec"]["conversion"] = json!({"strategy": "Webhook", "webhook": {
+                "clientConfig": {"url": "https://convert.example.com/convert"},
+                "conversionReviewVersions": versions}});
+            format!("conversionReviewVersions {versions}")
+        }
+        1 => {
+            let nodes = schema_nodes(crd);
+            let p = rng.pick(&nodes).clone();
+            let t = *rng.pick(&["text", "int", "null"]);
+            if let Some(n) = obj_mut(crd, &p) {
+                n.insert("type".into(), json!(t));
+            }
+            format!("type {t} at {p}")
+        }
+        k if object_lists.is_empty() => format!("no list of objects ({k})"),
+        2 => {
+            let p = rng.pick(&object_lists).clone();
+            let key = crd
+                .pointer(&format!("{p}/items/properties"))
+                .and_then(Value::as_object)
+                .and_then(|props| props.keys().next().cloned())
+                .unwrap_or_default();
+            if let Some(items) = obj_mut(crd, &format!("{p}/items")) {
+                items.remove("required");
+            }
+            if let Some(n) = obj_mut(crd, &p) {
+                n.insert("x-kubernetes-list-type".into(), json!("map"));
+                n.insert("x-kubernetes-list-map-keys".into(), json!([key]));
+            }
+            format!("list-map key {key} neither required nor defaulted at {p}")
+        }
+        3 => {
+            let p = rng.pick(&object_lists).clone();
+            if let Some(n) = obj_mut(crd, &p) {
+                n.insert("x-kubernetes-list-type".into(), json!("set"));
+            }
+            if let Some(items) = obj_mut(crd, &format!("{p}/items")) {
+                items.insert("nullable".into(), json!(true));
+                items.remove("x-kubernetes-map-type");
+            }
+            format!("set of nullable, granular objects at {p}")
+        }
+        _ => {
+            let p = rng.pick(&object_lists).clone();
+            if let Some(n) = obj_mut(crd, &p) {
+                n.insert("default".into(), json!([{"undeclared-field": "x"}]));
+            }
+            format!("default with an undeclared field at {p}")
+        }
+    }
+}
+
 /// A CEL rule somewhere: valid ones, ones that do not compile, transition rules, costs.
 fn cel_mutation(crd: &mut Value, rng: &mut Rng) -> String {
     let objects: Vec<String> = nodes_of_type(crd, "object")
@@ -999,7 +1065,22 @@ fn mutant_cases(count: usize) -> Vec<Case> {
             what.push(mutate(&mut mutant, &mut rng));
         }
         let label = format!("mutant #{i} {} {}", name_of(&seed), what.join("; "));
-        if rng.below(3) == 0 {
+        if rng.below(6) == 0 {
+            // An update from an old CRD that already breaks a rule the server ratchets: the
+            // old CRD gets the break, the new one that and the mutation.
+            let mut old = seed.clone();
+            let broken = ratchet_break(&mut old, &mut rng);
+            let mut new = old.clone();
+            let edit = mutate(&mut new, &mut rng);
+            cases.push(Case {
+                label: format!(
+                    "mutant #{i} {} (old breaks: {broken}) {edit}",
+                    name_of(&seed)
+                ),
+                old: Some(old),
+                new,
+            });
+        } else if rng.below(3) == 0 {
             let mut edited = mutant.clone();
             edited["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["description"] =
                 json!("edited");
@@ -1225,8 +1306,26 @@ fn what_the_server_accepts_the_binary_accepts() {
         ("base.json", "pattern-go-escapes.json"),
         // The rule of cel-cost.json within budget: bounded list and strings.
         ("base.json", "cel-cost-bounded.json"),
+        // Defaults with duplicate entries of a set and a map list: the server does not check
+        // list uniqueness in defaults.
+        ("base.json", "default-duplicate-list-entries.json"),
         // A protected group without approval, already live: the server ratchets it.
         ("unapproved-old.json", "unapproved-new.json"),
+        // A webhook that only speaks an unknown ConversionReview version, already live.
+        (
+            "review-version-unknown-old.json",
+            "review-version-unknown-new.json",
+        ),
+        // A list-map key neither required nor defaulted, already live: the server then also
+        // accepts new nullable items of a set.
+        ("list-map-key-loose-old.json", "list-map-key-loose-new.json"),
+        // A type that is not an OpenAPI type, already live.
+        ("invalid-type-old.json", "invalid-type-new.json"),
+        // Nine selectable fields, already live and unchanged.
+        (
+            "selectable-fields-many-old.json",
+            "selectable-fields-many-new.json",
+        ),
     ];
     for (old, new) in cases {
         let (old, new) = (e2e(old), e2e(new));
@@ -1242,10 +1341,8 @@ fn what_the_server_accepts_the_binary_accepts() {
     }
     // The same unapproved CRD created from nothing is refused.
     let empty = tempfile::tempdir().expect("tempdir");
-    let (code, found) = nexus_crd_invalid(
-        empty.path().to_str().expect("utf-8 path"),
-        &e2e("unapproved-new.json"),
-    );
+    let empty = empty.path().to_str().expect("utf-8 path");
+    let (code, found) = nexus_crd_invalid(empty, &e2e("unapproved-new.json"));
     assert_eq!(code, 1);
     assert!(
         found
@@ -1253,6 +1350,95 @@ fn what_the_server_accepts_the_binary_accepts() {
             .any(|m| m.contains("api-approved.kubernetes.io")),
         "{found:?}"
     );
+    // What those old CRDs already broke is refused on create, and on an update of a CRD that
+    // kept the rule.
+    let base = e2e("base.json");
+    let refused = [
+        (
+            "review-version-unknown-new.json",
+            "must include v1 or v1beta1",
+        ),
+        (
+            "list-map-key-loose-new.json",
+            "so it must be required or have a default",
+        ),
+        ("list-map-key-loose-new.json", "must not be nullable"),
+        ("invalid-type-new.json", "is not an OpenAPI type"),
+        (
+            "selectable-fields-many-new.json",
+            "at most 8 selectable fields",
+        ),
+    ];
+    for (file, reason) in refused {
+        let new = e2e(file);
+        for old in [empty, base.as_str()] {
+            let (code, found) = nexus_crd_invalid(old, &new);
+            assert_eq!(code, 1, "{old} -> {file}: {found:?}");
+            assert!(
+                found.iter().any(|m| m.contains(reason)),
+                "{old} -> {file}: {found:?}"
+            );
+        }
+        if let Some(oracle) = oracle_update(&base, &new) {
+            assert!(!oracle.is_empty(), "the API server accepts {file}");
+        }
+    }
+}
+
+#[test]
+fn a_ratcheted_invalid_type_leaves_its_field_out_of_cel() {
+    // The update keeps `type: text` and adds `type: int` on `replicas`; the server accepts both
+    // types but declares neither field in CEL, so the rule on `self.replicas` no longer compiles.
+    let (old, new) = (
+        e2e("invalid-type-old.json"),
+        e2e("invalid-type-cel-field.json"),
+    );
+    let (code, found) = nexus_crd_invalid(&old, &new);
+    assert_eq!(code, 1, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("undefined field 'replicas'")),
+        "{found:?}"
+    );
+    assert!(
+        !found.iter().any(|m| m.contains("is not an OpenAPI type")),
+        "{found:?}"
+    );
+    if let Some(oracle) = oracle_update(&old, &new) {
+        assert!(
+            oracle
+                .iter()
+                .any(|m| m.contains("undefined field 'replicas'")),
+            "{oracle:?}"
+        );
+    }
+}
+
+#[test]
+fn too_many_selectable_fields_are_forgiven_only_unchanged() {
+    // The old CRD's nine selectable fields, reordered: the server compares the lists as they
+    // are, so the limit applies again.
+    let (old, new) = (
+        e2e("selectable-fields-many-old.json"),
+        e2e("selectable-fields-many-reordered.json"),
+    );
+    let (code, found) = nexus_crd_invalid(&old, &new);
+    assert_eq!(code, 1, "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("at most 8 selectable fields")),
+        "{found:?}"
+    );
+    if let Some(oracle) = oracle_update(&old, &new) {
+        assert!(
+            oracle
+                .iter()
+                .any(|m| m.contains("must have at most 8 items")),
+            "{oracle:?}"
+        );
+    }
 }
 
 #[test]

@@ -190,9 +190,11 @@ impl Validator {
         self.as_written(value, true)
     }
 
-    fn as_written(&self, value: &Value, type_decides_int_or_string: bool) -> Vec<Violation> {
+    /// `default`: as a default (`validate_default`), else as an object written by a client.
+    fn as_written(&self, value: &Value, default: bool) -> Vec<Violation> {
         let mut walker = Walker::new();
-        walker.type_decides_int_or_string = type_decides_int_or_string;
+        walker.type_decides_int_or_string = default;
+        walker.skip_list_uniqueness = default;
         walker.normalize(value, Some(&self.root), self.root.embedded, false, true);
         walker.check(value, &self.root, false);
         walker.out

@@ -59,6 +59,20 @@ impl SchemaContext<'_> {
     fn allow_unpruned_defaults(&self) -> bool {
         self.old.is_some_and(OldSchemas::have_unpruned_defaults)
     }
+
+    /// On update, the old CRD already had nullable `set`/`map` items, or a list-map key that is
+    /// nullable or neither required nor defaulted: the server then drops those checks
+    /// (`requireMapListKeysMapSetValidation` ratchets).
+    fn allow_loose_list_keys(&self) -> bool {
+        self.old.is_some_and(OldSchemas::have_loose_list_keys)
+    }
+
+    /// On update, the old CRD already had a `type` that is not an OpenAPI type (`null`
+    /// included): the server then accepts any type name (`requireValidPropertyType` ratchets;
+    /// `type: null` stays refused by its own check).
+    fn allow_invalid_types(&self) -> bool {
+        self.old.is_some_and(OldSchemas::have_invalid_types)
+    }
 }
 
 /// The schemas of the CRD being updated, asked only where the new schema breaks a rule the
@@ -69,6 +83,8 @@ pub struct OldSchemas<'a> {
     schemas: Vec<&'a Value>,
     non_atomic_set_type: std::sync::OnceLock<bool>,
     unpruned_defaults: std::sync::OnceLock<bool>,
+    loose_list_keys: std::sync::OnceLock<bool>,
+    invalid_types: std::sync::OnceLock<bool>,
 }
 
 impl<'a> OldSchemas<'a> {
@@ -77,6 +93,8 @@ impl<'a> OldSchemas<'a> {
             schemas: schemas.into_iter().collect(),
             non_atomic_set_type: Default::default(),
             unpruned_defaults: Default::default(),
+            loose_list_keys: Default::default(),
+            invalid_types: Default::default(),
         }
     }
 
@@ -91,6 +109,71 @@ impl<'a> OldSchemas<'a> {
             .unpruned_defaults
             .get_or_init(|| self.schemas.iter().any(|s| has_unpruned_defaults(s)))
     }
+
+    fn have_loose_list_keys(&self) -> bool {
+        *self
+            .loose_list_keys
+            .get_or_init(|| self.schemas.iter().any(|s| has_loose_list_keys(s)))
+    }
+
+    fn have_invalid_types(&self) -> bool {
+        *self
+            .invalid_types
+            .get_or_init(|| self.schemas.iter().any(|s| has_invalid_types(s)))
+    }
+}
+
+/// Whether a schema has, anywhere, a `type` that is not an OpenAPI type (apiextensions-apiserver's
+/// `SchemaHasInvalidTypes`: `null` counts, the empty string does not).
+pub fn has_invalid_types(schema: &Value) -> bool {
+    schema_has(schema, &|node| {
+        node.as_object()
+            .and_then(|node| get_str(node, "type"))
+            .is_some_and(|ty| !ty.is_empty() && !TYPES.contains(&ty))
+    })
+}
+
+/// Whether a schema has, anywhere, a `set` or `map` list with nullable items, or a list-map key
+/// property that is nullable or neither required nor defaulted (apiextensions-apiserver's
+/// `hasInvalidMapListKeysMapSet`; keys that name no property do not count, as there).
+pub fn has_loose_list_keys(schema: &Value) -> bool {
+    schema_has(schema, &|node| {
+        let Some(node) = node.as_object() else {
+            return false;
+        };
+        let list_type = get_str(node, "x-kubernetes-list-type");
+        if !matches!(list_type, Some("set" | "map")) {
+            return false;
+        }
+        let Some(items) = get(node, "items").and_then(Value::as_object) else {
+            return false;
+        };
+        if get_flag(items, "nullable") {
+            return true;
+        }
+        if list_type != Some("map") {
+            return false;
+        }
+        let required: Vec<&str> = get(items, "required")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let props = get_object(items, "properties");
+        get(node, "x-kubernetes-list-map-keys")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .any(|key| {
+                props
+                    .and_then(|p| p.get(key))
+                    .and_then(Value::as_object)
+                    .is_some_and(|prop| {
+                        get_flag(prop, "nullable")
+                            || (!required.contains(&key) && get(prop, "default").is_none())
+                    })
+            })
+    })
 }
 
 /// Whether a schema has, anywhere, an `x-kubernetes-list-type: set` whose items are not atomic
@@ -622,7 +705,8 @@ impl Checker<'_> {
                     "type: null is not allowed: use nullable: true on the field's real type",
                     Value::from(ty),
                 );
-            } else if !ty.is_empty() && !TYPES.contains(&ty) {
+            } else if !ty.is_empty() && !TYPES.contains(&ty) && !self.context.allow_invalid_types()
+            {
                 self.structural_at(
                     at,
                     "type",
@@ -1169,6 +1253,7 @@ impl Checker<'_> {
         if matches!(list_type, Some("set" | "map"))
             && let Some(items) = items
             && get_flag(items, "nullable")
+            && !self.context.allow_loose_list_keys()
         {
             at_owned(at, &["items", "nullable"], |path| {
                 self.problem(
@@ -1263,7 +1348,10 @@ impl Checker<'_> {
                     );
                 });
             }
-            if !required.contains(key) && get(prop, "default").is_none() {
+            if !required.contains(key)
+                && get(prop, "default").is_none()
+                && !self.context.allow_loose_list_keys()
+            {
                 at_owned(at, &["items", "properties", key], |path| {
                     self.problem(
                         path,
@@ -1277,7 +1365,7 @@ impl Checker<'_> {
                     );
                 });
             }
-            if get_flag(prop, "nullable") {
+            if get_flag(prop, "nullable") && !self.context.allow_loose_list_keys() {
                 at_owned(at, &["items", "properties", key, "nullable"], |path| {
                     self.problem(
                         path,

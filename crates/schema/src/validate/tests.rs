@@ -844,6 +844,25 @@ fn negative_maxima_refuse_every_value_as_kube_openapi_does() {
 }
 
 #[test]
+fn list_uniqueness_is_not_checked_in_defaults() {
+    // The server validates a default with the OpenAPI validator and CEL; list-type uniqueness
+    // is checked on objects only.
+    let set =
+        json!({"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}});
+    let map = json!({"type": "array", "x-kubernetes-list-type": "map",
+        "x-kubernetes-list-map-keys": ["k"],
+        "items": {"type": "object", "required": ["k"], "properties": {"k": {"type": "string"}}}});
+    for (schema, value) in [
+        (set, json!(["a", "a"])),
+        (map, json!([{"k": "a"}, {"k": "a"}])),
+    ] {
+        let validator = Validator::new(&schema);
+        assert!(validator.validate_default(&value).is_empty(), "{schema}");
+        assert_eq!(validator.validate_as_written(&value).len(), 1, "{schema}");
+    }
+}
+
+#[test]
 fn a_type_beside_int_or_string_decides_for_defaults_only() {
     let schema = json!({"type": "string", "x-kubernetes-int-or-string": true});
     let validator = Validator::new(&schema);

@@ -53,6 +53,9 @@ pub(crate) struct Walker {
     /// and where no format was stripped; objects go through the converted schema, where
     /// int-or-string replaces the `type` and formats the type does not support are dropped.
     pub type_decides_int_or_string: bool,
+    /// Checking a schema's `default`: the server runs the OpenAPI validator and CEL on it, not
+    /// the uniqueness of `set` and `map` lists (which it checks on objects only).
+    pub skip_list_uniqueness: bool,
 }
 
 impl Walker {
@@ -63,6 +66,7 @@ impl Walker {
             depth: 0,
             depth_reported: false,
             type_decides_int_or_string: false,
+            skip_list_uniqueness: false,
         }
     }
 
@@ -628,6 +632,7 @@ impl Walker {
             );
         }
         match &node.list_type {
+            _ if self.skip_list_uniqueness => {}
             Some(ListType::Set) => self.report_duplicates(
                 items.iter().map(json::canonical),
                 "entries of an x-kubernetes-list-type: set must be unique",

@@ -339,6 +339,18 @@ fn field_of<'a>(object: &'a Value, name: &str) -> Option<&'a Value> {
         // The server's CEL also accepts a reserved word such as `namespace` unescaped.
         .find(|(k, _)| k.as_str() == name || cel_name(k).as_deref() == Some(name))
         .map(|(_, v)| v)
+        .filter(|v| is_declared(v))
+}
+
+/// Whether the server declares a property in CEL: `SchemaDeclType` has no type for a `type`
+/// that is not an OpenAPI type (accepted on an update that ratchets invalid types), and the
+/// field is then left out of its object.
+fn is_declared(property: &Value) -> bool {
+    let flag = |k: &str| property.get(k).and_then(Value::as_bool) == Some(true);
+    match property.get("type").and_then(Value::as_str) {
+        None | Some("" | "array" | "boolean" | "integer" | "number" | "object" | "string") => true,
+        Some(_) => flag("x-kubernetes-int-or-string") || flag("x-kubernetes-embedded-resource"),
+    }
 }
 
 const STRING_METHODS: &[&str] = &[

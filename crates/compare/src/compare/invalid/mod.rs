@@ -10,14 +10,18 @@
 //! cost per rule and per schema; [`defaults`]: defaults that fail their own rules), subresources, printer
 //! columns, selectable fields, conversion and the API-approval annotation of `*.k8s.io` groups.
 //! On update the server's ratcheting is kept: an unchanged approval state and
-//! `preserveUnknownFields: true` already set pass; a `set` of non-atomic items and a default
-//! with undefined fields pass when any schema of the old CRD already had one
-//! (`requireAtomicSetType`, `requirePrunedDefaults`); every stored version must stay listed.
+//! `preserveUnknownFields: true` already set pass; a `set` of non-atomic items, a default
+//! with undefined fields, nullable `set`/`map` items or loose list-map keys, and a `type` that
+//! is not an OpenAPI type pass when any schema of the old CRD already had one
+//! (`requireAtomicSetType`, `requirePrunedDefaults`, `requireMapListKeysMapSetValidation`,
+//! `requireValidPropertyType`); unknown ConversionReview versions pass when the old webhook
+//! listed only such versions; more than 8 selectable fields pass when the old CRD had the same
+//! list; every stored version must stay listed.
 //!
 //! Not checked: the webhook `caBundle`
-//! (the server accepts an invalid one until the CRD is established), and the server's other
-//! update ratchets (non-structural schemas, invalid types, list-map keys already in the old
-//! CRD).
+//! (the server accepts an invalid one until the CRD is established), and the server's update
+//! ratchets that need a CRD no v1 create accepts (non-structural schemas, versions without a
+//! schema) or the old `Established` condition (immutable scope and kind).
 
 mod cel;
 mod cost;
@@ -40,6 +44,7 @@ pub fn check_invalid(name: &str, new: &Value) -> Vec<Change> {
         crd: name,
         old: None,
         old_schemas: None,
+        many_selectable_fields: Vec::new(),
         out: Vec::new(),
         seen: HashSet::new(),
     };
@@ -54,6 +59,7 @@ pub fn check_invalid_update(name: &str, old: &Value, new: &Value) -> Vec<Change>
         crd: name,
         old: Some(old),
         old_schemas: Some(OldSchemas::new(old_schemas(old))),
+        many_selectable_fields: unchanged_many_selectable_fields(old, new),
         out: Vec::new(),
         seen: HashSet::new(),
     };
@@ -69,6 +75,8 @@ struct Findings<'a> {
     old: Option<&'a Value>,
     /// The old CRD's schemas, for the ratchets of the structural rules (asked lazily).
     old_schemas: Option<OldSchemas<'a>>,
+    /// On update, the versions whose more than 8 selectable fields the old CRD already had.
+    many_selectable_fields: Vec<String>,
     out: Vec<Change>,
     seen: HashSet<(Option<String>, String, String)>,
 }
@@ -886,6 +894,50 @@ fn check_printer_columns(f: &mut Findings<'_>, version: &Value, v: Option<&str>,
 /// The server's limit on selectable fields per version.
 const MAX_SELECTABLE_FIELDS: usize = 8;
 
+/// The versions of `new` whose selectable fields the server lets exceed the limit on this
+/// update (its `findTooManySelectableFieldsAllowed`): the old CRD had more than the limit and
+/// the list is unchanged. The server compares the internal form, where lists identical on every
+/// version become one CRD-wide list: a CRD-wide list is compared with the old CRD-wide list,
+/// a per-version list with the old per-version list of the same name.
+fn unchanged_many_selectable_fields(old: &Value, new: &Value) -> Vec<String> {
+    let versions = |crd: &Value| -> Vec<(Option<String>, Value)> {
+        get(crd, "spec")
+            .and_then(|spec| get(spec, "versions"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|v| {
+                let fields = get(v, "selectableFields")
+                    .filter(|f| f.as_array().is_some_and(|a| !a.is_empty()))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                (get_str(v, "name").map(str::to_string), fields)
+            })
+            .collect()
+    };
+    let (old, new) = (versions(old), versions(new));
+    let crd_wide = |versions: &[(Option<String>, Value)]| -> Option<Value> {
+        let first = versions.first()?.1.clone();
+        versions.iter().all(|(_, f)| *f == first).then_some(first)
+    };
+    let too_many = |fields: &Value| {
+        fields
+            .as_array()
+            .is_some_and(|a| a.len() > MAX_SELECTABLE_FIELDS)
+    };
+    let (old_wide, new_wide) = (crd_wide(&old), crd_wide(&new));
+    new.iter()
+        .filter(|(name, fields)| match (&new_wide, &old_wide) {
+            (Some(_), Some(old_fields)) => too_many(old_fields) && old_fields == fields,
+            (Some(_), None) | (None, Some(_)) => false,
+            (None, None) => old
+                .iter()
+                .any(|(n, f)| n == name && too_many(f) && f == fields),
+        })
+        .filter_map(|(name, _)| name.clone())
+        .collect()
+}
+
 fn check_selectable_fields(
     f: &mut Findings<'_>,
     version: &Value,
@@ -930,7 +982,8 @@ fn check_selectable_fields(
             );
         }
     }
-    if seen.len() > MAX_SELECTABLE_FIELDS {
+    let forgiven = v.is_some_and(|v| f.many_selectable_fields.iter().any(|m| m == v));
+    if seen.len() > MAX_SELECTABLE_FIELDS && !forgiven {
         f.add(
             v,
             format!("{base}/selectableFields"),
@@ -1040,7 +1093,9 @@ fn check_webhook(f: &mut Findings<'_>, webhook: Option<&Value>) {
     if unique.len() != names.len() {
         problems.push("entries must be unique".to_string());
     }
-    if !names.iter().any(|n| *n == "v1" || *n == "v1beta1") {
+    if !names.iter().any(|n| is_recognized_review_version(n))
+        && requires_recognized_review_version(f.old)
+    {
         problems.push("must include v1 or v1beta1".to_string());
     }
     if !problems.is_empty() {
@@ -1052,6 +1107,35 @@ fn check_webhook(f: &mut Findings<'_>, webhook: Option<&Value>) {
             ),
             list,
         );
+    }
+}
+
+/// A ConversionReview version the API server can send.
+fn is_recognized_review_version(version: &str) -> bool {
+    version == "v1" || version == "v1beta1"
+}
+
+/// Whether the update must list a recognized ConversionReview version: always on create; on
+/// update only when the old CRD listed none, or one the server recognizes (the server's
+/// `requireRecognizedConversionReviewVersion`, derived from the old CRD: an old list of only
+/// unknown versions is kept working).
+fn requires_recognized_review_version(old: Option<&Value>) -> bool {
+    let Some(old) = old else {
+        return true;
+    };
+    let versions = get(old, "spec")
+        .and_then(|spec| get(spec, "conversion"))
+        .and_then(|conversion| get(conversion, "webhook"))
+        .and_then(|webhook| get(webhook, "conversionReviewVersions"))
+        .and_then(Value::as_array);
+    match versions {
+        None => true,
+        Some(list) => {
+            list.is_empty()
+                || list
+                    .iter()
+                    .any(|v| v.as_str().is_some_and(is_recognized_review_version))
+        }
     }
 }
 
