@@ -1489,3 +1489,44 @@ fn declaring_an_already_required_property_is_reported() {
     assert_eq!(rules, [("unhandled-change", ".spec.b")], "{json:#}");
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Once the old CRD is established (a CRD read from a cluster carries the condition), its scope
+/// and kind cannot change; a file without status is not established, and the server takes the
+/// same change (`requireImmutableNames`).
+#[test]
+fn an_established_crd_keeps_its_scope_and_kind() {
+    let new = e2e("scope-kind-changed.json");
+    let (established, unestablished) = (e2e("established.json"), e2e("base.json"));
+    let (_, found) = nexus_crd_invalid(&established, &new);
+    let immutable: Vec<&String> = found
+        .iter()
+        .filter(|m| m.contains("field is immutable"))
+        .collect();
+    assert_eq!(immutable.len(), 2, "{found:?}");
+    assert!(
+        immutable[0].starts_with("spec.names.kind: Invalid value: \"Gadget\"")
+            || immutable[1].starts_with("spec.names.kind: Invalid value: \"Gadget\""),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m.starts_with("spec.scope: Invalid value: \"Cluster\": field is immutable")),
+        "{found:?}"
+    );
+    let (_, found) = nexus_crd_invalid(&unestablished, &new);
+    assert!(
+        found.iter().all(|m| !m.contains("field is immutable")),
+        "{found:?}"
+    );
+    if let Some(oracle) = oracle_update(&established, &new) {
+        assert_eq!(
+            oracle,
+            [
+                "spec.scope: Invalid value: \"Cluster\": field is immutable",
+                "spec.names.kind: Invalid value: \"Gadget\": field is immutable",
+            ]
+        );
+        assert_eq!(oracle_update(&unestablished, &new), Some(Vec::new()));
+    }
+}

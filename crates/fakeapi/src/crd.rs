@@ -310,6 +310,18 @@ pub fn validate(crd: &Value, old: Option<&Value>) -> Vec<FieldError> {
                 "field is immutable",
             ));
         }
+        // The kind too, as `requireImmutableNames` does: objects are stored under it.
+        let (old_kind, new_kind) = (
+            str_at(old, "/spec/names/kind"),
+            str_at(crd, "/spec/names/kind"),
+        );
+        if condition_true(old, "Established") && old_kind != new_kind {
+            errs.push(FieldError::invalid(
+                "spec.names.kind",
+                json!(new_kind),
+                "field is immutable",
+            ));
+        }
         let present = version_names(crd);
         for (i, stored) in stored_versions(old).iter().enumerate() {
             if !present.contains(&stored.as_str()) {
@@ -762,6 +774,33 @@ mod tests {
         assert_eq!(
             errs,
             vec![r#"status.storedVersions[0]: Invalid value: "v1": must appear in spec.versions"#]
+        );
+    }
+
+    #[test]
+    fn an_established_crd_keeps_its_scope_and_kind() {
+        let mut old = sample("foos.example.com", "foos", "Foo");
+        initial_status(&mut old);
+        let mut new = old.clone();
+        new["spec"]["scope"] = json!("Cluster");
+        new["spec"]["names"]["kind"] = json!("Bar");
+        new["spec"]["names"]["listKind"] = json!("BarList");
+        set_defaults(&mut new);
+        let immutable = |old: &Value| -> Vec<String> {
+            validate(&new, Some(old))
+                .iter()
+                .map(ToString::to_string)
+                .filter(|e| e.contains("immutable"))
+                .collect()
+        };
+        assert_eq!(immutable(&old), Vec::<String>::new());
+        establish(&mut old, "2024-01-01T00:00:00Z");
+        assert_eq!(
+            immutable(&old),
+            vec![
+                r#"spec.scope: Invalid value: "Cluster": field is immutable"#,
+                r#"spec.names.kind: Invalid value: "Bar": field is immutable"#,
+            ]
         );
     }
 

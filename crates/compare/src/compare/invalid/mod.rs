@@ -18,10 +18,12 @@
 //! listed only such versions; more than 8 selectable fields pass when the old CRD had the same
 //! list; every stored version must stay listed.
 //!
+//! An established old CRD (its `Established` condition) keeps its scope and kind.
+//!
 //! Not checked: the webhook `caBundle`
 //! (the server accepts an invalid one until the CRD is established), and the server's update
 //! ratchets that need a CRD no v1 create accepts (non-structural schemas, versions without a
-//! schema) or the old `Established` condition (immutable scope and kind).
+//! schema).
 
 mod cel;
 mod cost;
@@ -65,7 +67,43 @@ pub fn check_invalid_update(name: &str, old: &Value, new: &Value) -> Vec<Change>
     };
     check_crd(&mut f, new);
     check_stored_versions(&mut f, old, new);
+    check_immutable_names(&mut f, old, new);
     f.out
+}
+
+/// Once the old CRD is established (its `Established` condition is `True`: a CRD read from a
+/// cluster says so, a file usually has no status), its scope and kind are fixed: objects are
+/// stored under them (`requireImmutableNames`).
+fn check_immutable_names(f: &mut Findings<'_>, old: &Value, new: &Value) {
+    let established = old
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|c| get_str(c, "type") == Some("Established") && get_str(c, "status") == Some("True"));
+    if !established {
+        return;
+    }
+    for (pointer, field) in [
+        ("/spec/scope", "spec.scope"),
+        ("/spec/names/kind", "spec.names.kind"),
+    ] {
+        fn text<'a>(crd: &'a Value, pointer: &str) -> &'a str {
+            crd.pointer(pointer).and_then(Value::as_str).unwrap_or("")
+        }
+        let value = text(new, pointer);
+        if value != text(old, pointer) {
+            f.crd(
+                pointer,
+                format!(
+                    "{field}: Invalid value: {value:?}: field is immutable: the CRD is \
+                     established and its objects are stored under it; keep it, or create a new \
+                     CRD and migrate the objects"
+                ),
+                Value::from(value),
+            );
+        }
+    }
 }
 
 /// Collects changes, each problem once.
