@@ -77,7 +77,7 @@ impl FileCrds {
 }
 
 /// What is left of a file once its CRDs were compared: their names and origins in file order,
-/// and its problem. `read_error` is a file that could not be read or parsed.
+/// and its problem (see [`FileCrds::error`]).
 #[derive(Debug, Default)]
 pub struct FileNames {
     pub crds: Vec<(String, Origin)>,

@@ -114,15 +114,22 @@ pub fn load_paired<T: Send>(
     let indexed: Vec<(usize, Loaded)> = pool.install(|| {
         unpaired_old
             .into_par_iter()
-            .map(|(i, file)| (i, load(file)))
+            .map(|(i, file)| (i, workers::read(file).and_then(loaded)))
             .collect()
     });
+    // What the checks of `settle` need of the sides, filled in as the files are compared.
+    let mut old_settled: Vec<Option<Settled>> = (0..old_count).map(|_| None).collect();
+    let mut new_settled: Vec<Option<Settled>> = (0..new_count).map(|_| None).collect();
+    let mut indexed_files = Vec::new();
+    for (i, loaded) in indexed {
+        old_settled[i] = Some(loaded.map(|mut file| {
+            let names = file.names();
+            indexed_files.push(file);
+            names
+        }));
+    }
     let mut index: HashMap<&str, &Located> = HashMap::new();
-    for located in indexed
-        .iter()
-        .filter_map(|(_, l)| l.as_ref().ok())
-        .flat_map(|f| &f.crds)
-    {
+    for located in indexed_files.iter().flat_map(|f| &f.crds) {
         index.entry(located.crd.name.as_str()).or_insert(located);
     }
     let outcomes: Vec<Outcome<T>> = pool.install(|| {
@@ -131,9 +138,6 @@ pub fn load_paired<T: Send>(
             .collect()
     });
 
-    // The sides' problems come before any result.
-    let mut old_settled: Vec<Option<Settled>> = (0..old_count).map(|_| None).collect();
-    let mut new_settled: Vec<Option<Settled>> = (0..new_count).map(|_| None).collect();
     let mut results = Vec::new();
     let mut matched: HashSet<String> = HashSet::new();
     let mut leftover_old: HashMap<String, Located> = HashMap::new();
@@ -157,25 +161,12 @@ pub fn load_paired<T: Send>(
                 .map(|l| (outcome.new_index, l)),
         );
     }
-    let mut indexed_files = Vec::new();
-    for (i, loaded) in indexed {
-        match loaded {
-            Ok(mut file) => {
-                old_settled[i] = Some(Ok(file.names()));
-                indexed_files.push(file);
-            }
-            Err(e) => old_settled[i] = Some(Err(e)),
-        }
-    }
+    // The sides' problems come before any result.
     let old = settle(old_label, old_settled)?;
     let new = settle(new_label, new_settled)?;
 
     // CRDs that changed files, new ones and removed ones.
     leftover_new.sort_by_key(|(i, _)| *i);
-    let mut index: HashMap<&str, &Located> = HashMap::new();
-    for located in indexed_files.iter().flat_map(|f| &f.crds) {
-        index.entry(located.crd.name.as_str()).or_insert(located);
-    }
     for (_, located) in &leftover_new {
         let name = located.crd.name.as_str();
         let new_side = Some(SideRef::of(located));
@@ -198,9 +189,9 @@ pub fn load_paired<T: Send>(
     Ok(Paired { old, new, results })
 }
 
-/// Reads, parses and assembles one file.
-fn load(file: SourceFile) -> Loaded {
-    match workers::read(file)? {
+/// Parses and assembles one file read.
+fn loaded(read: Read) -> Loaded {
+    match read {
         Read::Bytes(name, bytes) => parse(name, bytes),
         Read::Special(name) => Ok(assemble::assemble_file(workers::special(name))),
     }
@@ -275,13 +266,6 @@ fn compare_job<T>(
         matched_in_index,
         leftover_old: old_crds.into_values().collect(),
         leftover_new,
-    }
-}
-
-fn loaded(read: Read) -> Loaded {
-    match read {
-        Read::Bytes(name, bytes) => parse(name, bytes),
-        Read::Special(name) => Ok(assemble::assemble_file(workers::special(name))),
     }
 }
 

@@ -9,6 +9,9 @@
 //! are picked by type as on the server. Parsing is Go's `netip.ParseAddr` / `netip.ParsePrefix`
 //! (no leading zeros in IPv4 octets, at most four hex digits per IPv6 group, `::` once), with the
 //! library's extra refusals (zones, IPv4-mapped IPv6 addresses) and the server's error messages.
+//! Written out rather than built on `std::net`'s parsers because the server's runtime errors
+//! carry netip's reason (`IPv4 field has octet with leading zero`, …), which `std` does not give;
+//! a property test checks that the text printed agrees with `std::net`.
 
 use cel::common::types::{CelBool, CelInt, CelString, Kind, Type};
 use cel::common::value::{StaticVal, Val};

@@ -88,11 +88,13 @@ fn check_immutable_names(f: &mut Findings<'_>, old: &Value, new: &Value) {
         ("/spec/scope", "spec.scope"),
         ("/spec/names/kind", "spec.names.kind"),
     ] {
-        fn text<'a>(crd: &'a Value, pointer: &str) -> &'a str {
-            crd.pointer(pointer).and_then(Value::as_str).unwrap_or("")
-        }
-        let value = text(new, pointer);
-        if value != text(old, pointer) {
+        let text = |crd: &Value| {
+            crd.pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        let value = text(new).unwrap_or_default();
+        if value != text(old).unwrap_or_default() {
             f.crd(
                 pointer,
                 format!(
