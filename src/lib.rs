@@ -18,6 +18,6 @@ pub mod version;
 
 pub use nexus_cluster::{cluster, migrate};
 pub use nexus_compare::{compare, config, gate, report, rules};
-pub use nexus_core::{crd, error, input, output, source};
+pub use nexus_core::{crd, discard, error, input, output, source};
 pub use nexus_datamodel::{datamodel, generate};
 pub use nexus_schema::validate;

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::gate::check;
 use crate::print::print_report;
 use crate::report::text::Mode;
-use crate::{datamodel, generate, output, source};
+use crate::{datamodel, discard, generate, output, source};
 use std::path::{Path, PathBuf};
 
 pub fn run(args: &BuildArgs) -> Result<i32> {
@@ -18,9 +18,10 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
     // Refused before anything is printed or written: replacing a directory nexus did not write
     // would delete files (the datamodel itself, when --output is its root).
     let output = resolve(&root, &args.output);
+    let group = dm.group.clone();
     let owner = output::crds::Owner {
         root: &root,
-        group: &dm.group,
+        group: &group,
     };
     output::crds::check_output(&output, &owner)?;
 
@@ -33,12 +34,14 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
     let baseline = Baseline::find(&root, &prev_dir, args.prev_spec_branch.as_deref())?;
     let known: source::Known<'_> = crds.iter().map(|c| (c.yaml.as_bytes(), &c.doc)).collect();
     let old = baseline.load(&known)?;
+    drop(known);
     let name = args
         .name
         .clone()
         .or(dm.name.clone())
         .unwrap_or_else(|| dm.group.clone());
-    let new = generated_set(&crds, &format!("datamodel {name}"), &args.output);
+    discard::drop_in_background(dm);
+    let (new, files) = generated_set(crds, &format!("datamodel {name}"), &args.output);
 
     let config = discover_config(&root, args.report.config.as_deref())?;
     let report = check(
@@ -55,10 +58,10 @@ pub fn run(args: &BuildArgs) -> Result<i32> {
             baseline: baseline.label.clone(),
         },
     )?;
+    discard::drop_in_background((old, new));
     if report.failing() && !args.force {
         return Ok(1);
     }
-    let files: Vec<(String, String)> = crds.into_iter().map(|c| (c.file_name, c.yaml)).collect();
     output::crds::write(&output, &owner, &files)?;
     record_last_build(&root, &args.output, &baseline.label, &report)?;
     if args.report.format == crate::cli::Format::Text {
@@ -264,20 +267,29 @@ fn resolve(root: &Path, dir: &Path) -> PathBuf {
     }
 }
 
-fn generated_set(crds: &[generate::GeneratedCrd], label: &str, output: &Path) -> CrdSet {
+/// The generated CRDs as the new side of the check (each document moved, not copied), and the
+/// files to write (name, YAML).
+fn generated_set(
+    crds: Vec<generate::GeneratedCrd>,
+    label: &str,
+    output: &Path,
+) -> (CrdSet, Vec<(String, String)>) {
     let mut set = CrdSet::new(label);
+    let mut files = Vec::with_capacity(crds.len());
     for c in crds {
+        let origin = Origin {
+            file: output.join(&c.file_name).display().to_string(),
+            line: Some(1),
+        };
         set.crds.insert(
             c.name.clone(),
             Crd {
-                name: c.name.clone(),
-                doc: c.doc.clone(),
-                origin: Origin {
-                    file: output.join(&c.file_name).display().to_string(),
-                    line: Some(1),
-                },
+                name: c.name,
+                doc: c.doc,
+                origin,
             },
         );
+        files.push((c.file_name, c.yaml));
     }
-    set
+    (set, files)
 }
