@@ -14,7 +14,9 @@
 //! `messageExpression`s, `optionalOldSelf`, transition rules below every list type), rules whose
 //! estimated cost sits on both sides of the per-rule and per-schema limits, defaults that fail
 //! their own rules, and the IP and CIDR libraries (rules that compile or not, defaults of valid
-//! and invalid addresses that fail them, their costs over bounded and unbounded lists).
+//! and invalid addresses that fail them, their costs over bounded and unbounded lists), and
+//! updates from old CRDs that break a rule the server ratchets (among them a version without a
+//! schema, a schema that is not structural with `preserveUnknownFields: true`).
 //! Measured on the 2,000 default mutants (3,964 verdicts, create and update): 0 disagreements
 //! besides the 24 listed in [`KNOWN`], all the oracle's limitations (its case-insensitive keys;
 //! its panics, which the default seed does not hit); with `NEXUS_DIFF_MUTANTS=4000`: 7,924
@@ -459,6 +461,12 @@ const TYPES_ALL: &[&str] = &["string", "integer", "number", "boolean", "object",
 /// One random edit of the kinds the API server's CRD validation is sensitive to.
 fn mutate(crd: &mut Value, rng: &mut Rng) -> String {
     let kind = rng.below(20);
+    if schema_nodes(crd).is_empty() {
+        // The only schema was removed (`ratchet_break`): only a metadata edit applies.
+        let (k, v) = (*rng.pick(LABEL_KEYS), *rng.pick(LABEL_VALUES));
+        crd["metadata"]["labels"] = json!({k: v});
+        return format!("label {k:?}={v:?} (no schema)");
+    }
     match kind {
         19 => ip_mutation(crd, rng),
         16 => cost_mutation(crd, rng),
@@ -635,7 +643,7 @@ fn ratchet_break(crd: &mut Value, rng: &mut Rng) -> String {
                 .is_some_and(|props| !props.is_empty())
         })
         .collect();
-    match rng.below(5) {
+    match rng.below(7) {
         0 => {
             let versions = rng.pick(&[json!(["v2"]), json!(["v1alpha1", "x"])]).clone();
             crd["spec"]["conversion"] = json!({"strategy": "Webhook", "webhook": {
@@ -652,8 +660,37 @@ fn ratchet_break(crd: &mut Value, rng: &mut Rng) -> String {
             }
             format!("type {t} at {p}")
         }
-        k if object_lists.is_empty() => format!("no list of objects ({k})"),
         2 => {
+            // Not structural (a field without a type), as v1beta1 allowed with
+            // preserveUnknownFields: true (requireStructuralSchema ratchets).
+            let nodes: Vec<String> = schema_nodes(crd)
+                .into_iter()
+                .filter(|p| p.contains("/properties/"))
+                .collect();
+            let Some(p) = (!nodes.is_empty()).then(|| rng.pick(&nodes).clone()) else {
+                return "no field".into();
+            };
+            if let Some(n) = obj_mut(crd, &p) {
+                n.remove("type");
+            }
+            crd["spec"]["preserveUnknownFields"] = json!(true);
+            format!("no type at {p}, preserveUnknownFields")
+        }
+        3 => {
+            // A version without a schema, as v1beta1 allowed (requireOpenAPISchema ratchets).
+            let count = crd["spec"]["versions"].as_array().map_or(0, Vec::len);
+            let i = rng.below(count.max(1));
+            if let Some(version) = obj_mut(crd, &format!("/spec/versions/{i}")) {
+                version.remove("schema");
+            }
+            let preserve = rng.below(2) == 0;
+            if preserve {
+                crd["spec"]["preserveUnknownFields"] = json!(true);
+            }
+            format!("no schema on version #{i}, preserveUnknownFields {preserve}")
+        }
+        k if object_lists.is_empty() => format!("no list of objects ({k})"),
+        4 => {
             let p = rng.pick(&object_lists).clone();
             let key = crd
                 .pointer(&format!("{p}/items/properties"))
@@ -669,7 +706,7 @@ fn ratchet_break(crd: &mut Value, rng: &mut Rng) -> String {
             }
             format!("list-map key {key} neither required nor defaulted at {p}")
         }
-        3 => {
+        5 => {
             let p = rng.pick(&object_lists).clone();
             if let Some(n) = obj_mut(crd, &p) {
                 n.insert("x-kubernetes-list-type".into(), json!("set"));
@@ -1229,7 +1266,21 @@ fn nexus_crd_invalid(old: &str, new: &str) -> (i32, Vec<String>) {
 
 /// The oracle's update errors for (old, new) when it is available.
 fn oracle_update(old: &str, new: &str) -> Option<Vec<String>> {
-    let bin = oracle_bin()?;
+    oracle_lines(old, new, "update: ")
+}
+
+/// The oracle's errors for `file` created from nothing, when it is available.
+fn oracle_create(file: &str) -> Option<Vec<String>> {
+    oracle_lines(file, file, "new-create: ")
+}
+
+/// The oracle's lines for (old, new) that start with `prefix`, without it; says so on stdout
+/// when the oracle is not available.
+fn oracle_lines(old: &str, new: &str, prefix: &str) -> Option<Vec<String>> {
+    let Some(bin) = oracle_bin() else {
+        println!("oracle part skipped: NEXUS_APISERVER_ORACLES is not set");
+        return None;
+    };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(bin)
         .arg(root.join(old))
@@ -1242,7 +1293,7 @@ fn oracle_update(old: &str, new: &str) -> Option<Vec<String>> {
     }
     Some(
         text.lines()
-            .filter_map(|l| l.strip_prefix("update: "))
+            .filter_map(|l| l.strip_prefix(prefix))
             .map(str::to_string)
             .collect(),
     )
@@ -1528,5 +1579,131 @@ fn an_established_crd_keeps_its_scope_and_kind() {
             ]
         );
         assert_eq!(oracle_update(&unestablished, &new), Some(Vec::new()));
+    }
+}
+
+/// `requireStructuralSchema` and `requireOpenAPISchema`: an old CRD (created through v1beta1)
+/// with a schema that is not structural, or a version without a schema, lets an update keep
+/// that; where the new CRD prunes, defaults or uses extensions the server wants structural
+/// schemas again, and a schema on every served version.
+#[test]
+fn schemas_an_old_crd_already_lacked_are_ratcheted() {
+    let accepted = [
+        // Not structural, with spec.preserveUnknownFields: true: more of it stays accepted.
+        ("non-structural-old.json", "non-structural-new.json"),
+        // A version without a schema: one that is not served may stay so.
+        ("schemaless-old.json", "schemaless-new.json"),
+    ];
+    for (old, new) in accepted {
+        let (old, new) = (e2e(old), e2e(new));
+        let (code, found) = nexus_crd_invalid(&old, &new);
+        assert!(found.is_empty(), "{old} -> {new}: {found:?}");
+        assert_ne!(code, 2, "{new}");
+        if let Some(oracle) = oracle_update(&old, &new) {
+            assert!(
+                oracle.is_empty(),
+                "{old} -> {new}: the API server refuses: {oracle:?}"
+            );
+        }
+    }
+    // (old, new, nexus's reason, the server's reason)
+    let refused = [
+        // Pruning needs a structural schema.
+        (
+            "non-structural-old.json",
+            "non-structural-pruned.json",
+            "type must not be empty",
+            "must not be empty for specified object fields",
+        ),
+        // So do defaults, which also need preserveUnknownFields: false.
+        (
+            "non-structural-old.json",
+            "non-structural-default.json",
+            "type must not be empty",
+            "must not be empty for specified object fields",
+        ),
+        (
+            "non-structural-old.json",
+            "non-structural-default.json",
+            "must be false in order to use defaults",
+            "must be false in order to use defaults in the schema",
+        ),
+        // An old CRD whose schemas were structural ratchets nothing.
+        (
+            "preserved-structural-old.json",
+            "non-structural-new.json",
+            "items must be set on an array",
+            "items: Required value: must be specified",
+        ),
+        (
+            "preserved-structural-old.json",
+            "preserved-default.json",
+            "must be false in order to use defaults",
+            "must be false in order to use defaults in the schema",
+        ),
+        (
+            "preserved-structural-old.json",
+            "preserved-webhook.json",
+            "must be None if spec.preserveUnknownFields is true",
+            "must be None if spec.preserveUnknownFields is true",
+        ),
+        // A served version without a schema would prune everything.
+        (
+            "schemaless-old.json",
+            "schemaless-served.json",
+            "because otherwise all fields are pruned",
+            "Required value: because otherwise all fields are pruned",
+        ),
+        // An old CRD with a schema on every version ratchets nothing.
+        (
+            "base.json",
+            "schemaless-new.json",
+            "every version needs schema.openAPIV3Schema",
+            "spec.versions[1].schema.openAPIV3Schema: Required value",
+        ),
+    ];
+    for (old, new, reason, server_reason) in refused {
+        let (old, new) = (e2e(old), e2e(new));
+        let (code, found) = nexus_crd_invalid(&old, &new);
+        assert_eq!(code, 1, "{old} -> {new}: {found:?}");
+        assert!(
+            found.iter().any(|m| m.contains(reason)),
+            "{old} -> {new}: {found:?}"
+        );
+        if let Some(oracle) = oracle_update(&old, &new) {
+            assert!(
+                oracle.iter().any(|m| m.contains(server_reason)),
+                "{old} -> {new}: {oracle:?}"
+            );
+        }
+    }
+    // What the old CRDs lacked is refused on create.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let empty = empty.path().to_str().expect("utf-8 path");
+    for (file, reason, server_reason) in [
+        (
+            "non-structural-new.json",
+            "type must not be empty",
+            "must not be empty for specified object fields",
+        ),
+        (
+            "schemaless-new.json",
+            "every version needs schema.openAPIV3Schema",
+            "schema.openAPIV3Schema: Required value",
+        ),
+    ] {
+        let new = e2e(file);
+        let (code, found) = nexus_crd_invalid(empty, &new);
+        assert_eq!(code, 1, "{file}: {found:?}");
+        assert!(
+            found.iter().any(|m| m.contains(reason)),
+            "{file}: {found:?}"
+        );
+        if let Some(oracle) = oracle_create(&new) {
+            assert!(
+                oracle.iter().any(|m| m.contains(server_reason)),
+                "{file}: {oracle:?}"
+            );
+        }
     }
 }
