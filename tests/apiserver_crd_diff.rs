@@ -643,7 +643,7 @@ fn ratchet_break(crd: &mut Value, rng: &mut Rng) -> String {
                 .is_some_and(|props| !props.is_empty())
         })
         .collect();
-    match rng.below(7) {
+    match rng.below(8) {
         0 => {
             let versions = rng.pick(&[json!(["v2"]), json!(["v1alpha1", "x"])]).clone();
             crd["spec"]["conversion"] = json!({"strategy": "Webhook", "webhook": {
@@ -689,8 +689,14 @@ fn ratchet_break(crd: &mut Value, rng: &mut Rng) -> String {
             }
             format!("no schema on version #{i}, preserveUnknownFields {preserve}")
         }
-        k if object_lists.is_empty() => format!("no list of objects ({k})"),
         4 => {
+            // Established, with a conversion webhook whose bundle may be invalid
+            // (allowInvalidCABundle); `mutant_cases` then gives the new CRD another bundle.
+            crd["status"] = json!({"conditions": [{"type": "Established", "status": "True"}]});
+            format!("established, {}", set_ca_bundle(crd, rng))
+        }
+        k if object_lists.is_empty() => format!("no list of objects ({k})"),
+        5 => {
             let p = rng.pick(&object_lists).clone();
             let key = crd
                 .pointer(&format!("{p}/items/properties"))
@@ -706,7 +712,7 @@ fn ratchet_break(crd: &mut Value, rng: &mut Rng) -> String {
             }
             format!("list-map key {key} neither required nor defaulted at {p}")
         }
-        5 => {
+        6 => {
             let p = rng.pick(&object_lists).clone();
             if let Some(n) = obj_mut(crd, &p) {
                 n.insert("x-kubernetes-list-type".into(), json!("set"));
@@ -725,6 +731,35 @@ fn ratchet_break(crd: &mut Value, rng: &mut Rng) -> String {
             format!("default with an undeclared field at {p}")
         }
     }
+}
+
+/// A conversion webhook with a `caBundle`: a certificate, one cut short, text that is no PEM,
+/// a certificate after junk, or an empty bundle.
+fn set_ca_bundle(crd: &mut Value, rng: &mut Rng) -> String {
+    let bundle_of = |file: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(e2e(file));
+        let text = std::fs::read_to_string(&path).expect("e2e file");
+        let crd: Value = serde_json::from_str(&text).expect("JSON");
+        crd.pointer("/spec/conversion/webhook/clientConfig/caBundle")
+            .and_then(Value::as_str)
+            .expect("a caBundle")
+            .to_string()
+    };
+    let valid = bundle_of("ca-bundle-established-old.json");
+    let cut = bundle_of("ca-bundle-cut.json");
+    let (what, bundle) = rng
+        .pick(&[
+            ("a certificate", valid.clone()),
+            ("a certificate cut short", cut),
+            ("text", "aGVsbG8=".to_string()),
+            ("junk and a certificate", format!("eHgK{valid}")),
+            ("empty", String::new()),
+        ])
+        .clone();
+    crd["spec"]["conversion"] = json!({"strategy": "Webhook", "webhook": {
+        "clientConfig": {"url": "https://convert.example.com/convert", "caBundle": bundle},
+        "conversionReviewVersions": ["v1"]}});
+    format!("caBundle {what}")
 }
 
 /// A CEL rule somewhere: valid ones, ones that do not compile, transition rules, costs.
@@ -1108,7 +1143,10 @@ fn mutant_cases(count: usize) -> Vec<Case> {
             let mut old = seed.clone();
             let broken = ratchet_break(&mut old, &mut rng);
             let mut new = old.clone();
-            let edit = mutate(&mut new, &mut rng);
+            let mut edit = mutate(&mut new, &mut rng);
+            if broken.starts_with("established") {
+                edit = format!("{edit}; {}", set_ca_bundle(&mut new, &mut rng));
+            }
             cases.push(Case {
                 label: format!(
                     "mutant #{i} {} (old breaks: {broken}) {edit}",
@@ -1233,6 +1271,112 @@ fn mutants_agree_with_the_api_server() {
     let cases = mutant_cases(env_count("NEXUS_DIFF_MUTANTS", 2_000));
     let (disagreements, compared) = compare_all(&bin, &cases);
     report("mutants", &disagreements, compared);
+}
+
+/// Certificates in a webhook `caBundle`, each corrupted in one byte (flipped bit, replaced,
+/// deleted), as an update of an established CRD: nexus and client-go (in the oracle) must agree
+/// on which still hold a certificate. Certificates of every key type Go reads
+/// (`testdata/apiserver/ca-bundles`); `NEXUS_DIFF_CA_BUNDLES=N` cases, default 300.
+#[test]
+fn corrupted_ca_bundles_agree_with_the_api_server() {
+    let Some(bin) = oracle_bin() else {
+        println!("skipped: NEXUS_APISERVER_ORACLES is not set");
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).expect("testdata");
+    let old: Value = serde_json::from_str(&read(&e2e("established.json"))).expect("JSON");
+    let template: Value =
+        serde_json::from_str(&read(&e2e("ca-bundle-established-old.json"))).expect("JSON");
+    let mut certificates: Vec<(String, Vec<u8>)> = Vec::new();
+    for entry in std::fs::read_dir(root.join("testdata/apiserver/ca-bundles")).expect("dir") {
+        let path = entry.expect("entry").path();
+        let pem = std::fs::read_to_string(&path).expect("pem");
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
+        certificates.push((name, base64_decode(&body)));
+    }
+    certificates.sort();
+    let mut rng = Rng(0x0ca_b0d1e);
+    let mut cases = Vec::new();
+    for i in 0..env_count("NEXUS_DIFF_CA_BUNDLES", 300) {
+        let (name, der) = rng.pick(&certificates).clone();
+        let mut der = der.clone();
+        let at = rng.below(der.len());
+        let what = match rng.below(3) {
+            0 => {
+                der[at] ^= 1 << rng.below(8);
+                "bit flipped"
+            }
+            1 => {
+                der[at] = rng.below(256) as u8;
+                "byte replaced"
+            }
+            _ => {
+                der.remove(at);
+                "byte deleted"
+            }
+        };
+        let encoded = base64_encode(&der);
+        let lines: Vec<&str> = encoded
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).expect("ascii"))
+            .collect();
+        let pem = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            lines.join("\n")
+        );
+        let mut new = template.clone();
+        new["spec"]["conversion"]["webhook"]["clientConfig"]["caBundle"] =
+            json!(base64_encode(pem.as_bytes()));
+        cases.push(Case {
+            label: format!("ca bundle #{i} {name}: {what} at byte {at}"),
+            old: Some(old.clone()),
+            new,
+        });
+    }
+    let (disagreements, compared) = compare_all(&bin, &cases);
+    report("ca bundles", &disagreements, compared);
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(BASE64[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut bits, mut count) = (0u32, 0);
+    for c in text.bytes().filter(|c| *c != b'=') {
+        let v = BASE64.iter().position(|b| *b == c).expect("base64") as u32;
+        bits = (bits << 6) | v;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1705,5 +1849,92 @@ fn schemas_an_old_crd_already_lacked_are_ratcheted() {
                 "{file}: {oracle:?}"
             );
         }
+    }
+}
+
+/// `allowInvalidCABundle`: the server looks at a conversion webhook's `caBundle` only on an
+/// update of an established CRD whose own bundle was valid (or absent); then it must hold a
+/// certificate client-go can load. Not on create, not before the CRD is established.
+#[test]
+fn a_ca_bundle_is_checked_once_the_crd_is_established() {
+    let accepted = [
+        // Not established yet.
+        ("base.json", "ca-bundle-invalid.json"),
+        ("base.json", "ca-bundle-cut.json"),
+        // Established, with an invalid bundle already.
+        (
+            "ca-bundle-invalid-established-old.json",
+            "ca-bundle-invalid.json",
+        ),
+        // Established, a valid bundle added.
+        ("established.json", "ca-bundle-established-old.json"),
+    ];
+    for (old, new) in accepted {
+        let (old, new) = (e2e(old), e2e(new));
+        let (code, found) = nexus_crd_invalid(&old, &new);
+        assert!(found.is_empty(), "{old} -> {new}: {found:?}");
+        assert_ne!(code, 2, "{new}");
+        if let Some(oracle) = oracle_update(&old, &new) {
+            assert!(
+                oracle.is_empty(),
+                "{old} -> {new}: the API server refuses: {oracle:?}"
+            );
+        }
+    }
+    // (old, new, the reason both give)
+    let refused = [
+        (
+            "established.json",
+            "ca-bundle-invalid.json",
+            "unable to load root certificates: unable to parse bytes as PEM block",
+        ),
+        (
+            "ca-bundle-established-old.json",
+            "ca-bundle-invalid.json",
+            "unable to load root certificates: unable to parse bytes as PEM block",
+        ),
+        (
+            "ca-bundle-established-old.json",
+            "ca-bundle-cut.json",
+            "unable to load root certificates: failed to parse certificate: x509: malformed \
+             certificate",
+        ),
+    ];
+    for (old, new, reason) in refused {
+        let (old, new) = (e2e(old), e2e(new));
+        let (code, found) = nexus_crd_invalid(&old, &new);
+        assert_eq!(code, 1, "{old} -> {new}: {found:?}");
+        assert!(
+            found.iter().any(|m| m.contains(reason)),
+            "{old} -> {new}: {found:?}"
+        );
+        if let Some(oracle) = oracle_update(&old, &new) {
+            assert!(
+                oracle.iter().any(|m| m.contains(reason)),
+                "{old} -> {new}: {oracle:?}"
+            );
+        }
+    }
+    // On create the bundle is not looked at; one that is not base64 cannot even be decoded.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let empty = empty.path().to_str().expect("utf-8 path");
+    let (code, found) = nexus_crd_invalid(empty, &e2e("ca-bundle-invalid.json"));
+    assert!(found.is_empty(), "{found:?}");
+    assert_ne!(code, 2);
+    if let Some(oracle) = oracle_create(&e2e("ca-bundle-invalid.json")) {
+        assert!(oracle.is_empty(), "{oracle:?}");
+    }
+    let not_base64 = e2e("ca-bundle-not-base64.json");
+    let (code, found) = nexus_crd_invalid(empty, &not_base64);
+    assert_eq!(code, 1, "{found:?}");
+    assert!(
+        found.iter().any(|m| m.contains("caBundle is not base64")),
+        "{found:?}"
+    );
+    if let Some(oracle) = oracle_create(&not_base64) {
+        assert!(
+            oracle.iter().any(|m| m.contains("illegal base64 data")),
+            "{oracle:?}"
+        );
     }
 }

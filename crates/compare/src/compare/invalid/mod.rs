@@ -24,14 +24,16 @@
 //! (`requireStructuralSchema`). `spec.preserveUnknownFields: true` itself forbids defaults and
 //! a conversion webhook.
 //!
-//! An established old CRD (its `Established` condition) keeps its scope and kind.
-//!
-//! Not checked: the webhook `caBundle`
-//! (the server accepts an invalid one until the CRD is established).
+//! An established old CRD (its `Established` condition) keeps its scope and kind, and a new
+//! conversion webhook `caBundle` must hold a certificate client-go can load unless the old
+//! bundle already did not ([`ca_bundle`], `allowInvalidCABundle`); on create and before the
+//! CRD is established the server does not look at the bundle, only decodes its base64.
 
+mod ca_bundle;
 mod cel;
 mod cost;
 mod defaults;
+mod ec_point;
 mod parsed;
 mod strict;
 
@@ -87,13 +89,7 @@ pub fn check_invalid_update(name: &str, old: &Value, new: &Value) -> Vec<Change>
 /// cluster says so, a file usually has no status), its scope and kind are fixed: objects are
 /// stored under them (`requireImmutableNames`).
 fn check_immutable_names(f: &mut Findings<'_>, old: &Value, new: &Value) {
-    let established = old
-        .pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .any(|c| get_str(c, "type") == Some("Established") && get_str(c, "status") == Some("True"));
-    if !established {
+    if !is_established(old) {
         return;
     }
     for (pointer, field) in [
@@ -118,6 +114,16 @@ fn check_immutable_names(f: &mut Findings<'_>, old: &Value, new: &Value) {
             );
         }
     }
+}
+
+/// Whether the CRD's `Established` condition is `True` (a CRD read from a cluster says so, a
+/// file usually has no status).
+fn is_established(crd: &Value) -> bool {
+    crd.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|c| get_str(c, "type") == Some("Established") && get_str(c, "status") == Some("True"))
 }
 
 /// Collects changes, each problem once.
@@ -1162,6 +1168,21 @@ fn check_conversion(f: &mut Findings<'_>, spec: &Value) {
     let Some(conversion) = get(spec, "conversion") else {
         return;
     };
+    if let Some(ca_bundle) = conversion.pointer("/webhook/clientConfig/caBundle")
+        && !ca_bundle.is_null()
+        && ca_bundle
+            .as_str()
+            .and_then(ca_bundle::decode_base64)
+            .is_none()
+    {
+        f.crd(
+            CA_BUNDLE,
+            "conversion.webhook.clientConfig.caBundle is not base64: the API server cannot \
+             decode the CRD (illegal base64 data); base64-encode the PEM certificates"
+                .to_string(),
+            ca_bundle.clone(),
+        );
+    }
     let strategy = get_str(conversion, "strategy").unwrap_or("None");
     let webhook = get(conversion, "webhook");
     match strategy {
@@ -1273,7 +1294,53 @@ fn requires_recognized_review_version(old: Option<&Value>) -> bool {
     }
 }
 
+const CA_BUNDLE: &str = "/spec/conversion/webhook/clientConfig/caBundle";
+
+/// Once the old CRD is established, a new `caBundle` must hold a certificate client-go can
+/// load, unless the old one already did not (`allowInvalidCABundle`); on create, and while the
+/// old CRD is not established, the server does not look at it.
+fn check_ca_bundle(f: &mut Findings<'_>, cc: &Value) {
+    let Some(old) = f.old else {
+        return;
+    };
+    let Some(data) = get_str(cc, "caBundle").and_then(ca_bundle::decode_base64) else {
+        return;
+    };
+    if data.is_empty() || !is_established(old) {
+        return;
+    }
+    let old_problem = get(old, "spec")
+        .and_then(|s| s.pointer("/conversion/webhook/clientConfig/caBundle"))
+        .and_then(Value::as_str)
+        .map(|b| {
+            ca_bundle::decode_base64(b).map(|d| (d.is_empty(), ca_bundle::ca_bundle_problem(&d)))
+        });
+    let old_was_invalid = match old_problem {
+        // No old bundle, or an empty one: the new one is checked.
+        None | Some(Some((true, _))) => false,
+        // One the server could not even decode, or could not load.
+        Some(None) | Some(Some((false, Some(_)))) => true,
+        Some(Some((false, None))) => false,
+    };
+    if old_was_invalid {
+        return;
+    }
+    if let Some(problem) = ca_bundle::ca_bundle_problem(&data) {
+        f.crd(
+            CA_BUNDLE,
+            format!(
+                "conversion.webhook.clientConfig.caBundle: unable to load root certificates: \
+                 {problem}; the CRD is established, so the API server checks the bundle: put \
+                 the PEM certificate of the CA that signed the webhook's serving certificate \
+                 in it, base64-encoded"
+            ),
+            Value::Null,
+        );
+    }
+}
+
 fn check_client_config(f: &mut Findings<'_>, cc: &Value) {
+    check_ca_bundle(f, cc);
     let base = "/spec/conversion/webhook/clientConfig";
     let url = get(cc, "url");
     let service = get(cc, "service");
