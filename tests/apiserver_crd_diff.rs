@@ -1938,3 +1938,34 @@ fn a_ca_bundle_is_checked_once_the_crd_is_established() {
         );
     }
 }
+
+/// `preexistingExpressions` changes nothing in this server version (its stored-expression CEL
+/// environment equals the new-expression one, see ARCHITECTURE.md), and an expression already
+/// in the old CRD is not exempt from the per-expression cost limit for that: only a version
+/// whose schema is unchanged is (`suppressPerExpressionCost`).
+#[test]
+fn an_expression_over_the_rule_cost_passes_only_with_its_schema_unchanged() {
+    let old = e2e("cel-cost-rule.json");
+    // The same schema, the CRD relabelled: accepted.
+    let relabelled = e2e("cel-cost-rule-relabelled.json");
+    let (code, found) = nexus_crd_invalid(&old, &relabelled);
+    assert!(found.is_empty(), "{found:?}");
+    assert_ne!(code, 2);
+    if let Some(oracle) = oracle_update(&old, &relabelled) {
+        assert!(oracle.is_empty(), "{oracle:?}");
+    }
+    // The same expression, another field of the schema described: refused, as on create.
+    let reason = "estimated rule cost exceeds budget by factor of 3.2x";
+    for old in [old.as_str(), &e2e("base.json")] {
+        let described = e2e("cel-cost-rule-described.json");
+        let (code, found) = nexus_crd_invalid(old, &described);
+        assert_eq!(code, 1, "{old}: {found:?}");
+        assert!(found.iter().any(|m| m.contains(reason)), "{old}: {found:?}");
+        if let Some(oracle) = oracle_update(old, &described) {
+            assert!(
+                oracle.iter().any(|m| m.contains(reason)),
+                "{old}: {oracle:?}"
+            );
+        }
+    }
+}

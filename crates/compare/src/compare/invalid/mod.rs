@@ -28,6 +28,10 @@
 //! conversion webhook `caBundle` must hold a certificate client-go can load unless the old
 //! bundle already did not ([`ca_bundle`], `allowInvalidCABundle`); on create and before the
 //! CRD is established the server does not look at the bundle, only decodes its base64.
+//!
+//! `preexistingExpressions` (expressions of the old CRD compiled in the stored-expression
+//! environment) is not modelled because it changes nothing in the server version followed:
+//! both environments hold the same libraries there (ARCHITECTURE.md).
 
 mod ca_bundle;
 mod cel;
