@@ -729,6 +729,11 @@ impl<'a> Checker<'a> {
                 }
                 Ok(Ty::Int)
             }
+            // `reverse()` is `ext.Lists` v2's: the server's `ext.Strings` is v2, without the
+            // v3 `string.reverse()`.
+            ("reverse", Some(t), rest) if t.is_concrete() && !matches!(t, Ty::List(_)) => {
+                no_method_overload(t, rest)
+            }
             (m, Some(t), rest) if STRING_METHODS.contains(&m) => {
                 if t.is_concrete() && *t != Ty::String {
                     return no_overload(&[t]);
@@ -984,6 +989,7 @@ mod tests {
             "string(true) == 'true' && string(self.since) != '' && string(self.timeout) != ''",
             "timestamp(1) < self.since && duration(self.timeout) > duration('1s')",
             "double(self.count) > 0.0 && double('1.5') > 1.0",
+            "self.tags.reverse().size() >= 0",
         ] {
             assert!(compiles(rule).is_ok(), "{rule}: {:?}", compiles(rule));
         }
@@ -1004,6 +1010,15 @@ mod tests {
                 "no matching overload for 'startsWith'",
             ),
             ("self.name > 1", "no matching overload for '_>_'"),
+            // `ext.Strings` v2 has no `reverse`; lists have it (`ext.Lists` v2).
+            (
+                "self.name.reverse() == 'a'",
+                "found no matching overload for 'reverse' applied to 'string.()'",
+            ),
+            (
+                "self.labels.reverse() == self.labels",
+                "found no matching overload for 'reverse' applied to 'map(string, string).()'",
+            ),
             ("size(self) > 0", "no matching overload for 'size'"),
             (
                 "self.?count.orValue('') != ''",
