@@ -1274,7 +1274,7 @@ fn mutants_agree_with_the_api_server() {
 }
 
 /// Certificates in a webhook `caBundle`, each corrupted in one byte (flipped bit, replaced,
-/// deleted), as an update of an established CRD: nexus and client-go (in the oracle) must agree
+/// deleted) or, one in four, its PEM text edited, as an update of an established CRD: nexus and client-go (in the oracle) must agree
 /// on which still hold a certificate. Certificates of every key type Go reads
 /// (`testdata/apiserver/ca-bundles`); `NEXUS_DIFF_CA_BUNDLES=N` cases, default 300.
 #[test]
@@ -1307,7 +1307,9 @@ fn corrupted_ca_bundles_agree_with_the_api_server() {
         let (name, der) = rng.pick(&certificates).clone();
         let mut der = der.clone();
         let at = rng.below(der.len());
+        let text_edit = rng.below(4) == 0;
         let what = match rng.below(3) {
+            _ if text_edit => "",
             0 => {
                 der[at] ^= 1 << rng.below(8);
                 "bit flipped"
@@ -1327,15 +1329,43 @@ fn corrupted_ca_bundles_agree_with_the_api_server() {
             .chunks(64)
             .map(|c| std::str::from_utf8(c).expect("ascii"))
             .collect();
-        let pem = format!(
+        let mut pem = format!(
             "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
             lines.join("\n")
         );
+        let what = if text_edit {
+            // An edit of the PEM text instead: pem.Decode's rules for BEGIN/END lines, headers,
+            // line breaks and junk around blocks.
+            const PIECES: &[&str] = &[
+                "-----BEGIN CERTIFICATE-----\n",
+                "-----END CERTIFICATE-----\n",
+                "\n",
+                "\r\n",
+                " ",
+                "\t",
+                "Key: value\n",
+                "junk",
+                "-----",
+                "=",
+            ];
+            let at = rng.below(pem.len() + 1);
+            if rng.below(2) == 0 {
+                let piece = *rng.pick(PIECES);
+                pem.insert_str(at, piece);
+                format!("PEM text: {piece:?} inserted at {at}")
+            } else {
+                let end = (at + 1 + rng.below(5)).min(pem.len());
+                pem.replace_range(at.min(end)..end, "");
+                format!("PEM text: {at}..{end} deleted")
+            }
+        } else {
+            format!("{what} at byte {at}")
+        };
         let mut new = template.clone();
         new["spec"]["conversion"]["webhook"]["clientConfig"]["caBundle"] =
             json!(base64_encode(pem.as_bytes()));
         cases.push(Case {
-            label: format!("ca bundle #{i} {name}: {what} at byte {at}"),
+            label: format!("ca bundle #{i} {name}: {what}"),
             old: Some(old.clone()),
             new,
         });
