@@ -1641,6 +1641,20 @@ fn a_ratcheted_invalid_type_leaves_its_field_out_of_cel() {
 }
 
 #[test]
+fn rules_on_a_ratcheted_invalid_type_cannot_be_compiled() {
+    // The update keeps `type: text` on `name` and gives it a rule: the server has no CEL type
+    // for the node and refuses the rules with an internal error (seen in the mutant test).
+    let (old, new) = (e2e("invalid-type-old.json"), e2e("invalid-type-rule.json"));
+    let reason = "unable to convert structural schema to CEL declarations";
+    let (code, found) = nexus_crd_invalid(&old, &new);
+    assert_eq!(code, 1, "{found:?}");
+    assert!(found.iter().any(|m| m.contains(reason)), "{found:?}");
+    if let Some(oracle) = oracle_update(&old, &new) {
+        assert!(oracle.iter().any(|m| m.contains(reason)), "{oracle:?}");
+    }
+}
+
+#[test]
 fn too_many_selectable_fields_are_forgiven_only_unchanged() {
     // The old CRD's nine selectable fields, reordered: the server compares the lists as they
     // are, so the limit applies again.
