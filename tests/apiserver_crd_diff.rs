@@ -17,13 +17,14 @@
 //! and invalid addresses that fail them, their costs over bounded and unbounded lists), and
 //! updates from old CRDs that break a rule the server ratchets (among them a version without a
 //! schema, a schema that is not structural with `preserveUnknownFields: true`).
-//! Measured on the 2,000 default mutants (3,964 verdicts, create and update): 0 disagreements
-//! besides the 24 listed in [`KNOWN`], all the oracle's limitations (its case-insensitive keys;
-//! its panics, which the default seed does not hit); with `NEXUS_DIFF_MUTANTS=4000`: 7,924
-//! verdicts, 0 besides 62 in [`KNOWN`]; the corpus (1,008 verdicts): 0. About 130–290 s on a
-//! shared 2-core machine (200 s with 4,000 mutants), most of it the oracle (one process per
+//! Measured on the 2,000 default mutants (3,960 verdicts, create and update): 0 disagreements
+//! besides the 25 listed in [`KNOWN`], all the oracle's limitations (its case-insensitive keys;
+//! its panics, which the default seed does not hit); with `NEXUS_DIFF_MUTANTS=4000`: 7,920
+//! verdicts, 0 besides 52 in [`KNOWN`]; the corpus (1,008 verdicts): 0. About 130–290 s on a
+//! shared 2-core machine (170 s with 4,000 mutants), most of it the oracle (one process per
 //! mutant, 40–100 ms each): under 120 s of CPU, so about a minute on two free cores
-//! (BENCHMARKS.md).
+//! (BENCHMARKS.md). `corrupted_ca_bundles_agree_with_the_api_server` compares webhook CA
+//! bundles (`NEXUS_DIFF_CA_BUNDLES=N`, default 300) the same way.
 //!
 //! Skipped, saying so, when `NEXUS_APISERVER_ORACLES` is unset; the corpus part is skipped when
 //! `NEXUS_CORPUS` is unset (the mutants still run).

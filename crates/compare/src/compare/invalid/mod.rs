@@ -292,14 +292,15 @@ fn check_crd(f: &mut Findings<'_>, crd: &Value) {
             Value::Bool(true),
         );
     }
-    if preserve_unknown_fields(crd) {
+    f.preserve_unknown_fields = preserve_unknown_fields(crd);
+    if f.preserve_unknown_fields {
         check_preserved_unknown_fields(f, crd, spec);
-        f.preserve_unknown_fields = true;
-        f.structural_not_required = f
-            .old_schemas
-            .as_ref()
-            .is_some_and(|old| !structural_schema_required(old, true, version_schemas(crd)));
     }
+    let preserve = f.preserve_unknown_fields;
+    f.structural_not_required = f
+        .old_schemas
+        .as_ref()
+        .is_some_and(|old| !structural_schema_required(old, preserve, version_schemas(crd)));
     check_versions(f, spec);
     check_conversion(f, spec);
 }
@@ -1313,18 +1314,15 @@ fn check_ca_bundle(f: &mut Findings<'_>, cc: &Value) {
     if data.is_empty() || !is_established(old) {
         return;
     }
-    let old_problem = get(old, "spec")
-        .and_then(|s| s.pointer("/conversion/webhook/clientConfig/caBundle"))
+    // An old bundle that was already invalid (or that the server could not even decode)
+    // leaves the new one unchecked; none, or an empty one, does not.
+    let old_bundle = old
+        .pointer("/spec/conversion/webhook/clientConfig/caBundle")
         .and_then(Value::as_str)
-        .map(|b| {
-            ca_bundle::decode_base64(b).map(|d| (d.is_empty(), ca_bundle::ca_bundle_problem(&d)))
-        });
-    let old_was_invalid = match old_problem {
-        // No old bundle, or an empty one: the new one is checked.
-        None | Some(Some((true, _))) => false,
-        // One the server could not even decode, or could not load.
-        Some(None) | Some(Some((false, Some(_)))) => true,
-        Some(Some((false, None))) => false,
+        .unwrap_or("");
+    let old_was_invalid = match ca_bundle::decode_base64(old_bundle) {
+        None => true,
+        Some(d) => !d.is_empty() && ca_bundle::ca_bundle_problem(&d).is_some(),
     };
     if old_was_invalid {
         return;
