@@ -1843,6 +1843,13 @@ fn schemas_an_old_crd_already_lacked_are_ratcheted() {
             "because otherwise all fields are pruned",
             "Required value: because otherwise all fields are pruned",
         ),
+        // Selectable fields need a schema, ratchet or not.
+        (
+            "schemaless-old.json",
+            "schemaless-selectable.json",
+            "selectableFields may only be set when the version has schema.openAPIV3Schema",
+            "selectableFields: Invalid value: \"\": may only be set when",
+        ),
         // An old CRD with a schema on every version ratchets nothing.
         (
             "base.json",

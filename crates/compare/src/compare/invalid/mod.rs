@@ -748,6 +748,20 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
         // The old CRD already had a version without a schema: the server then wants one only
         // where objects would be pruned, on served versions without preserveUnknownFields.
         None => {
+            if get(version, "selectableFields")
+                .and_then(Value::as_array)
+                .is_some_and(|l| !l.is_empty())
+            {
+                f.add(
+                    v,
+                    format!("{base}/selectableFields"),
+                    None,
+                    "selectableFields may only be set when the version has \
+                     schema.openAPIV3Schema: add a schema declaring the fields, or remove them"
+                        .to_string(),
+                    Value::Null,
+                );
+            }
             let served = get(version, "served").and_then(Value::as_bool) == Some(true);
             if served && !f.preserve_unknown_fields {
                 f.add(
