@@ -17,6 +17,12 @@
 //!   (checked, like the server does, only when the schema is structural).
 //!
 //! Each problem is reported once, at the keyword that causes it.
+//!
+//! On update the server ratchets some of these against the old CRD ([`SchemaContext`],
+//! [`OldSchemas`]); where it does not require structural schemas at all
+//! ([`structural_schema_required`]), the rules that are `ValidateStructural`'s
+//! (`Checker::structural_rule`) are dropped and those of
+//! `ValidateCustomResourceDefinitionOpenAPISchema` stay.
 
 use super::pattern::compile_go;
 use super::{MAX_DEPTH, Validator, ViolationKind, needs_deep_stack, on_deep_stack};

@@ -26,7 +26,7 @@
 //!
 //! An established old CRD (its `Established` condition) keeps its scope and kind, and a new
 //! conversion webhook `caBundle` must hold a certificate client-go can load unless the old
-//! bundle already did not ([`ca_bundle`], `allowInvalidCABundle`); on create and before the
+//! bundle already did not (`ca_bundle`, `allowInvalidCABundle`); on create and before the
 //! CRD is established the server does not look at the bundle, only decodes its base64.
 //!
 //! `preexistingExpressions` (expressions of the old CRD compiled in the stored-expression
