@@ -293,7 +293,8 @@ fn check_crd(f: &mut Findings<'_>, crd: &Value) {
         );
     }
     f.preserve_unknown_fields = preserve_unknown_fields(crd);
-    if f.preserve_unknown_fields {
+    if f.preserve_unknown_fields && old_preserved {
+        // Refused as such otherwise: one finding for the one problem.
         check_preserved_unknown_fields(f, crd, spec);
     }
     let preserve = f.preserve_unknown_fields;
@@ -311,8 +312,9 @@ fn preserve_unknown_fields(crd: &Value) -> bool {
         == Some(true)
 }
 
-/// With `spec.preserveUnknownFields: true` (kept on update from an old CRD that had it) the
-/// server allows no defaults and no conversion webhook: both need pruned objects.
+/// With `spec.preserveUnknownFields: true`, kept on update from an old CRD that had it, the
+/// server allows no defaults and no conversion webhook: both need pruned objects. (On create
+/// the server lists these too, beside refusing `true` itself.)
 fn check_preserved_unknown_fields(f: &mut Findings<'_>, crd: &Value, spec: &Value) {
     if version_schemas(crd).any(has_defaults) {
         f.crd(
