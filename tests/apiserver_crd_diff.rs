@@ -14,14 +14,17 @@
 //! `messageExpression`s, `optionalOldSelf`, transition rules below every list type), rules whose
 //! estimated cost sits on both sides of the per-rule and per-schema limits, defaults that fail
 //! their own rules, and the IP and CIDR libraries (rules that compile or not, defaults of valid
-//! and invalid addresses that fail them, their costs over bounded and unbounded lists).
-//! Measured on the 2,000 default mutants (3,964 verdicts, create and update): 0 disagreements
-//! besides the 24 listed in [`KNOWN`], all the oracle's limitations (its case-insensitive keys;
-//! its panics, which the default seed does not hit); with `NEXUS_DIFF_MUTANTS=4000`: 7,924
-//! verdicts, 0 besides 62 in [`KNOWN`]; the corpus (1,008 verdicts): 0. About 130–290 s on a
-//! shared 2-core machine (200 s with 4,000 mutants), most of it the oracle (one process per
+//! and invalid addresses that fail them, their costs over bounded and unbounded lists), and
+//! updates from old CRDs that break a rule the server ratchets (among them a version without a
+//! schema, a schema that is not structural with `preserveUnknownFields: true`).
+//! Measured on the 2,000 default mutants (3,960 verdicts, create and update): 0 disagreements
+//! besides the 25 listed in [`KNOWN`], all the oracle's limitations (its case-insensitive keys;
+//! its panics, which the default seed does not hit); with `NEXUS_DIFF_MUTANTS=4000`: 7,920
+//! verdicts, 0 besides 52 in [`KNOWN`]; the corpus (1,008 verdicts): 0. About 130–290 s on a
+//! shared 2-core machine (170 s with 4,000 mutants), most of it the oracle (one process per
 //! mutant, 40–100 ms each): under 120 s of CPU, so about a minute on two free cores
-//! (BENCHMARKS.md).
+//! (BENCHMARKS.md). `corrupted_ca_bundles_agree_with_the_api_server` compares webhook CA
+//! bundles (`NEXUS_DIFF_CA_BUNDLES=N`, default 300) the same way.
 //!
 //! Skipped, saying so, when `NEXUS_APISERVER_ORACLES` is unset; the corpus part is skipped when
 //! `NEXUS_CORPUS` is unset (the mutants still run).
@@ -459,6 +462,12 @@ const TYPES_ALL: &[&str] = &["string", "integer", "number", "boolean", "object",
 /// One random edit of the kinds the API server's CRD validation is sensitive to.
 fn mutate(crd: &mut Value, rng: &mut Rng) -> String {
     let kind = rng.below(20);
+    if schema_nodes(crd).is_empty() {
+        // The only schema was removed (`ratchet_break`): only a metadata edit applies.
+        let (k, v) = (*rng.pick(LABEL_KEYS), *rng.pick(LABEL_VALUES));
+        crd["metadata"]["labels"] = json!({k: v});
+        return format!("label {k:?}={v:?} (no schema)");
+    }
     match kind {
         19 => ip_mutation(crd, rng),
         16 => cost_mutation(crd, rng),
@@ -635,7 +644,7 @@ fn ratchet_break(crd: &mut Value, rng: &mut Rng) -> String {
                 .is_some_and(|props| !props.is_empty())
         })
         .collect();
-    match rng.below(5) {
+    match rng.below(8) {
         0 => {
             let versions = rng.pick(&[json!(["v2"]), json!(["v1alpha1", "x"])]).clone();
             crd["spec"]["conversion"] = json!({"strategy": "Webhook", "webhook": {
@@ -652,8 +661,43 @@ fn ratchet_break(crd: &mut Value, rng: &mut Rng) -> String {
             }
             format!("type {t} at {p}")
         }
-        k if object_lists.is_empty() => format!("no list of objects ({k})"),
         2 => {
+            // Not structural (a field without a type), as v1beta1 allowed with
+            // preserveUnknownFields: true (requireStructuralSchema ratchets).
+            let nodes: Vec<String> = schema_nodes(crd)
+                .into_iter()
+                .filter(|p| p.contains("/properties/"))
+                .collect();
+            let Some(p) = (!nodes.is_empty()).then(|| rng.pick(&nodes).clone()) else {
+                return "no field".into();
+            };
+            if let Some(n) = obj_mut(crd, &p) {
+                n.remove("type");
+            }
+            crd["spec"]["preserveUnknownFields"] = json!(true);
+            format!("no type at {p}, preserveUnknownFields")
+        }
+        3 => {
+            // A version without a schema, as v1beta1 allowed (requireOpenAPISchema ratchets).
+            let count = crd["spec"]["versions"].as_array().map_or(0, Vec::len);
+            let i = rng.below(count.max(1));
+            if let Some(version) = obj_mut(crd, &format!("/spec/versions/{i}")) {
+                version.remove("schema");
+            }
+            let preserve = rng.below(2) == 0;
+            if preserve {
+                crd["spec"]["preserveUnknownFields"] = json!(true);
+            }
+            format!("no schema on version #{i}, preserveUnknownFields {preserve}")
+        }
+        4 => {
+            // Established, with a conversion webhook whose bundle may be invalid
+            // (allowInvalidCABundle); `mutant_cases` then gives the new CRD another bundle.
+            crd["status"] = json!({"conditions": [{"type": "Established", "status": "True"}]});
+            format!("established, {}", set_ca_bundle(crd, rng))
+        }
+        k if object_lists.is_empty() => format!("no list of objects ({k})"),
+        5 => {
             let p = rng.pick(&object_lists).clone();
             let key = crd
                 .pointer(&format!("{p}/items/properties"))
@@ -669,7 +713,7 @@ fn ratchet_break(crd: &mut Value, rng: &mut Rng) -> String {
             }
             format!("list-map key {key} neither required nor defaulted at {p}")
         }
-        3 => {
+        6 => {
             let p = rng.pick(&object_lists).clone();
             if let Some(n) = obj_mut(crd, &p) {
                 n.insert("x-kubernetes-list-type".into(), json!("set"));
@@ -688,6 +732,35 @@ fn ratchet_break(crd: &mut Value, rng: &mut Rng) -> String {
             format!("default with an undeclared field at {p}")
         }
     }
+}
+
+/// A conversion webhook with a `caBundle`: a certificate, one cut short, text that is no PEM,
+/// a certificate after junk, or an empty bundle.
+fn set_ca_bundle(crd: &mut Value, rng: &mut Rng) -> String {
+    let bundle_of = |file: &str| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(e2e(file));
+        let text = std::fs::read_to_string(&path).expect("e2e file");
+        let crd: Value = serde_json::from_str(&text).expect("JSON");
+        crd.pointer("/spec/conversion/webhook/clientConfig/caBundle")
+            .and_then(Value::as_str)
+            .expect("a caBundle")
+            .to_string()
+    };
+    let valid = bundle_of("ca-bundle-established-old.json");
+    let cut = bundle_of("ca-bundle-cut.json");
+    let (what, bundle) = rng
+        .pick(&[
+            ("a certificate", valid.clone()),
+            ("a certificate cut short", cut),
+            ("text", "aGVsbG8=".to_string()),
+            ("junk and a certificate", format!("eHgK{valid}")),
+            ("empty", String::new()),
+        ])
+        .clone();
+    crd["spec"]["conversion"] = json!({"strategy": "Webhook", "webhook": {
+        "clientConfig": {"url": "https://convert.example.com/convert", "caBundle": bundle},
+        "conversionReviewVersions": ["v1"]}});
+    format!("caBundle {what}")
 }
 
 /// A CEL rule somewhere: valid ones, ones that do not compile, transition rules, costs.
@@ -1071,7 +1144,10 @@ fn mutant_cases(count: usize) -> Vec<Case> {
             let mut old = seed.clone();
             let broken = ratchet_break(&mut old, &mut rng);
             let mut new = old.clone();
-            let edit = mutate(&mut new, &mut rng);
+            let mut edit = mutate(&mut new, &mut rng);
+            if broken.starts_with("established") {
+                edit = format!("{edit}; {}", set_ca_bundle(&mut new, &mut rng));
+            }
             cases.push(Case {
                 label: format!(
                     "mutant #{i} {} (old breaks: {broken}) {edit}",
@@ -1198,6 +1274,142 @@ fn mutants_agree_with_the_api_server() {
     report("mutants", &disagreements, compared);
 }
 
+/// Certificates in a webhook `caBundle`, each corrupted in one byte (flipped bit, replaced,
+/// deleted) or, one in four, its PEM text edited, as an update of an established CRD: nexus and client-go (in the oracle) must agree
+/// on which still hold a certificate. Certificates of every key type Go reads
+/// (`testdata/apiserver/ca-bundles`); `NEXUS_DIFF_CA_BUNDLES=N` cases, default 300.
+#[test]
+fn corrupted_ca_bundles_agree_with_the_api_server() {
+    let Some(bin) = oracle_bin() else {
+        println!("skipped: NEXUS_APISERVER_ORACLES is not set");
+        return;
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).expect("testdata");
+    let old: Value = serde_json::from_str(&read(&e2e("established.json"))).expect("JSON");
+    let template: Value =
+        serde_json::from_str(&read(&e2e("ca-bundle-established-old.json"))).expect("JSON");
+    let mut certificates: Vec<(String, Vec<u8>)> = Vec::new();
+    for entry in std::fs::read_dir(root.join("testdata/apiserver/ca-bundles")).expect("dir") {
+        let path = entry.expect("entry").path();
+        let pem = std::fs::read_to_string(&path).expect("pem");
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .to_string();
+        certificates.push((name, base64_decode(&body)));
+    }
+    certificates.sort();
+    let mut rng = Rng(0x0ca_b0d1e);
+    let mut cases = Vec::new();
+    for i in 0..env_count("NEXUS_DIFF_CA_BUNDLES", 300) {
+        let (name, der) = rng.pick(&certificates).clone();
+        let mut der = der.clone();
+        let at = rng.below(der.len());
+        let text_edit = rng.below(4) == 0;
+        let what = match rng.below(3) {
+            _ if text_edit => "",
+            0 => {
+                der[at] ^= 1 << rng.below(8);
+                "bit flipped"
+            }
+            1 => {
+                der[at] = rng.below(256) as u8;
+                "byte replaced"
+            }
+            _ => {
+                der.remove(at);
+                "byte deleted"
+            }
+        };
+        let encoded = base64_encode(&der);
+        let lines: Vec<&str> = encoded
+            .as_bytes()
+            .chunks(64)
+            .map(|c| std::str::from_utf8(c).expect("ascii"))
+            .collect();
+        let mut pem = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            lines.join("\n")
+        );
+        let what = if text_edit {
+            // An edit of the PEM text instead: pem.Decode's rules for BEGIN/END lines, headers,
+            // line breaks and junk around blocks.
+            const PIECES: &[&str] = &[
+                "-----BEGIN CERTIFICATE-----\n",
+                "-----END CERTIFICATE-----\n",
+                "\n",
+                "\r\n",
+                " ",
+                "\t",
+                "Key: value\n",
+                "junk",
+                "-----",
+                "=",
+            ];
+            let at = rng.below(pem.len() + 1);
+            if rng.below(2) == 0 {
+                let piece = *rng.pick(PIECES);
+                pem.insert_str(at, piece);
+                format!("PEM text: {piece:?} inserted at {at}")
+            } else {
+                let end = (at + 1 + rng.below(5)).min(pem.len());
+                pem.replace_range(at.min(end)..end, "");
+                format!("PEM text: {at}..{end} deleted")
+            }
+        } else {
+            format!("{what} at byte {at}")
+        };
+        let mut new = template.clone();
+        new["spec"]["conversion"]["webhook"]["clientConfig"]["caBundle"] =
+            json!(base64_encode(pem.as_bytes()));
+        cases.push(Case {
+            label: format!("ca bundle #{i} {name}: {what}"),
+            old: Some(old.clone()),
+            new,
+        });
+    }
+    let (disagreements, compared) = compare_all(&bin, &cases);
+    report("ca bundles", &disagreements, compared);
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(BASE64[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut bits, mut count) = (0u32, 0);
+    for c in text.bytes().filter(|c| *c != b'=') {
+        let v = BASE64.iter().position(|b| *b == c).expect("base64") as u32;
+        bits = (bits << 6) | v;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------------------------
 // End to end on the built binary: one small CRD per disagreement class (testdata/apiserver/e2e),
 // as an update of base.json and, where the oracle is present, checked against it too.
@@ -1229,7 +1441,21 @@ fn nexus_crd_invalid(old: &str, new: &str) -> (i32, Vec<String>) {
 
 /// The oracle's update errors for (old, new) when it is available.
 fn oracle_update(old: &str, new: &str) -> Option<Vec<String>> {
-    let bin = oracle_bin()?;
+    oracle_lines(old, new, "update: ")
+}
+
+/// The oracle's errors for `file` created from nothing, when it is available.
+fn oracle_create(file: &str) -> Option<Vec<String>> {
+    oracle_lines(file, file, "new-create: ")
+}
+
+/// The oracle's lines for (old, new) that start with `prefix`, without it; says so on stdout
+/// when the oracle is not available.
+fn oracle_lines(old: &str, new: &str, prefix: &str) -> Option<Vec<String>> {
+    let Some(bin) = oracle_bin() else {
+        println!("oracle part skipped: NEXUS_APISERVER_ORACLES is not set");
+        return None;
+    };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(bin)
         .arg(root.join(old))
@@ -1242,7 +1468,7 @@ fn oracle_update(old: &str, new: &str) -> Option<Vec<String>> {
     }
     Some(
         text.lines()
-            .filter_map(|l| l.strip_prefix("update: "))
+            .filter_map(|l| l.strip_prefix(prefix))
             .map(str::to_string)
             .collect(),
     )
@@ -1416,6 +1642,20 @@ fn a_ratcheted_invalid_type_leaves_its_field_out_of_cel() {
 }
 
 #[test]
+fn rules_on_a_ratcheted_invalid_type_cannot_be_compiled() {
+    // The update keeps `type: text` on `name` and gives it a rule: the server has no CEL type
+    // for the node and refuses the rules with an internal error (seen in the mutant test).
+    let (old, new) = (e2e("invalid-type-old.json"), e2e("invalid-type-rule.json"));
+    let reason = "unable to convert structural schema to CEL declarations";
+    let (code, found) = nexus_crd_invalid(&old, &new);
+    assert_eq!(code, 1, "{found:?}");
+    assert!(found.iter().any(|m| m.contains(reason)), "{found:?}");
+    if let Some(oracle) = oracle_update(&old, &new) {
+        assert!(oracle.iter().any(|m| m.contains(reason)), "{oracle:?}");
+    }
+}
+
+#[test]
 fn too_many_selectable_fields_are_forgiven_only_unchanged() {
     // The old CRD's nine selectable fields, reordered: the server compares the lists as they
     // are, so the limit applies again.
@@ -1528,5 +1768,256 @@ fn an_established_crd_keeps_its_scope_and_kind() {
             ]
         );
         assert_eq!(oracle_update(&unestablished, &new), Some(Vec::new()));
+    }
+}
+
+/// `requireStructuralSchema` and `requireOpenAPISchema`: an old CRD (created through v1beta1)
+/// with a schema that is not structural, or a version without a schema, lets an update keep
+/// that; where the new CRD prunes, defaults or uses extensions the server wants structural
+/// schemas again, and a schema on every served version.
+#[test]
+fn schemas_an_old_crd_already_lacked_are_ratcheted() {
+    let accepted = [
+        // Not structural, with spec.preserveUnknownFields: true: more of it stays accepted.
+        ("non-structural-old.json", "non-structural-new.json"),
+        // A version without a schema: one that is not served may stay so.
+        ("schemaless-old.json", "schemaless-new.json"),
+    ];
+    for (old, new) in accepted {
+        let (old, new) = (e2e(old), e2e(new));
+        let (code, found) = nexus_crd_invalid(&old, &new);
+        assert!(found.is_empty(), "{old} -> {new}: {found:?}");
+        assert_ne!(code, 2, "{new}");
+        if let Some(oracle) = oracle_update(&old, &new) {
+            assert!(
+                oracle.is_empty(),
+                "{old} -> {new}: the API server refuses: {oracle:?}"
+            );
+        }
+    }
+    // (old, new, nexus's reason, the server's reason)
+    let refused = [
+        // Pruning needs a structural schema.
+        (
+            "non-structural-old.json",
+            "non-structural-pruned.json",
+            "type must not be empty",
+            "must not be empty for specified object fields",
+        ),
+        // So do defaults, which also need preserveUnknownFields: false.
+        (
+            "non-structural-old.json",
+            "non-structural-default.json",
+            "type must not be empty",
+            "must not be empty for specified object fields",
+        ),
+        (
+            "non-structural-old.json",
+            "non-structural-default.json",
+            "must be false in order to use defaults",
+            "must be false in order to use defaults in the schema",
+        ),
+        // An old CRD whose schemas were structural ratchets nothing.
+        (
+            "preserved-structural-old.json",
+            "non-structural-new.json",
+            "items must be set on an array",
+            "items: Required value: must be specified",
+        ),
+        (
+            "preserved-structural-old.json",
+            "preserved-default.json",
+            "must be false in order to use defaults",
+            "must be false in order to use defaults in the schema",
+        ),
+        (
+            "preserved-structural-old.json",
+            "preserved-webhook.json",
+            "must be None if spec.preserveUnknownFields is true",
+            "must be None if spec.preserveUnknownFields is true",
+        ),
+        // A served version without a schema would prune everything.
+        (
+            "schemaless-old.json",
+            "schemaless-served.json",
+            "because otherwise all fields are pruned",
+            "Required value: because otherwise all fields are pruned",
+        ),
+        // Selectable fields need a schema, ratchet or not.
+        (
+            "schemaless-old.json",
+            "schemaless-selectable.json",
+            "selectableFields may only be set when the version has schema.openAPIV3Schema",
+            "selectableFields: Invalid value: \"\": may only be set when",
+        ),
+        // An old CRD with a schema on every version ratchets nothing.
+        (
+            "base.json",
+            "schemaless-new.json",
+            "every version needs schema.openAPIV3Schema",
+            "spec.versions[1].schema.openAPIV3Schema: Required value",
+        ),
+    ];
+    for (old, new, reason, server_reason) in refused {
+        let (old, new) = (e2e(old), e2e(new));
+        let (code, found) = nexus_crd_invalid(&old, &new);
+        assert_eq!(code, 1, "{old} -> {new}: {found:?}");
+        assert!(
+            found.iter().any(|m| m.contains(reason)),
+            "{old} -> {new}: {found:?}"
+        );
+        if let Some(oracle) = oracle_update(&old, &new) {
+            assert!(
+                oracle.iter().any(|m| m.contains(server_reason)),
+                "{old} -> {new}: {oracle:?}"
+            );
+        }
+    }
+    // What the old CRDs lacked is refused on create.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let empty = empty.path().to_str().expect("utf-8 path");
+    for (file, reason, server_reason) in [
+        (
+            "non-structural-new.json",
+            "type must not be empty",
+            "must not be empty for specified object fields",
+        ),
+        (
+            "schemaless-new.json",
+            "every version needs schema.openAPIV3Schema",
+            "schema.openAPIV3Schema: Required value",
+        ),
+    ] {
+        let new = e2e(file);
+        let (code, found) = nexus_crd_invalid(empty, &new);
+        assert_eq!(code, 1, "{file}: {found:?}");
+        assert!(
+            found.iter().any(|m| m.contains(reason)),
+            "{file}: {found:?}"
+        );
+        if let Some(oracle) = oracle_create(&new) {
+            assert!(
+                oracle.iter().any(|m| m.contains(server_reason)),
+                "{file}: {oracle:?}"
+            );
+        }
+    }
+}
+
+/// `allowInvalidCABundle`: the server looks at a conversion webhook's `caBundle` only on an
+/// update of an established CRD whose own bundle was valid (or absent); then it must hold a
+/// certificate client-go can load. Not on create, not before the CRD is established.
+#[test]
+fn a_ca_bundle_is_checked_once_the_crd_is_established() {
+    let accepted = [
+        // Not established yet.
+        ("base.json", "ca-bundle-invalid.json"),
+        ("base.json", "ca-bundle-cut.json"),
+        // Established, with an invalid bundle already.
+        (
+            "ca-bundle-invalid-established-old.json",
+            "ca-bundle-invalid.json",
+        ),
+        // Established, a valid bundle added.
+        ("established.json", "ca-bundle-established-old.json"),
+    ];
+    for (old, new) in accepted {
+        let (old, new) = (e2e(old), e2e(new));
+        let (code, found) = nexus_crd_invalid(&old, &new);
+        assert!(found.is_empty(), "{old} -> {new}: {found:?}");
+        assert_ne!(code, 2, "{new}");
+        if let Some(oracle) = oracle_update(&old, &new) {
+            assert!(
+                oracle.is_empty(),
+                "{old} -> {new}: the API server refuses: {oracle:?}"
+            );
+        }
+    }
+    // (old, new, the reason both give)
+    let refused = [
+        (
+            "established.json",
+            "ca-bundle-invalid.json",
+            "unable to load root certificates: unable to parse bytes as PEM block",
+        ),
+        (
+            "ca-bundle-established-old.json",
+            "ca-bundle-invalid.json",
+            "unable to load root certificates: unable to parse bytes as PEM block",
+        ),
+        (
+            "ca-bundle-established-old.json",
+            "ca-bundle-cut.json",
+            "unable to load root certificates: failed to parse certificate: x509: malformed \
+             certificate",
+        ),
+    ];
+    for (old, new, reason) in refused {
+        let (old, new) = (e2e(old), e2e(new));
+        let (code, found) = nexus_crd_invalid(&old, &new);
+        assert_eq!(code, 1, "{old} -> {new}: {found:?}");
+        assert!(
+            found.iter().any(|m| m.contains(reason)),
+            "{old} -> {new}: {found:?}"
+        );
+        if let Some(oracle) = oracle_update(&old, &new) {
+            assert!(
+                oracle.iter().any(|m| m.contains(reason)),
+                "{old} -> {new}: {oracle:?}"
+            );
+        }
+    }
+    // On create the bundle is not looked at; one that is not base64 cannot even be decoded.
+    let empty = tempfile::tempdir().expect("tempdir");
+    let empty = empty.path().to_str().expect("utf-8 path");
+    let (code, found) = nexus_crd_invalid(empty, &e2e("ca-bundle-invalid.json"));
+    assert!(found.is_empty(), "{found:?}");
+    assert_ne!(code, 2);
+    if let Some(oracle) = oracle_create(&e2e("ca-bundle-invalid.json")) {
+        assert!(oracle.is_empty(), "{oracle:?}");
+    }
+    let not_base64 = e2e("ca-bundle-not-base64.json");
+    let (code, found) = nexus_crd_invalid(empty, &not_base64);
+    assert_eq!(code, 1, "{found:?}");
+    assert!(
+        found.iter().any(|m| m.contains("caBundle is not base64")),
+        "{found:?}"
+    );
+    if let Some(oracle) = oracle_create(&not_base64) {
+        assert!(
+            oracle.iter().any(|m| m.contains("illegal base64 data")),
+            "{oracle:?}"
+        );
+    }
+}
+
+/// `preexistingExpressions` changes nothing in this server version (its stored-expression CEL
+/// environment equals the new-expression one, see ARCHITECTURE.md), and an expression already
+/// in the old CRD is not exempt from the per-expression cost limit for that: only a version
+/// whose schema is unchanged is (`suppressPerExpressionCost`).
+#[test]
+fn an_expression_over_the_rule_cost_passes_only_with_its_schema_unchanged() {
+    let old = e2e("cel-cost-rule.json");
+    // The same schema, the CRD relabelled: accepted.
+    let relabelled = e2e("cel-cost-rule-relabelled.json");
+    let (code, found) = nexus_crd_invalid(&old, &relabelled);
+    assert!(found.is_empty(), "{found:?}");
+    assert_ne!(code, 2);
+    if let Some(oracle) = oracle_update(&old, &relabelled) {
+        assert!(oracle.is_empty(), "{oracle:?}");
+    }
+    // The same expression, another field of the schema described: refused, as on create.
+    let reason = "estimated rule cost exceeds budget by factor of 3.2x";
+    for old in [old.as_str(), &e2e("base.json")] {
+        let described = e2e("cel-cost-rule-described.json");
+        let (code, found) = nexus_crd_invalid(old, &described);
+        assert_eq!(code, 1, "{old}: {found:?}");
+        assert!(found.iter().any(|m| m.contains(reason)), "{old}: {found:?}");
+        if let Some(oracle) = oracle_update(old, &described) {
+            assert!(
+                oracle.iter().any(|m| m.contains(reason)),
+                "{old}: {oracle:?}"
+            );
+        }
     }
 }

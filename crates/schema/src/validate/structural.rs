@@ -17,6 +17,12 @@
 //!   (checked, like the server does, only when the schema is structural).
 //!
 //! Each problem is reported once, at the keyword that causes it.
+//!
+//! On update the server ratchets some of these against the old CRD ([`SchemaContext`],
+//! [`OldSchemas`]); where it does not require structural schemas at all
+//! ([`structural_schema_required`]), the rules that are `ValidateStructural`'s
+//! (`Checker::structural_rule`) are dropped and those of
+//! `ValidateCustomResourceDefinitionOpenAPISchema` stay.
 
 use super::pattern::compile_go;
 use super::{MAX_DEPTH, Validator, ViolationKind, needs_deep_stack, on_deep_stack};
@@ -45,6 +51,11 @@ pub struct SchemaContext<'a> {
     pub status_subresource: bool,
     /// On update, the schemas of the CRD in the cluster: what they already broke is ratcheted.
     pub old: Option<&'a OldSchemas<'a>>,
+    /// On update, the server does not require structural schemas (`requireStructuralSchema`
+    /// ratcheted: see [`structural_schema_required`]): the rules of `ValidateStructural` (a
+    /// `type` everywhere, `items` on arrays, value validations only in `allOf`/`anyOf`/...,
+    /// `metadata` at the root, patterns) are not checked, nor defaults.
+    pub structural_not_required: bool,
 }
 
 impl SchemaContext<'_> {
@@ -85,6 +96,7 @@ pub struct OldSchemas<'a> {
     unpruned_defaults: std::sync::OnceLock<bool>,
     loose_list_keys: std::sync::OnceLock<bool>,
     invalid_types: std::sync::OnceLock<bool>,
+    non_structural: std::sync::OnceLock<bool>,
 }
 
 impl<'a> OldSchemas<'a> {
@@ -95,6 +107,7 @@ impl<'a> OldSchemas<'a> {
             unpruned_defaults: Default::default(),
             loose_list_keys: Default::default(),
             invalid_types: Default::default(),
+            non_structural: Default::default(),
         }
     }
 
@@ -121,6 +134,74 @@ impl<'a> OldSchemas<'a> {
             .invalid_types
             .get_or_init(|| self.schemas.iter().any(|s| has_invalid_types(s)))
     }
+
+    /// Whether any old schema is not structural (apiextensions-apiserver's
+    /// `specHasNonStructuralSchema`).
+    pub fn have_non_structural(&self) -> bool {
+        *self
+            .non_structural
+            .get_or_init(|| self.schemas.iter().any(|s| is_non_structural(s)))
+    }
+}
+
+/// Whether the server requires the schemas of a new CRD to be structural, on update
+/// (`ValidateCustomResourceDefinitionUpdate`'s `requireStructuralSchema`, then
+/// `validateCustomResourceDefinitionSpec`): always, unless the old CRD already had a
+/// non-structural schema and the new one keeps `spec.preserveUnknownFields: true` and has no
+/// default and no `x-kubernetes-*` extension in any schema (pruning, defaulting and the
+/// extensions need a structural schema). `new_schemas` are the new CRD's schemas.
+pub fn structural_schema_required<'a>(
+    old: &OldSchemas<'_>,
+    preserve_unknown_fields: bool,
+    mut new_schemas: impl Iterator<Item = &'a Value>,
+) -> bool {
+    !preserve_unknown_fields
+        || new_schemas.any(|s| schema_has(s, &|n| has_default(n) || has_kubernetes_extension(n)))
+        || !old.have_non_structural()
+}
+
+/// Whether a schema has a `default` anywhere (apiextensions-apiserver's `schemaHasDefaults`).
+pub fn has_defaults(schema: &Value) -> bool {
+    schema_has(schema, &has_default)
+}
+
+/// `schemaHasDefaults` on one node.
+fn has_default(node: &Value) -> bool {
+    node.as_object()
+        .is_some_and(|n| get(n, "default").is_some())
+}
+
+/// `schemaHasKubernetesExtensions` on one node (`x-kubernetes-map-type` is not among them).
+fn has_kubernetes_extension(node: &Value) -> bool {
+    let Some(n) = node.as_object() else {
+        return false;
+    };
+    get_flag(n, "x-kubernetes-embedded-resource")
+        || get(n, "x-kubernetes-preserve-unknown-fields").is_some()
+        || get_flag(n, "x-kubernetes-int-or-string")
+        || get(n, "x-kubernetes-list-map-keys")
+            .and_then(Value::as_array)
+            .is_some_and(|k| !k.is_empty())
+        || get(n, "x-kubernetes-list-type").is_some()
+        || get(n, "x-kubernetes-validations")
+            .and_then(Value::as_array)
+            .is_some_and(|r| !r.is_empty())
+}
+
+/// Whether the server would call a schema non-structural: `NewStructural` fails (`$ref`,
+/// `definitions`, an `items` list, ...) or `ValidateStructural` finds a problem (a missing
+/// `type`, an array without `items`, a bad pattern, ...). A `type` that is `null` or not an
+/// OpenAPI type does not count, as there.
+pub fn is_non_structural(schema: &Value) -> bool {
+    let mut checker = Checker {
+        out: Vec::new(),
+        structural: true,
+        non_structural: false,
+        depth_reported: false,
+        context: SchemaContext::default(),
+    };
+    checker.node(schema, &mut At::root(), Ctx::root(), 0);
+    checker.non_structural
 }
 
 /// Whether a schema has, anywhere, a `type` that is not an OpenAPI type (apiextensions-apiserver's
@@ -206,6 +287,7 @@ pub fn has_unpruned_defaults(schema: &Value) -> bool {
     let mut checker = Checker {
         out: Vec::new(),
         structural: true,
+        non_structural: false,
         depth_reported: false,
         context: SchemaContext::default(),
     };
@@ -250,13 +332,15 @@ pub fn check_schema(schema: &Value, context: SchemaContext<'_>) -> Vec<SchemaPro
     let mut checker = Checker {
         out: Vec::new(),
         structural: true,
+        non_structural: false,
         depth_reported: false,
         context,
     };
     let mut at = At::root();
     checker.node(schema, &mut at, Ctx::root(), 0);
-    if checker.structural {
-        // The server validates defaults only once the schema is structural.
+    if checker.structural && !context.structural_not_required {
+        // The server validates defaults only once the schema is structural, and only where it
+        // requires structural schemas.
         checker.defaults(schema, &mut At::root(), false, 0);
     }
     checker.out
@@ -576,6 +660,9 @@ struct Checker<'a> {
     out: Vec<SchemaProblem>,
     /// No structural-schema rule is broken so far.
     structural: bool,
+    /// The server would call the schema non-structural (`NewStructural` or
+    /// `ValidateStructural` fails): what lets an update keep non-structural schemas.
+    non_structural: bool,
     depth_reported: bool,
     context: SchemaContext<'a>,
 }
@@ -595,10 +682,51 @@ impl Checker<'_> {
         self.problem(at.keyword(keyword), at.field(), message.into(), value);
     }
 
-    /// A problem that also makes the schema non-structural.
+    /// A problem the server reports on its own that also makes the schema non-structural
+    /// (the decoder or `NewStructural` fails on it).
     fn structural_at(&mut self, at: &At, keyword: &str, message: impl Into<String>, value: Value) {
         self.structural = false;
+        self.non_structural = true;
         self.at(at, keyword, message, value);
+    }
+
+    /// A `type` the server refuses (`null`, not an OpenAPI type): not a structural rule
+    /// (`ValidateStructural` passes it), but nothing below it is checked further here.
+    fn refused_type_at(
+        &mut self,
+        at: &At,
+        keyword: &str,
+        message: impl Into<String>,
+        value: Value,
+    ) {
+        self.structural = false;
+        self.at(at, keyword, message, value);
+    }
+
+    /// A rule of `ValidateStructural`: the schema is not structural, and the problem is
+    /// reported unless the update does not require a structural schema.
+    fn structural_rule(
+        &mut self,
+        at: &At,
+        keyword: &str,
+        message: impl Into<String>,
+        value: Value,
+    ) {
+        self.structural_rule_problem(at.keyword(keyword), at.field(), message.into(), value);
+    }
+
+    fn structural_rule_problem(
+        &mut self,
+        path: String,
+        field: Option<String>,
+        message: String,
+        value: Value,
+    ) {
+        self.structural = false;
+        self.non_structural = true;
+        if !self.context.structural_not_required {
+            self.problem(path, field, message, value);
+        }
     }
 
     fn node(&mut self, schema: &Value, at: &mut At, ctx: Ctx, depth: usize) {
@@ -699,7 +827,7 @@ impl Checker<'_> {
     fn common(&mut self, obj: &Map<String, Value>, at: &At, ctx: Ctx) {
         if let Some(ty) = get_str(obj, "type") {
             if ty == "null" {
-                self.structural_at(
+                self.refused_type_at(
                     at,
                     "type",
                     "type: null is not allowed: use nullable: true on the field's real type",
@@ -707,7 +835,7 @@ impl Checker<'_> {
                 );
             } else if !ty.is_empty() && !TYPES.contains(&ty) && !self.context.allow_invalid_types()
             {
-                self.structural_at(
+                self.refused_type_at(
                     at,
                     "type",
                     format!(
@@ -728,6 +856,8 @@ impl Checker<'_> {
             );
         }
         if let Some(Value::Bool(false)) = obj.get("x-kubernetes-preserve-unknown-fields") {
+            // `NewStructural` fails on it too.
+            self.non_structural = true;
             self.at(
                 at,
                 "x-kubernetes-preserve-unknown-fields",
@@ -738,12 +868,19 @@ impl Checker<'_> {
         if let Some(pattern) = get_str(obj, "pattern")
             && let Err(e) = compile_go(pattern)
         {
-            self.at(
-                at,
-                "pattern",
-                format!("pattern is not a valid Go regular expression ({e}): fix the expression"),
-                Value::from(pattern),
-            );
+            // `ValidateStructural` compiles patterns: a structural rule, though nothing else
+            // here depends on it.
+            self.non_structural = true;
+            if !self.context.structural_not_required {
+                self.at(
+                    at,
+                    "pattern",
+                    format!(
+                        "pattern is not a valid Go regular expression ({e}): fix the expression"
+                    ),
+                    Value::from(pattern),
+                );
+            }
         }
         if !ctx.nested
             && let Some(reason) = ctx.no_defaults
@@ -784,7 +921,7 @@ impl Checker<'_> {
             if unset {
                 continue;
             }
-            self.structural_at(
+            self.structural_rule(
                 at,
                 key,
                 format!(
@@ -797,7 +934,7 @@ impl Checker<'_> {
         if let Some(rules) = get(obj, "x-kubernetes-validations")
             && !is_zero(rules)
         {
-            self.structural_at(
+            self.structural_rule(
                 at,
                 "x-kubernetes-validations",
                 "x-kubernetes-validations is not allowed inside allOf, anyOf, oneOf or not: move \
@@ -808,9 +945,8 @@ impl Checker<'_> {
         if let Some(props) = get_object(obj, "properties")
             && let Some(meta) = props.get("metadata")
         {
-            self.structural = false;
             at_owned(at, &["properties", "metadata"], |path| {
-                self.problem(
+                self.structural_rule_problem(
                     path,
                     at.field(),
                     "metadata must not be restricted inside allOf, anyOf, oneOf or not".to_string(),
@@ -842,14 +978,14 @@ impl Checker<'_> {
                 );
             }
             if ctx.level == Level::Root {
-                self.structural_at(
+                self.structural_rule(
                     at,
                     "additionalProperties",
                     "additionalProperties must not be used at the root of the schema",
                     additional.clone(),
                 );
             } else if embedded {
-                self.structural_at(
+                self.structural_rule(
                     at,
                     "additionalProperties",
                     "additionalProperties must not be used with x-kubernetes-embedded-resource",
@@ -859,7 +995,7 @@ impl Checker<'_> {
         }
 
         if embedded && ty != "object" {
-            self.structural_at(
+            self.structural_rule(
                 at,
                 "type",
                 "type must be object when x-kubernetes-embedded-resource is true",
@@ -871,7 +1007,7 @@ impl Checker<'_> {
                 Level::Items => "for array items",
                 Level::Field => "for object fields",
             };
-            self.structural_at(
+            self.structural_rule(
                 at,
                 "type",
                 format!(
@@ -883,7 +1019,7 @@ impl Checker<'_> {
             );
         }
         if ctx.level == Level::Root && !ty.is_empty() && ty != "object" {
-            self.structural_at(
+            self.structural_rule(
                 at,
                 "type",
                 format!("type must be object at the root, not {ty}"),
@@ -899,7 +1035,7 @@ impl Checker<'_> {
             );
         }
         if ty == "array" && get(obj, "items").is_none() {
-            self.structural_at(
+            self.structural_rule(
                 at,
                 "items",
                 "items must be set on an array (structural schema)",
@@ -907,7 +1043,7 @@ impl Checker<'_> {
             );
         }
         if embedded && !preserve && !has_properties {
-            self.structural_at(
+            self.structural_rule(
                 at,
                 "properties",
                 "properties must not be empty when x-kubernetes-embedded-resource is true \
@@ -916,7 +1052,7 @@ impl Checker<'_> {
             );
         }
         if int_or_string && preserve {
-            self.structural_at(
+            self.structural_rule(
                 at,
                 "x-kubernetes-preserve-unknown-fields",
                 "x-kubernetes-preserve-unknown-fields must not be set with \
@@ -925,7 +1061,7 @@ impl Checker<'_> {
             );
         }
         if int_or_string && embedded {
-            self.structural_at(
+            self.structural_rule(
                 at,
                 "x-kubernetes-embedded-resource",
                 "x-kubernetes-embedded-resource must not be set with x-kubernetes-int-or-string",
@@ -940,9 +1076,8 @@ impl Checker<'_> {
                     if let Some(p) = props.get(key).and_then(Value::as_object)
                         && type_of(p) != "string"
                     {
-                        self.structural = false;
                         at_owned(at, &["properties", key, "type"], |path| {
-                            self.problem(
+                            self.structural_rule_problem(
                                 path,
                                 at.field(),
                                 format!("{key} must be of type string"),
@@ -954,9 +1089,8 @@ impl Checker<'_> {
             }
             if let Some(meta) = props.get("metadata").and_then(Value::as_object) {
                 if resource && type_of(meta) != "object" {
-                    self.structural = false;
                     at_owned(at, &["properties", "metadata", "type"], |path| {
-                        self.problem(
+                        self.structural_rule_problem(
                             path,
                             at.field(),
                             "metadata must be of type object".to_string(),
@@ -999,11 +1133,10 @@ impl Checker<'_> {
         if other_props.is_empty() && other_keywords.is_empty() {
             return;
         }
-        self.structural = false;
         let mut what: Vec<String> = other_keywords.iter().map(|k| k.to_string()).collect();
         what.extend(other_props.iter().map(|k| format!("properties.{k}")));
         at_owned(at, &["properties", "metadata"], |path| {
-            self.problem(
+            self.structural_rule_problem(
                 path,
                 Some(".metadata".to_string()),
                 format!(
@@ -1092,8 +1225,7 @@ impl Checker<'_> {
                     self.complete(items, s_items, sp, vp, format!("{field}[*]"), depth + 1)
                 }
                 None => {
-                    self.structural = false;
-                    self.problem(
+                    self.structural_rule_problem(
                         sp,
                         (!field.is_empty()).then(|| field.clone()),
                         format!(
@@ -1124,8 +1256,7 @@ impl Checker<'_> {
                 {
                     Some(s_node) => self.complete(vp_node, s_node, sp, vp, f, depth + 1),
                     None => {
-                        self.structural = false;
-                        self.problem(
+                        self.structural_rule_problem(
                             sp,
                             Some(f),
                             format!(
@@ -1144,8 +1275,9 @@ impl Checker<'_> {
     /// `x-kubernetes-map-type`, `x-kubernetes-list-type` and `x-kubernetes-list-map-keys`.
     fn lists_and_maps(&mut self, obj: &Map<String, Value>, at: &At) {
         let ty = type_of(obj);
-        // A missing type is reported once, by the structural rules.
-        let type_reported = type_missing_is_reported(obj);
+        // A missing type is reported once, by the structural rules (where the update requires
+        // them).
+        let type_reported = !self.context.structural_not_required && type_missing_is_reported(obj);
         if let Some(map_type) = get_str(obj, "x-kubernetes-map-type") {
             if ty != "object" && !type_reported {
                 self.at(

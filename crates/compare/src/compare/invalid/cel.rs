@@ -42,9 +42,22 @@ pub fn check_rules(root: &Value) -> Vec<RuleProblem> {
         };
         if let Some(rules) = get(node, "x-kubernetes-validations").and_then(Value::as_array) {
             let at = pointer(&places, place);
-            for (i, rule) in rules.iter().enumerate() {
-                let at = format!("{at}/x-kubernetes-validations/{i}");
-                check_rule(version_root, node, rule, &at, uncorrelatable, &mut out);
+            if !rules.is_empty() && !has_decl_type(node) {
+                // The server cannot declare the node in CEL and compiles none of its rules.
+                out.push(RuleProblem {
+                    pointer: format!("{at}/x-kubernetes-validations"),
+                    message: "Internal error: failed to construct type information for \
+                              x-kubernetes-validations rules: unable to convert structural \
+                              schema to CEL declarations (a type that is not an OpenAPI type, \
+                              kept by this update, has no CEL type; fix the type or move the \
+                              rules)"
+                        .to_string(),
+                });
+            } else {
+                for (i, rule) in rules.iter().enumerate() {
+                    let at = format!("{at}/x-kubernetes-validations/{i}");
+                    check_rule(version_root, node, rule, &at, uncorrelatable, &mut out);
+                }
             }
         }
         let mut child = |step| {
@@ -340,6 +353,28 @@ fn field_of<'a>(object: &'a Value, name: &str) -> Option<&'a Value> {
         .find(|(k, _)| k.as_str() == name || cel_name(k).as_deref() == Some(name))
         .map(|(_, v)| v)
         .filter(|v| is_declared(v))
+}
+
+/// Whether `SchemaDeclType` gives the node a CEL type: not for a `type` that is not an OpenAPI
+/// type (see [`is_declared`]), nor for a list or map whose items or values have none (a
+/// property without one is only left out of its object).
+fn has_decl_type(node: &Value) -> bool {
+    if !is_declared(node) {
+        return false;
+    }
+    let int_or_string = get(node, "x-kubernetes-int-or-string").and_then(Value::as_bool);
+    if int_or_string == Some(true) {
+        return true;
+    }
+    match get(node, "type").and_then(Value::as_str) {
+        Some("array") => get(node, "items")
+            .filter(|i| i.is_object())
+            .is_none_or(has_decl_type),
+        Some("object") => get(node, "additionalProperties")
+            .filter(|a| a.is_object())
+            .is_none_or(has_decl_type),
+        _ => true,
+    }
 }
 
 /// Whether the server declares a property in CEL: `SchemaDeclType` has no type for a `type`
@@ -729,6 +764,11 @@ impl<'a> Checker<'a> {
                 }
                 Ok(Ty::Int)
             }
+            // `reverse()` is `ext.Lists` v2's: the server's `ext.Strings` is v2, without the
+            // v3 `string.reverse()`.
+            ("reverse", Some(t), rest) if t.is_concrete() && !matches!(t, Ty::List(_)) => {
+                no_method_overload(t, rest)
+            }
             (m, Some(t), rest) if STRING_METHODS.contains(&m) => {
                 if t.is_concrete() && *t != Ty::String {
                     return no_overload(&[t]);
@@ -984,6 +1024,7 @@ mod tests {
             "string(true) == 'true' && string(self.since) != '' && string(self.timeout) != ''",
             "timestamp(1) < self.since && duration(self.timeout) > duration('1s')",
             "double(self.count) > 0.0 && double('1.5') > 1.0",
+            "self.tags.reverse().size() >= 0",
         ] {
             assert!(compiles(rule).is_ok(), "{rule}: {:?}", compiles(rule));
         }
@@ -1004,6 +1045,15 @@ mod tests {
                 "no matching overload for 'startsWith'",
             ),
             ("self.name > 1", "no matching overload for '_>_'"),
+            // `ext.Strings` v2 has no `reverse`; lists have it (`ext.Lists` v2).
+            (
+                "self.name.reverse() == 'a'",
+                "found no matching overload for 'reverse' applied to 'string.()'",
+            ),
+            (
+                "self.labels.reverse() == self.labels",
+                "found no matching overload for 'reverse' applied to 'map(string, string).()'",
+            ),
             ("size(self) > 0", "no matching overload for 'size'"),
             (
                 "self.?count.orValue('') != ''",

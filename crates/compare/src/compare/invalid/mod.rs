@@ -16,18 +16,28 @@
 //! (`requireAtomicSetType`, `requirePrunedDefaults`, `requireMapListKeysMapSetValidation`,
 //! `requireValidPropertyType`); unknown ConversionReview versions pass when the old webhook
 //! listed only such versions; more than 8 selectable fields pass when the old CRD had the same
-//! list; every stored version must stay listed.
+//! list; every stored version must stay listed. Old CRDs that no v1 create accepts (created
+//! through v1beta1) ratchet two more: with a version without a schema, only served versions
+//! need one, and none while `spec.preserveUnknownFields` is true (`requireOpenAPISchema`); with
+//! a schema that is not structural, the structural rules are dropped while the new CRD keeps
+//! `spec.preserveUnknownFields: true` and has no default and no `x-kubernetes-*` extension
+//! (`requireStructuralSchema`). `spec.preserveUnknownFields: true` itself forbids defaults and
+//! a conversion webhook.
 //!
-//! An established old CRD (its `Established` condition) keeps its scope and kind.
+//! An established old CRD (its `Established` condition) keeps its scope and kind, and a new
+//! conversion webhook `caBundle` must hold a certificate client-go can load unless the old
+//! bundle already did not (`ca_bundle`, `allowInvalidCABundle`); on create and before the
+//! CRD is established the server does not look at the bundle, only decodes its base64.
 //!
-//! Not checked: the webhook `caBundle`
-//! (the server accepts an invalid one until the CRD is established), and the server's update
-//! ratchets that need a CRD no v1 create accepts (non-structural schemas, versions without a
-//! schema).
+//! `preexistingExpressions` (expressions of the old CRD compiled in the stored-expression
+//! environment) is not modelled because it changes nothing in the server version followed:
+//! both environments hold the same libraries there (ARCHITECTURE.md).
 
+mod ca_bundle;
 mod cel;
 mod cost;
 mod defaults;
+mod ec_point;
 mod parsed;
 mod strict;
 
@@ -35,7 +45,9 @@ use crate::compare::path;
 use crate::report::Change;
 use crate::rules::RuleId;
 use crate::validate::names::{self, MetaProblem};
-use crate::validate::structural::{OldSchemas, SchemaContext, check_schema};
+use crate::validate::structural::{
+    OldSchemas, SchemaContext, check_schema, has_defaults, structural_schema_required,
+};
 use crate::validate::{is_dns1035_label, is_request_uri};
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -47,6 +59,9 @@ pub fn check_invalid(name: &str, new: &Value) -> Vec<Change> {
         old: None,
         old_schemas: None,
         many_selectable_fields: Vec::new(),
+        old_lacks_schema: false,
+        preserve_unknown_fields: false,
+        structural_not_required: false,
         out: Vec::new(),
         seen: HashSet::new(),
     };
@@ -60,8 +75,11 @@ pub fn check_invalid_update(name: &str, old: &Value, new: &Value) -> Vec<Change>
     let mut f = Findings {
         crd: name,
         old: Some(old),
-        old_schemas: Some(OldSchemas::new(old_schemas(old))),
+        old_schemas: Some(OldSchemas::new(version_schemas(old))),
         many_selectable_fields: unchanged_many_selectable_fields(old, new),
+        old_lacks_schema: lacks_a_schema(old),
+        preserve_unknown_fields: false,
+        structural_not_required: false,
         out: Vec::new(),
         seen: HashSet::new(),
     };
@@ -75,13 +93,7 @@ pub fn check_invalid_update(name: &str, old: &Value, new: &Value) -> Vec<Change>
 /// cluster says so, a file usually has no status), its scope and kind are fixed: objects are
 /// stored under them (`requireImmutableNames`).
 fn check_immutable_names(f: &mut Findings<'_>, old: &Value, new: &Value) {
-    let established = old
-        .pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .any(|c| get_str(c, "type") == Some("Established") && get_str(c, "status") == Some("True"));
-    if !established {
+    if !is_established(old) {
         return;
     }
     for (pointer, field) in [
@@ -108,6 +120,16 @@ fn check_immutable_names(f: &mut Findings<'_>, old: &Value, new: &Value) {
     }
 }
 
+/// Whether the CRD's `Established` condition is `True` (a CRD read from a cluster says so, a
+/// file usually has no status).
+fn is_established(crd: &Value) -> bool {
+    crd.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|c| get_str(c, "type") == Some("Established") && get_str(c, "status") == Some("True"))
+}
+
 /// Collects changes, each problem once.
 struct Findings<'a> {
     crd: &'a str,
@@ -117,6 +139,15 @@ struct Findings<'a> {
     old_schemas: Option<OldSchemas<'a>>,
     /// On update, the versions whose more than 8 selectable fields the old CRD already had.
     many_selectable_fields: Vec<String>,
+    /// On update, a version of the old CRD had no schema: the server then requires one only
+    /// of served versions, and of none while `spec.preserveUnknownFields` is true
+    /// (`requireOpenAPISchema` ratchets).
+    old_lacks_schema: bool,
+    /// The new CRD sets `spec.preserveUnknownFields: true`.
+    preserve_unknown_fields: bool,
+    /// On update, the server does not require structural schemas (`requireStructuralSchema`
+    /// ratchets; see [`structural_schema_required`]).
+    structural_not_required: bool,
     out: Vec<Change>,
     seen: HashSet<(Option<String>, String, String)>,
 }
@@ -261,8 +292,66 @@ fn check_crd(f: &mut Findings<'_>, crd: &Value) {
             Value::Bool(true),
         );
     }
+    f.preserve_unknown_fields = preserve_unknown_fields(crd);
+    if f.preserve_unknown_fields && old_preserved {
+        // Refused as such otherwise: one finding for the one problem.
+        check_preserved_unknown_fields(f, crd, spec);
+    }
+    let preserve = f.preserve_unknown_fields;
+    f.structural_not_required = f
+        .old_schemas
+        .as_ref()
+        .is_some_and(|old| !structural_schema_required(old, preserve, version_schemas(crd)));
     check_versions(f, spec);
     check_conversion(f, spec);
+}
+
+fn preserve_unknown_fields(crd: &Value) -> bool {
+    crd.pointer("/spec/preserveUnknownFields")
+        .and_then(Value::as_bool)
+        == Some(true)
+}
+
+/// With `spec.preserveUnknownFields: true`, kept on update from an old CRD that had it, the
+/// server allows no defaults and no conversion webhook: both need pruned objects. (On create
+/// the server lists these too, beside refusing `true` itself.)
+fn check_preserved_unknown_fields(f: &mut Findings<'_>, crd: &Value, spec: &Value) {
+    if version_schemas(crd).any(has_defaults) {
+        f.crd(
+            "/spec/preserveUnknownFields",
+            "spec.preserveUnknownFields: Invalid value: true: must be false in order to use \
+             defaults in the schema; set it to false (and x-kubernetes-preserve-unknown-fields: \
+             true where unknown fields must be kept) or remove the defaults"
+                .to_string(),
+            Value::Bool(true),
+        );
+    }
+    let strategy = get(spec, "conversion")
+        .and_then(|c| get_str(c, "strategy"))
+        .unwrap_or("None");
+    if strategy != "None" {
+        f.crd(
+            "/spec/conversion/strategy",
+            format!(
+                "spec.conversion.strategy: Invalid value: {strategy:?}: must be None if \
+                 spec.preserveUnknownFields is true; set preserveUnknownFields to false first"
+            ),
+            Value::from(strategy),
+        );
+    }
+}
+
+/// Whether a version of the CRD has no `schema.openAPIV3Schema`
+/// (`!allVersionsSpecifyOpenAPISchema`).
+fn lacks_a_schema(crd: &Value) -> bool {
+    crd.pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|v| {
+            v.pointer("/schema/openAPIV3Schema")
+                .is_none_or(Value::is_null)
+        })
 }
 
 fn check_group<'a>(f: &mut Findings<'_>, spec: &'a Value) -> Option<&'a str> {
@@ -620,7 +709,7 @@ fn check_versions(f: &mut Findings<'_>, spec: &Value) {
 
 /// Every version's `openAPIV3Schema` of a CRD: the server derives its update ratchets from all
 /// of the old CRD's schemas.
-fn old_schemas(crd: &Value) -> impl Iterator<Item = &Value> {
+fn version_schemas(crd: &Value) -> impl Iterator<Item = &Value> {
     get(crd, "spec")
         .and_then(|s| get(s, "versions"))
         .and_then(Value::as_array)
@@ -649,7 +738,7 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
         .is_some();
     let schema = get(version, "schema").and_then(|s| get(s, "openAPIV3Schema"));
     match schema {
-        None => f.add(
+        None if !f.old_lacks_schema => f.add(
             v,
             format!("{base}/schema/openAPIV3Schema"),
             None,
@@ -658,12 +747,44 @@ fn check_version(f: &mut Findings<'_>, version: &Value, name: Option<&str>) {
                 .to_string(),
             Value::Null,
         ),
+        // The old CRD already had a version without a schema: the server then wants one only
+        // where objects would be pruned, on served versions without preserveUnknownFields.
+        None => {
+            if get(version, "selectableFields")
+                .and_then(Value::as_array)
+                .is_some_and(|l| !l.is_empty())
+            {
+                f.add(
+                    v,
+                    format!("{base}/selectableFields"),
+                    None,
+                    "selectableFields may only be set when the version has \
+                     schema.openAPIV3Schema: add a schema declaring the fields, or remove them"
+                        .to_string(),
+                    Value::Null,
+                );
+            }
+            let served = get(version, "served").and_then(Value::as_bool) == Some(true);
+            if served && !f.preserve_unknown_fields {
+                f.add(
+                    v,
+                    format!("{base}/schema/openAPIV3Schema"),
+                    None,
+                    "schema.openAPIV3Schema: Required value: because otherwise all fields are \
+                     pruned; add a schema (type: object with \
+                     x-kubernetes-preserve-unknown-fields: true keeps everything)"
+                        .to_string(),
+                    Value::Null,
+                );
+            }
+        }
         Some(schema) => {
             let schema_base = format!("{base}/schema/openAPIV3Schema");
             check_root_default(f, schema, status, v, &schema_base);
             let context = SchemaContext {
                 status_subresource: status,
                 old: f.old_schemas.as_ref(),
+                structural_not_required: f.structural_not_required,
             };
             let problems = check_schema(schema, context);
             // As the server: CEL is compiled only where the schema itself is sound.
@@ -1068,6 +1189,21 @@ fn check_conversion(f: &mut Findings<'_>, spec: &Value) {
     let Some(conversion) = get(spec, "conversion") else {
         return;
     };
+    if let Some(ca_bundle) = conversion.pointer("/webhook/clientConfig/caBundle")
+        && !ca_bundle.is_null()
+        && ca_bundle
+            .as_str()
+            .and_then(ca_bundle::decode_base64)
+            .is_none()
+    {
+        f.crd(
+            CA_BUNDLE,
+            "conversion.webhook.clientConfig.caBundle is not base64: the API server cannot \
+             decode the CRD (illegal base64 data); base64-encode the PEM certificates"
+                .to_string(),
+            ca_bundle.clone(),
+        );
+    }
     let strategy = get_str(conversion, "strategy").unwrap_or("None");
     let webhook = get(conversion, "webhook");
     match strategy {
@@ -1179,7 +1315,50 @@ fn requires_recognized_review_version(old: Option<&Value>) -> bool {
     }
 }
 
+const CA_BUNDLE: &str = "/spec/conversion/webhook/clientConfig/caBundle";
+
+/// Once the old CRD is established, a new `caBundle` must hold a certificate client-go can
+/// load, unless the old one already did not (`allowInvalidCABundle`); on create, and while the
+/// old CRD is not established, the server does not look at it.
+fn check_ca_bundle(f: &mut Findings<'_>, cc: &Value) {
+    let Some(old) = f.old else {
+        return;
+    };
+    let Some(data) = get_str(cc, "caBundle").and_then(ca_bundle::decode_base64) else {
+        return;
+    };
+    if data.is_empty() || !is_established(old) {
+        return;
+    }
+    // An old bundle that was already invalid (or that the server could not even decode)
+    // leaves the new one unchecked; none, or an empty one, does not.
+    let old_bundle = old
+        .pointer("/spec/conversion/webhook/clientConfig/caBundle")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let old_was_invalid = match ca_bundle::decode_base64(old_bundle) {
+        None => true,
+        Some(d) => !d.is_empty() && ca_bundle::ca_bundle_problem(&d).is_some(),
+    };
+    if old_was_invalid {
+        return;
+    }
+    if let Some(problem) = ca_bundle::ca_bundle_problem(&data) {
+        f.crd(
+            CA_BUNDLE,
+            format!(
+                "conversion.webhook.clientConfig.caBundle: unable to load root certificates: \
+                 {problem}; the CRD is established, so the API server checks the bundle: put \
+                 the PEM certificate of the CA that signed the webhook's serving certificate \
+                 in it, base64-encoded"
+            ),
+            Value::Null,
+        );
+    }
+}
+
 fn check_client_config(f: &mut Findings<'_>, cc: &Value) {
+    check_ca_bundle(f, cc);
     let base = "/spec/conversion/webhook/clientConfig";
     let url = get(cc, "url");
     let service = get(cc, "service");
