@@ -65,7 +65,9 @@ pub fn run(args: &DiffArgs) -> Result<i32> {
         }
     };
     print_report(&report, &args.report, report::text::Mode::Diff)?;
-    Ok(report.exit_code())
+    let code = report.exit_code();
+    crate::discard::drop_in_background(report);
+    Ok(code)
 }
 
 /// Narrows the whole-cluster set `cluster` to the CRD names of `other`.
