@@ -3,8 +3,9 @@
 
 use super::model::SourcePos;
 use crate::error::{Error, Result};
-use std::sync::Arc;
-use tree_sitter::{Node as TsNode, Parser, Point};
+use std::num::NonZeroU16 as FieldId;
+use std::sync::{Arc, OnceLock};
+use tree_sitter::{Language, Node as TsNode, Parser, Point};
 
 /// How deep type expressions and variable initializers may nest before we refuse them. Real
 /// datamodels stay far below; the bound keeps recursion on hostile input finite.
@@ -133,6 +134,27 @@ pub(crate) fn new_parser() -> Result<Parser> {
         .set_language(&tree_sitter_go::LANGUAGE.into())
         .map_err(|e| Error::input(format!("cannot load the Go grammar: {e}")))?;
     Ok(parser)
+}
+
+/// The Go grammar's field ids that the walk of struct fields asks for, looked up once:
+/// `child_by_field_name` finds the id by comparing the name with the grammar's field names on
+/// every call, a tenth of the walk of a struct with a hundred thousand fields.
+struct GoFields {
+    name: Option<FieldId>,
+    ty: Option<FieldId>,
+    tag: Option<FieldId>,
+}
+
+fn go_fields() -> &'static GoFields {
+    static FIELDS: OnceLock<GoFields> = OnceLock::new();
+    FIELDS.get_or_init(|| {
+        let go: Language = tree_sitter_go::LANGUAGE.into();
+        GoFields {
+            name: go.field_id_for_name("name"),
+            ty: go.field_id_for_name("type"),
+            tag: go.field_id_for_name("tag"),
+        }
+    })
 }
 
 /// Parses one file. `file` is how errors name it.
@@ -533,18 +555,34 @@ impl<'a> Walker<'a> {
             if decl.kind() != "field_declaration" {
                 continue;
             }
+            // One pass over the declaration's children: its names, its type (the first), its
+            // tag (the first) and, for an embedded `*T`, the star, an anonymous token next to
+            // the type.
+            let ids = go_fields();
+            let (mut names, mut ty, mut tag, mut star) = (Vec::new(), None, None, false);
             let mut c = decl.walk();
-            let names = decl
-                .children_by_field_name("name", &mut c)
-                .map(|n| (self.text(n).to_string(), self.pos(n)))
-                .collect();
-            let Some(ty) = decl.child_by_field_name("type") else {
+            let mut more = c.goto_first_child();
+            while more {
+                let node = c.node();
+                match c.field_id() {
+                    Some(id) if Some(id) == ids.name => {
+                        names.push((self.text(node).to_string(), self.pos(node)));
+                    }
+                    Some(id) if Some(id) == ids.ty => {
+                        ty.get_or_insert(node);
+                    }
+                    Some(id) if Some(id) == ids.tag => {
+                        tag.get_or_insert(node);
+                    }
+                    _ => star |= node.kind() == "*",
+                }
+                more = c.goto_next_sibling();
+            }
+            let Some(ty) = ty else {
                 continue;
             };
             let mut ty = self.type_expr(ty, depth + 1)?;
-            // An embedded `*T` keeps its star as an anonymous token next to the type.
-            let mut c = decl.walk();
-            if decl.children(&mut c).any(|n| n.kind() == "*") {
+            if star {
                 let pos = ty.pos.clone();
                 ty = TypeExpr {
                     kind: TypeExprKind::Pointer(Box::new(ty)),
@@ -554,9 +592,7 @@ impl<'a> Walker<'a> {
             out.push(FieldSyntax {
                 names,
                 ty,
-                tag: decl
-                    .child_by_field_name("tag")
-                    .map(|t| self.string_literal(t)),
+                tag: tag.map(|t| self.string_literal(t)),
                 doc,
                 pos: self.pos(decl),
             });
@@ -786,6 +822,12 @@ mod tests {
     fn parse(src: &str) -> Result<FileSyntax> {
         let mut parser = new_parser()?;
         parse_file(&mut parser, Arc::from("x.go"), src)
+    }
+
+    #[test]
+    fn the_go_grammar_has_the_fields_the_walk_asks_for() {
+        let ids = go_fields();
+        assert!(ids.name.is_some() && ids.ty.is_some() && ids.tag.is_some());
     }
 
     #[test]
