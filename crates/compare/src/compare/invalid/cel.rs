@@ -587,10 +587,14 @@ impl<'a> Checker<'a> {
             }
             Expr::Comprehension(c) => {
                 let range = self.check(&c.iter_range)?;
-                let elem = match &range {
-                    Ty::List(e) => (**e).clone(),
-                    Ty::Map(_) => Ty::String,
-                    Ty::Dyn => Ty::Dyn,
+                // One variable: the element of a list, the key of a map. Two (cel-go's
+                // two-variable comprehensions): the index and the element, or the key and the
+                // value.
+                let (first, second) = match &range {
+                    Ty::List(e) if c.iter_var2.is_some() => (Ty::Int, (**e).clone()),
+                    Ty::List(e) => ((**e).clone(), Ty::Dyn),
+                    Ty::Map(v) => (Ty::String, (**v).clone()),
+                    Ty::Dyn => (Ty::Dyn, Ty::Dyn),
                     other => {
                         return Err(format!(
                             "expression of type '{}' cannot be range of a comprehension (must be list, map, or dynamic)",
@@ -598,27 +602,73 @@ impl<'a> Checker<'a> {
                         ));
                     }
                 };
-                self.check(&c.accu_init)?;
-                self.scopes.push((c.iter_var.clone(), elem));
+                let init = self.check(&c.accu_init)?;
+                // The quantifiers' accumulators are a bool (`all`, `exists`) or a count
+                // (`exists_one`); the others are left to dyn.
+                let accu = if matches!(init, Ty::Bool | Ty::Int) {
+                    init
+                } else {
+                    Ty::Dyn
+                };
+                self.scopes.push((c.iter_var.clone(), first));
                 if let Some(v2) = &c.iter_var2 {
-                    self.scopes.push((v2.clone(), Ty::Dyn));
+                    self.scopes.push((v2.clone(), second));
                 }
-                self.scopes.push((c.accu_var.clone(), Ty::Dyn));
+                self.scopes.push((c.accu_var.clone(), accu));
                 let checked = self
                     .check(&c.loop_cond)
                     .and_then(|_| self.check(&c.loop_step))
-                    .and_then(|_| self.check(&c.result));
+                    .and_then(|_| self.built(c, &range));
+                let result = checked.and_then(|built| {
+                    let result = self.check(&c.result)?;
+                    Ok(built.unwrap_or(result))
+                });
                 self.scopes.pop();
                 if c.iter_var2.is_some() {
                     self.scopes.pop();
                 }
                 self.scopes.pop();
-                checked?;
-                // The macros' results (all, exists, map, filter) are left to dyn.
-                Ok(Ty::Dyn)
+                result
             }
             Expr::Call(call) => self.call(call),
             _ => Ok(Ty::Dyn),
+        }
+    }
+
+    /// The type of what a comprehension builds, with its variables in scope: `list(T)` for
+    /// `map`, `filter` and `transformList` (`@result + [e]`, maybe under a filter), `map(string,
+    /// T)` for `transformMap` over a map (`cel.@mapInsert(@result, k, e)`); `None` for the
+    /// others (and a map with int keys, which the checker's maps cannot hold: dyn).
+    fn built(
+        &mut self,
+        c: &cel::common::ast::ComprehensionExpr,
+        range: &Ty<'a>,
+    ) -> Result<Option<Ty<'a>>, String> {
+        let is_accu = |e: &IdedExpr| matches!(&e.expr, Expr::Ident(n) if *n == c.accu_var);
+        let mut step = &c.loop_step;
+        if let Expr::Call(call) = &step.expr
+            && call.func_name == "_?_:_"
+            && call.args.len() == 3
+            && is_accu(&call.args[2])
+        {
+            step = &call.args[1];
+        }
+        let Expr::Call(call) = &step.expr else {
+            return Ok(None);
+        };
+        match (call.func_name.as_str(), call.args.as_slice()) {
+            ("_+_", [accu, added]) if is_accu(accu) => match &added.expr {
+                Expr::List(l) if l.elements.len() == 1 => {
+                    let element = self.check(&l.elements[0])?;
+                    Ok(Some(Ty::List(Box::new(element))))
+                }
+                _ => Ok(None),
+            },
+            (nexus_schema::object::two_var::MAP_INSERT, [accu, _, value]) if is_accu(accu) => {
+                let value = self.check(value)?;
+                Ok(matches!(range, Ty::Map(_)).then(|| Ty::Map(Box::new(value))))
+            }
+            _ => Ok(None),
         }
     }
 
@@ -745,6 +795,16 @@ impl<'a> Checker<'a> {
                 no_overload(&[a, b])
             }
             ("_==_" | "_!=_", None, [a, b]) if different_kinds(a, b) => no_overload(&[a, b]),
+            // The logical operators take bools (a quantifier's predicate is the right operand
+            // of its `&&` or `||`): cel-go names the type found.
+            ("_&&_" | "_||_", None, [a, b])
+                if let Some(t) = [a, b]
+                    .into_iter()
+                    .find(|t| t.is_concrete() && **t != Ty::Bool) =>
+            {
+                Err(format!("expected type 'bool' but found '{}'", t.name()))
+            }
+            ("!_", None, [t]) if t.is_concrete() && *t != Ty::Bool => no_overload(&[t]),
             ("_==_" | "_!=_" | "@in" | "!_" | "_&&_" | "_||_" | "@not_strictly_false", _, _) => {
                 Ok(Ty::Bool)
             }
@@ -769,6 +829,9 @@ impl<'a> Checker<'a> {
             ("reverse", Some(t), rest) if t.is_concrete() && !matches!(t, Ty::List(_)) => {
                 no_method_overload(t, rest)
             }
+            // Its one overload is on lists: of a list its type, of dyn a `list(dyn)`.
+            ("reverse", Some(Ty::List(e)), []) => Ok(Ty::List(e.clone())),
+            ("reverse", Some(Ty::Dyn), []) => Ok(Ty::List(Box::new(Ty::Dyn))),
             (m, Some(t), rest) if STRING_METHODS.contains(&m) => {
                 if t.is_concrete() && *t != Ty::String {
                     return no_overload(&[t]);
@@ -882,6 +945,15 @@ impl<'a> Checker<'a> {
                 }
                 Ok((**inner).clone())
             }
+            // `transformMapEntry`'s entries must be maps.
+            (nexus_schema::object::two_var::MAP_INSERT, None, [_, entry])
+                if entry.is_concrete() && !matches!(entry, Ty::Map(_)) =>
+            {
+                Err(format!(
+                    "found no matching overload for '{name}' applied to '(map(dyn, dyn), {})'",
+                    entry.name()
+                ))
+            }
             ("hasValue", Some(Ty::Optional(_)), []) => Ok(Ty::Bool),
             ("value", Some(Ty::Optional(inner)), []) => Ok((**inner).clone()),
             _ => Ok(Ty::Dyn),
@@ -990,6 +1062,103 @@ mod tests {
     fn compiles(rule: &str) -> Result<bool, String> {
         let s = schema();
         compile(&s, rule, &s, false, true)
+    }
+
+    /// Each accepted by the API server (crd-apiserver-validate, Kubernetes 1.36).
+    #[test]
+    fn two_variable_comprehensions_type_check() {
+        for rule in [
+            "self.tags.all(i, t, i < 3 && t.size() > 0)",
+            "self.labels.exists(k, v, k == 'a' && v == 'b')",
+            "self.tags.existsOne(i, t, t == 'x')",
+            "self.tags.exists_one(i, t, t == 'x' && i == 1)",
+            "self.tags.transformList(i, t, t + 'x') == self.tags.map(t, t + 'x')",
+            "self.tags.transformList(i, t, i > 0, t) == ['x']",
+            "self.labels.transformMap(k, v, v + 'x') == {'a': 'bx'}",
+            "self.tags.transformMapEntry(i, t, {t: i}).size() == 3",
+            "self.labels.transformMapEntry(k, v, k != 'z', {v: k}) == {'b': 'a'}",
+            "self.tags.transformMap(i, t, i > 0, t) == {1: 'x'}",
+            "dyn(self.tags).all(i, t, i == t)",
+            "self.tags.all(i, t, self.labels.exists(k, v, k == t && i >= 0))",
+            "self.tags.transformList(i, t, t).all(j, u, u.size() > j)",
+            "self.labels.transformMap(k, v, v.size()).all(k2, n, n > 0)",
+            "self.tags.all(t, t != '') == true",
+            "self.tags.map(t, t.size()).all(n, n > 0)",
+            "dyn(self.tags).reverse().size() >= 0",
+            "dyn(self.tags).reverse() == ['a']",
+        ] {
+            assert_eq!(compiles(rule), Ok(false), "{rule}");
+        }
+    }
+
+    /// The API server's reasons (crd-apiserver-validate, Kubernetes 1.36), without the position.
+    #[test]
+    fn two_variable_comprehensions_the_server_refuses() {
+        for (rule, reason) in [
+            ("self.tags.all(i, i, true)", "duplicate variable name: i"),
+            (
+                "self.tags.all(1, t, true)",
+                "argument must be a simple name",
+            ),
+            (
+                "self.tags.all(i, t.x, true)",
+                "argument must be a simple name",
+            ),
+            (
+                "self.tags.all(__result__, t, true)",
+                "iteration variable overwrites accumulator variable",
+            ),
+            (
+                "self.name.all(i, t, true)",
+                "expression of type 'string' cannot be range of a comprehension (must be list, \
+                 map, or dynamic)",
+            ),
+            (
+                "self.tags.all(i, t, i == 'a')",
+                "found no matching overload for '_==_' applied to '(int, string)'",
+            ),
+            (
+                "self.labels.all(k, v, k == 1)",
+                "found no matching overload for '_==_' applied to '(string, int)'",
+            ),
+            (
+                "self.tags.all(i, t, t == 1)",
+                "found no matching overload for '_==_' applied to '(string, int)'",
+            ),
+            (
+                "self.tags.all(i, t, i)",
+                "expected type 'bool' but found 'int'",
+            ),
+            ("self.count && true", "expected type 'bool' but found 'int'"),
+            (
+                "true || self.name",
+                "expected type 'bool' but found 'string'",
+            ),
+            (
+                "!self.count",
+                "found no matching overload for '!_' applied to '(int)'",
+            ),
+            (
+                "self.tags.transformMapEntry(i, t, t).size() > 0",
+                "found no matching overload for 'cel.@mapInsert' applied to '(map(dyn, dyn), \
+                 string)'",
+            ),
+            (
+                "self.tags.transformList(i, t, t) == 1",
+                "found no matching overload for '_==_' applied to '(list(string), int)'",
+            ),
+            (
+                "self.tags.all(i, t, true) == 1",
+                "found no matching overload for '_==_' applied to '(bool, int)'",
+            ),
+            (
+                "dyn(self.name).reverse() == 'a'",
+                "found no matching overload for '_==_' applied to '(list(dyn), string)'",
+            ),
+        ] {
+            let got = compiles(rule).expect_err(rule);
+            assert!(got.ends_with(reason), "{rule}: {got}");
+        }
     }
 
     #[test]
