@@ -24,7 +24,10 @@
 //! shared 2-core machine (170 s with 4,000 mutants), most of it the oracle (one process per
 //! mutant, 40–100 ms each): under 120 s of CPU, so about a minute on two free cores
 //! (BENCHMARKS.md). `corrupted_ca_bundles_agree_with_the_api_server` compares webhook CA
-//! bundles (`NEXUS_DIFF_CA_BUNDLES=N`, default 300) the same way.
+//! bundles (`NEXUS_DIFF_CA_BUNDLES=N`, default 300) the same way, and
+//! `two_variable_rules_agree_with_the_api_server` rules with cel-go's two-variable
+//! comprehensions on the seed CRDs (`NEXUS_DIFF_TWO_VAR=N`, default 200 CRDs, create and update;
+//! 1,000: 2,000 verdicts, 0 disagreements, about 35 s).
 //!
 //! Skipped, saying so, when `NEXUS_APISERVER_ORACLES` is unset; the corpus part is skipped when
 //! `NEXUS_CORPUS` is unset (the mutants still run).

@@ -12,7 +12,8 @@
 //!   zero, overflow, a library function refusing its argument) fail the rule, as on the server.
 //! - Besides the standard library and the string extension, the Kubernetes URL
 //!   ([`super::library`]), quantity ([`super::quantity`]), IP and CIDR ([`super::net`])
-//!   libraries are there.
+//!   libraries are there, and cel-go's two-variable comprehensions and the lists extension's
+//!   `reverse()` ([`super::two_var`]).
 //! - A rule this evaluator cannot judge is [`Verdict::NotChecked`] with the reason, never
 //!   passed: one it cannot parse, one that calls a Kubernetes library function the crate lacks
 //!   (`semver()`, `format.*`, the list functions

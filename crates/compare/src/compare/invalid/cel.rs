@@ -4,8 +4,10 @@
 //! schema, `optionalOldSelf` needs a rule that uses `oldSelf`, and `oldSelf` cannot be used below
 //! a list that is not a `map` list (old and new items cannot be paired).
 //!
-//! Parsing uses the `cel` crate (the same grammar, optional syntax on). The `cel` crate has no
-//! type checker, so [`Checker`] infers types from the schema and reports only what is certainly
+//! Parsing uses the `cel` crate (the same grammar, optional syntax on), with cel-go's
+//! two-variable comprehensions expanded as cel-go expands them
+//! ([`nexus_schema::object::two_var`]: index and element over a list, key and value over a map).
+//! The `cel` crate has no type checker, so [`Checker`] infers types from the schema and reports only what is certainly
 //! wrong: a field the schema does not declare, a comprehension over a scalar or object, string
 //! functions on other types, comparisons of different scalar types, a rule that is not a bool.
 //! Anything it cannot type is `dyn` and accepted. Costs are estimated in [`super::cost`].

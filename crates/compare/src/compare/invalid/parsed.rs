@@ -1,7 +1,8 @@
 //! CEL expressions parsed once per loader thread. `crd-invalid` reads each rule three times (the
 //! compile check, the compile check the cost estimate asks for, the cost estimate), and the
 //! cel crate's ANTLR parser costs about 100 µs an expression: a tenth of a `diff` of the largest
-//! corpus pair went to parsing the same texts again.
+//! corpus pair went to parsing the same texts again. The parser expands the standard macros and
+//! cel-go's two-variable comprehensions, in the form the checker and the cost estimate read.
 
 use cel::{Env, IdedExpr};
 use nexus_schema::object::two_var::{Form, add_macros};
