@@ -24,6 +24,7 @@
 //! set/map-list semantics of `x-kubernetes-list-type`; the server's cost budget is not
 //! computed; ratcheting (unchanged invalid values accepted on update) is not applied.
 
+use super::two_var::Iteration;
 use cel::objects::{Key, Map as CelMap, OptionalValue};
 use cel::{Context, Env, ExecutionError, Program, Value as Cel};
 use serde_json::Value;
@@ -318,8 +319,8 @@ impl CelRules {
             Err(reason) if reason.starts_with(INVALID_DATA) => return invalid_data(reason),
             Err(reason) => return not_checked(reason),
         };
-        let iterates_pairs = super::two_var::iterates_pairs(&rule.source);
-        if let Some(reason) = touched_mismatch(node, new, &rule.source, iterates_pairs, 0) {
+        let iteration = super::two_var::iteration(&rule.source);
+        if let Some(reason) = touched_mismatch(node, new, &rule.source, iteration, true, 0) {
             return invalid_data(reason);
         }
         let mut ctx = Context::with_env(Arc::clone(&self.env));
@@ -499,31 +500,31 @@ fn mismatch(kind: Kind, value: &Value) -> Option<&'static str> {
 
 /// A field below `value` whose JSON type does not fit its schema and that the rule reads (its
 /// name appears as `.name` in the rule): the server converts lazily, so reading such a field
-/// fails the rule, and a field never read fails nothing. The values of a map and the elements of
-/// a list are read when the rule reads it and iterates pairs (a two-variable comprehension binds
-/// each value): `values_read`. The server's conversion error is a value, absorbed where the
+/// fails the rule, and a field never read fails nothing. The elements of a list the rule reads
+/// (`read`) are read when it iterates lists, the values of a map when it iterates pairs (a
+/// comprehension binds each). The server's conversion error is a value, absorbed where the
 /// rule does not use it (a short-circuit, `exists` after a match): this estimate counts it.
 fn touched_mismatch(
     node: &Node,
     value: &Value,
     source: &str,
-    values_read: bool,
+    iteration: Iteration,
+    read: bool,
     depth: usize,
 ) -> Option<String> {
     if depth >= MAX_DEPTH {
         return None;
     }
+    let invalid = |expected: &str, v: &Value| {
+        format!("{INVALID_DATA}, expected {expected}, got {}", json_type(v))
+    };
     let map = match value {
         Value::Object(map) => map,
-        // Iterating pairs binds every element: each is read.
-        Value::Array(items) if values_read => {
+        Value::Array(items) if read && iteration.elements => {
             let item = node.items.as_deref()?;
             return items.iter().find_map(|v| match mismatch(item.kind, v) {
-                Some(expected) => Some(format!(
-                    "{INVALID_DATA}, expected {expected}, got {}",
-                    json_type(v)
-                )),
-                None => touched_mismatch(item, v, source, values_read, depth + 1),
+                Some(expected) => Some(invalid(expected, v)),
+                None => touched_mismatch(item, v, source, iteration, true, depth + 1),
             });
         }
         _ => return None,
@@ -533,15 +534,12 @@ fn touched_mismatch(
         let Some(child) = declared.or(node.additional.as_deref()) else {
             continue;
         };
-        let read = reads_field(source, key) || (declared.is_none() && values_read);
-        if read && let Some(expected) = mismatch(child.kind, v) {
-            return Some(format!(
-                "{INVALID_DATA}, expected {expected}, got {}",
-                json_type(v)
-            ));
+        let child_read =
+            reads_field(source, key) || (declared.is_none() && read && iteration.pairs);
+        if child_read && let Some(expected) = mismatch(child.kind, v) {
+            return Some(invalid(expected, v));
         }
-        let below_read = values_read && read;
-        if let Some(found) = touched_mismatch(child, v, source, below_read, depth + 1) {
+        if let Some(found) = touched_mismatch(child, v, source, iteration, child_read, depth + 1) {
             return Some(found);
         }
     }
@@ -1383,6 +1381,60 @@ mod two_var_tests {
                 .collect();
             assert_eq!(got, expected, "{spec}");
         }
+    }
+
+    /// Data of the wrong type (kept by ratcheting) in the elements of a list or the values of a
+    /// map the rule iterates fails the rule; the server's messages (cr-apiserver-validate, on
+    /// updates of stored objects holding such data).
+    #[test]
+    fn iterated_data_of_the_wrong_type_fails_the_rule() {
+        let compiled = CelRules::new(&json!({
+            "type": "object",
+            "properties": {"spec": {
+                "type": "object",
+                "x-kubernetes-validations": [
+                    {"rule": "!has(self.cidrs) || self.cidrs.all(c, c != '')",
+                     "message": "cidrs are set"},
+                    {"rule": "!has(self.weights) || self.weights.transformMap(k, w, w * 2).all(k, d, d < 50)",
+                     "message": "weights are below 25"},
+                    {"rule": "!has(self.owners) || self.owners.transformMapEntry(k, v, {v: k}).size() >= 1",
+                     "message": "owners are distinct"},
+                    {"rule": "!has(self.owners) || self.owners.exists(k, k == 'x') || true",
+                     "message": "keys only"}
+                ],
+                "properties": {
+                    "cidrs": {"type": "array", "items": {"type": "string"}},
+                    "weights": {"type": "object", "additionalProperties": {"type": "integer"}},
+                    "owners": {"type": "object", "additionalProperties": {"type": "string"}}
+                }
+            }}
+        }));
+        let messages = |spec: Value| -> Vec<String> {
+            compiled
+                .check(&json!({"spec": spec}), None)
+                .into_iter()
+                .map(|f| match f.verdict {
+                    Verdict::Failed { message } => message,
+                    Verdict::NotChecked { reason } => format!("not checked: {reason}"),
+                })
+                .collect()
+        };
+        assert_eq!(
+            messages(json!({"cidrs": ["10.0.0.0/8", {"unknownField": 1}]})),
+            vec![
+                "invalid data, expected string, got map[string]interface {} evaluating rule: \
+                 cidrs are set"
+            ]
+        );
+        assert_eq!(
+            messages(json!({"weights": {"k0": 3.0, "k1": -5}})),
+            vec!["invalid data, expected int, got float64 evaluating rule: weights are below 25"]
+        );
+        // A one-variable comprehension over a map binds its keys only.
+        assert_eq!(
+            messages(json!({"owners": {"k0": "alice", "k1": -1}})),
+            vec!["invalid data, expected string, got int64 evaluating rule: owners are distinct"]
+        );
     }
 
     /// `reverse()` is the lists extension's: of a list the reversed list, of a string (reached

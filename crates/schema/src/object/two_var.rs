@@ -421,10 +421,20 @@ fn key_text(key: &CelMapKey<'_>) -> String {
     }
 }
 
-/// Whether `source` calls one of the macros with two variables (`.name(a, b, ...`): read as
-/// text, for the evaluator's estimate of which fields a rule reads.
-pub fn iterates_pairs(source: &str) -> bool {
-    const NAMES: &[&str] = &[
+/// What a rule's comprehensions bind, read from its text (for the evaluator's estimate of
+/// which values a rule reads).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Iteration {
+    /// A comprehension with one or two variables: the elements of the lists it runs over.
+    pub elements: bool,
+    /// A comprehension with two variables: also the values of the maps it runs over.
+    pub pairs: bool,
+}
+
+/// The comprehensions `source` calls (`.all(x, ...`, `.all(k, v, ...`).
+pub fn iteration(source: &str) -> Iteration {
+    const ONE: &[&str] = &["map", "filter"];
+    const TWO: &[&str] = &[
         "all",
         "exists",
         "existsOne",
@@ -433,29 +443,39 @@ pub fn iterates_pairs(source: &str) -> bool {
         "transformMap",
         "transformMapEntry",
     ];
-    let ident = |s: &str| -> Option<usize> {
-        let s_trim = s.trim_start();
-        let skipped = s.len() - s_trim.len();
-        let len = s_trim
+    // The length of a simple name (after blanks) at the start of `s`, or of a comma.
+    fn ident(s: &str) -> Option<usize> {
+        let t = s.trim_start();
+        let len = t
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(s_trim.len());
-        (len > 0).then_some(skipped + len)
-    };
-    let comma = |s: &str| -> Option<usize> {
+            .unwrap_or(t.len());
+        (len > 0).then_some(s.len() - t.len() + len)
+    }
+    fn comma(s: &str) -> Option<usize> {
         let t = s.trim_start();
         t.starts_with(',').then_some(s.len() - t.len() + 1)
-    };
-    NAMES.iter().any(|name| {
-        let needle = format!(".{name}(");
-        source.match_indices(&needle).any(|(at, _)| {
-            let mut rest = &source[at + needle.len()..];
-            for step in [ident, comma, ident, comma] {
-                match step(rest) {
-                    Some(n) => rest = &rest[n..],
-                    None => return false,
-                }
+    }
+    // How many `name,` arguments the call at `rest` starts with (0, 1 or 2).
+    fn names(mut rest: &str) -> usize {
+        let mut n = 0;
+        while n < 2 {
+            let Some(a) = ident(rest) else { break };
+            let Some(b) = comma(&rest[a..]) else { break };
+            rest = &rest[a + b..];
+            n += 1;
+        }
+        n
+    }
+    let mut out = Iteration::default();
+    for (list, two) in [(ONE, false), (TWO, true)] {
+        for name in list {
+            let needle = format!(".{name}(");
+            for (at, _) in source.match_indices(&needle) {
+                let n = names(&source[at + needle.len()..]);
+                out.elements |= n >= 1;
+                out.pairs |= two && n == 2;
             }
-            true
-        })
-    })
+        }
+    }
+    out
 }
