@@ -11,7 +11,8 @@
 //! The mutation operators cover the classes of issue 13: labels and annotations, unknown
 //! keywords, Go regexps, root defaults, selectable fields, types and defaults, bounds, list and
 //! map types, CEL rules (syntax errors, unknown fields and methods, type errors, `fieldPath`s,
-//! `messageExpression`s, `optionalOldSelf`, transition rules below every list type), rules whose
+//! `messageExpression`s, `optionalOldSelf`, transition rules below every list type, two-variable
+//! comprehensions), rules whose
 //! estimated cost sits on both sides of the per-rule and per-schema limits, defaults that fail
 //! their own rules, and the IP and CIDR libraries (rules that compile or not, defaults of valid
 //! and invalid addresses that fail them, their costs over bounded and unbounded lists), and
@@ -844,6 +845,15 @@ fn cel_mutation(crd: &mut Value, rng: &mut Rng) -> String {
         ("cidr(self.{f}).prefixLength() > 0", None, false),
         ("self.{f} in ['a', 'b']", None, false),
         ("type(self.{f}) == string", None, false),
+        // cel-go's two-variable comprehensions.
+        ("self.{f}.all(i, v, true)", None, false),
+        ("self.{f}.exists(k, v, k == 'a')", None, false),
+        ("self.{f}.transformList(i, v, v).size() >= 0", None, false),
+        (
+            "self.{f}.transformMapEntry(i, v, {v: i}).size() >= 0",
+            None,
+            false,
+        ),
     ];
     let (rule, field_path, optional) = *rng.pick(templates);
     let rule = rule.replace("{f}", &f);
