@@ -1437,6 +1437,50 @@ mod two_var_tests {
         );
     }
 
+    /// Run-time type errors of two-variable comprehensions reached through `dyn`, in the
+    /// server's words (cr-apiserver-validate).
+    #[test]
+    fn two_variable_type_errors_through_dyn() {
+        let rules = [
+            "self.items.transformMapEntry(i, v, dyn(v)).size() >= 0",
+            "dyn(self.s).all(i, v, true)",
+        ];
+        let compiled = CelRules::new(&json!({
+            "type": "object",
+            "properties": {"spec": {
+                "type": "object",
+                "x-kubernetes-validations":
+                    rules.iter().map(|r| json!({"rule": r})).collect::<Vec<_>>(),
+                "properties": {
+                    "items": {"type": "array", "items": {"type": "string"}},
+                    "s": {"type": "string"}
+                }
+            }}
+        }));
+        let found: Vec<String> = compiled
+            .check(&json!({"spec": {"items": ["w"], "s": "a"}}), None)
+            .into_iter()
+            .map(|f| match f.verdict {
+                Verdict::Failed { message } => message,
+                Verdict::NotChecked { reason } => format!("not checked: {reason}"),
+            })
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                format!(
+                    "'no such overload: cel.@mapInsert(map, string)': call arguments did not \
+                     match a supported operator, function or macro signature for rule: {}",
+                    rules[0]
+                ),
+                format!(
+                    "unsupported comprehension range type: types.String evaluating rule: {}",
+                    rules[1]
+                ),
+            ]
+        );
+    }
+
     /// `reverse()` is the lists extension's: of a list the reversed list, of a string (reached
     /// through `dyn`) an error, as cr-apiserver-validate answers.
     #[test]

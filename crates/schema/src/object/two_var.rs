@@ -18,7 +18,7 @@
 //! name, the same name twice, the accumulator's name.
 
 use cel::common::ast::{CallExpr, ComprehensionExpr, Expr, ListExpr, LiteralValue, MapExpr};
-use cel::common::types::{CelInt, CelList, CelMap, CelMapKey, Kind};
+use cel::common::types::{CelInt, CelList, CelMap, CelMapKey, DYN_TYPE, Kind};
 use cel::common::value::{CowVal, Val};
 use cel::parser::{Macro, MacroExprHelper};
 use cel::{DeclarationError, Env, ExecutionError, IdedExpr, ParseError};
@@ -125,12 +125,16 @@ fn reverse_string<'b, 'v>(_: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, Exec
 
 /// Registers what the evaluated form calls: `@twoVarEntries` and `cel.@mapInsert`.
 pub fn register(env: &mut Env) -> Result<(), DeclarationError> {
-    let list = || <CelList<'_> as Val>::cel_type().to_owned();
-    let map = || <CelMap<'_> as Val>::cel_type().to_owned();
-    env.add_overload(ENTRIES, "two_var_entries_list", vec![list()], entries)?;
-    env.add_overload(ENTRIES, "two_var_entries_map", vec![map()], entries)?;
-    env.add_overload(MAP_INSERT, "map_insert_map", vec![map(), map()], map_insert)?;
-    Ok(())
+    // Declared for any value: a range or an entry of another type fails in the functions, with
+    // cel-go's run-time errors.
+    let map = <CelMap<'_> as Val>::cel_type().to_owned();
+    env.add_overload(ENTRIES, "two_var_entries", vec![DYN_TYPE], entries)?;
+    env.add_overload(
+        MAP_INSERT,
+        "map_insert_map",
+        vec![map, DYN_TYPE],
+        map_insert,
+    )
 }
 
 fn expand(
@@ -361,8 +365,25 @@ fn entries<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, Executio
         Box::new(CelList::from(vec![a, b]))
     };
     let mut out: Vec<Box<dyn Val + 'v>> = Vec::new();
-    let not_iterable =
-        || ExecutionError::no_such_overload(ENTRIES, vec![range.get_type().name().to_string()]);
+    // cel-go's error for a range that is neither (reached through `dyn`), naming its Go type.
+    let not_iterable = || {
+        let go_type = match range.get_type().kind() {
+            Kind::String => "types.String",
+            Kind::Int => "types.Int",
+            Kind::UInt => "types.Uint",
+            Kind::Double => "types.Double",
+            Kind::Boolean => "types.Bool",
+            Kind::Bytes => "types.Bytes",
+            Kind::NullType => "types.Null",
+            Kind::Duration => "types.Duration",
+            Kind::Timestamp => "types.Timestamp",
+            _ => range.get_type().name(),
+        };
+        ExecutionError::function_error(
+            ENTRIES,
+            format!("unsupported comprehension range type: {go_type}"),
+        )
+    };
     let mut items = range.as_iterable().ok_or_else(not_iterable)?.iter();
     match range.get_type().kind() {
         Kind::List => {
@@ -391,11 +412,11 @@ fn map_insert<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, Execu
         args[0].downcast_ref::<CelMap<'v>>(),
         args[1].downcast_ref::<CelMap<'v>>(),
     ) else {
-        return Err(ExecutionError::no_such_overload(
+        // An entry that is not a map (reached through `dyn`): cel-go's words.
+        let types: Vec<&str> = args.iter().map(|a| a.get_type().name()).collect();
+        return Err(ExecutionError::function_error(
             MAP_INSERT,
-            args.iter()
-                .map(|a| a.get_type().name().to_string())
-                .collect(),
+            format!("no such overload: {MAP_INSERT}({})", types.join(", ")),
         ));
     };
     let mut merged: HashMap<CelMapKey<'v>, Box<dyn Val + 'v>> = accu.inner().clone();
