@@ -579,13 +579,19 @@ impl<'a> Checker<'a> {
                 Ok(Ty::List(Box::new(element)))
             }
             Expr::Map(m) => {
+                let mut string_keys = !m.entries.is_empty();
                 for entry in &m.entries {
                     if let cel::common::ast::EntryExpr::MapEntry(me) = &entry.expr {
-                        self.check(&me.key)?;
+                        string_keys &= self.check(&me.key)? == Ty::String;
                         self.check(&me.value)?;
                     }
                 }
-                Ok(Ty::Map(Box::new(Ty::Dyn)))
+                // The checker's maps have string keys: a literal with others (or none) is dyn.
+                Ok(if string_keys {
+                    Ty::Map(Box::new(Ty::Dyn))
+                } else {
+                    Ty::Dyn
+                })
             }
             Expr::Comprehension(c) => {
                 let range = self.check(&c.iter_range)?;
@@ -1088,6 +1094,12 @@ mod tests {
             "self.tags.map(t, t.size()).all(n, n > 0)",
             "dyn(self.tags).reverse().size() >= 0",
             "dyn(self.tags).reverse() == ['a']",
+            // Maps with keys other than strings.
+            "1 in {1: 'a'}",
+            "self.tags.transformMapEntry(i, t, {i: t}).all(k, v, k > 0)",
+            "0 in self.tags.transformMap(i, t, t)",
+            "self.tags.transformMap(i, t, t)[0] == 'a'",
+            "{1: 'a'}[1] == 'a'",
         ] {
             assert_eq!(compiles(rule), Ok(false), "{rule}");
         }
