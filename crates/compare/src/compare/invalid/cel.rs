@@ -211,7 +211,8 @@ enum Ty<'a> {
     /// An object with declared fields (the schema node).
     Object(&'a Value),
     List(Box<Ty<'a>>),
-    Map(Box<Ty<'a>>),
+    /// Key and value.
+    Map(Box<Ty<'a>>, Box<Ty<'a>>),
     Optional(Box<Ty<'a>>),
     /// The IP and CIDR libraries' `net.IP` and `net.CIDR`.
     Ip,
@@ -243,7 +244,9 @@ impl<'a> Ty<'a> {
             },
             Some("array") => Ty::List(Box::new(schema.get("items").map_or(Ty::Dyn, Ty::of))),
             Some("object") => match schema.get("additionalProperties") {
-                Some(extra @ Value::Object(_)) => Ty::Map(Box::new(Ty::of(extra))),
+                Some(extra @ Value::Object(_)) => {
+                    Ty::Map(Box::new(Ty::String), Box::new(Ty::of(extra)))
+                }
                 Some(Value::Bool(true)) => Ty::Dyn,
                 _ if schema
                     .get("properties")
@@ -290,7 +293,7 @@ impl<'a> Ty<'a> {
             Ty::Null => "null_type".into(),
             Ty::Object(_) => "object".into(),
             Ty::List(e) => format!("list({})", e.name()),
-            Ty::Map(v) => format!("map(string, {})", v.name()),
+            Ty::Map(k, v) => format!("map({}, {})", k.name(), v.name()),
             Ty::Optional(t) => format!("optional_type({})", t.name()),
             Ty::Ip => "net.IP".into(),
             Ty::Cidr => "net.CIDR".into(),
@@ -579,18 +582,45 @@ impl<'a> Checker<'a> {
                 Ok(Ty::List(Box::new(element)))
             }
             Expr::Map(m) => {
-                let mut string_keys = !m.entries.is_empty();
+                let mut keys = Vec::with_capacity(m.entries.len());
+                let mut values = Vec::with_capacity(m.entries.len());
                 for entry in &m.entries {
                     if let cel::common::ast::EntryExpr::MapEntry(me) = &entry.expr {
-                        string_keys &= self.check(&me.key)? == Ty::String;
-                        self.check(&me.value)?;
+                        keys.push(self.check(&me.key)?);
+                        values.push(self.check(&me.value)?);
                     }
                 }
-                // The checker's maps have string keys: a literal with others (or none) is dyn.
-                Ok(if string_keys {
-                    Ty::Map(Box::new(Ty::Dyn))
-                } else {
-                    Ty::Dyn
+                // Unlike a list literal's elements, a map literal's keys and values must each
+                // have one type: cel-go refuses the second that differs (judged on scalars).
+                for types in [&keys, &values] {
+                    let sure = |t: &&Ty<'a>| t.is_scalar() || t.is_time();
+                    if let Some(first) = types.iter().find(sure)
+                        && let Some(other) = types.iter().filter(sure).find(|t| *t != first)
+                    {
+                        return Err(format!(
+                            "expected type '{}' but found '{}'",
+                            first.name(),
+                            other.name()
+                        ));
+                    }
+                }
+                // One key type (a string, an int, a bool) and one value type are the map's;
+                // unsure ones make it dyn.
+                let one = |types: &[Ty<'a>]| match types.split_first() {
+                    Some((first, rest))
+                        if first.is_concrete()
+                            && !matches!(first, Ty::Null | Ty::Optional(_))
+                            && rest.iter().all(|t| t == first) =>
+                    {
+                        Some(first.clone())
+                    }
+                    _ => None,
+                };
+                Ok(match one(&keys) {
+                    Some(k @ (Ty::String | Ty::Int | Ty::Bool)) => {
+                        Ty::Map(Box::new(k), Box::new(one(&values).unwrap_or(Ty::Dyn)))
+                    }
+                    _ => Ty::Dyn,
                 })
             }
             Expr::Comprehension(c) => {
@@ -601,7 +631,7 @@ impl<'a> Checker<'a> {
                 let (first, second) = match &range {
                     Ty::List(e) if c.iter_var2.is_some() => (Ty::Int, (**e).clone()),
                     Ty::List(e) => ((**e).clone(), Ty::Dyn),
-                    Ty::Map(v) => (Ty::String, (**v).clone()),
+                    Ty::Map(k, v) => ((**k).clone(), (**v).clone()),
                     Ty::Dyn => (Ty::Dyn, Ty::Dyn),
                     other => {
                         return Err(format!(
@@ -644,9 +674,9 @@ impl<'a> Checker<'a> {
     }
 
     /// The type of what a comprehension builds, with its variables in scope: `list(T)` for
-    /// `map`, `filter` and `transformList` (`@result + [e]`, maybe under a filter), `map(string,
-    /// T)` for `transformMap` over a map (`cel.@mapInsert(@result, k, e)`); `None` for the
-    /// others (and a map with int keys, which the checker's maps cannot hold: dyn).
+    /// `map`, `filter` and `transformList` (`@result + [e]`, maybe under a filter), `map(K, T)`
+    /// for `transformMap` (`cel.@mapInsert(@result, k, e)`, keyed by index or key), the entries'
+    /// map type for `transformMapEntry`; `None` for the others.
     fn built(
         &mut self,
         c: &cel::common::ast::ComprehensionExpr,
@@ -674,7 +704,17 @@ impl<'a> Checker<'a> {
             },
             (nexus_schema::object::two_var::MAP_INSERT, [accu, _, value]) if is_accu(accu) => {
                 let value = self.check(value)?;
-                Ok(matches!(range, Ty::Map(_)).then(|| Ty::Map(Box::new(value))))
+                // Keyed by the first variable: the index of a list, the key of a map.
+                Ok(match range {
+                    Ty::List(_) => Some(Ty::Map(Box::new(Ty::Int), Box::new(value))),
+                    Ty::Map(k, _) => Some(Ty::Map(k.clone(), Box::new(value))),
+                    _ => None,
+                })
+            }
+            // `transformMapEntry`: the entries' map type.
+            (nexus_schema::object::two_var::MAP_INSERT, [accu, entry]) if is_accu(accu) => {
+                let entry = self.check(entry)?;
+                Ok(matches!(entry, Ty::Map(..)).then_some(entry))
             }
             _ => Ok(None),
         }
@@ -696,7 +736,7 @@ impl<'a> Checker<'a> {
                 Some(child) => Ok(wrap(Ty::of(child))),
                 None => Err(format!("undefined field '{field}'")),
             },
-            Ty::Map(v) => Ok(wrap((**v).clone())),
+            Ty::Map(_, v) => Ok(wrap((**v).clone())),
             Ty::Optional(inner) => self.select(inner, field, true),
             t if t.is_scalar() || t.is_time() || matches!(t, Ty::Ip | Ty::Cidr) => Err(format!(
                 "type '{}' does not support field selection",
@@ -789,15 +829,15 @@ impl<'a> Checker<'a> {
             ("@in", None, [a, Ty::List(element)]) if different_kinds(a, element) => {
                 no_overload(&[a, &Ty::List(element.clone())])
             }
-            ("@in", None, [a, Ty::Map(value)]) if different_kinds(a, &Ty::String) => {
-                no_overload(&[a, &Ty::Map(value.clone())])
+            ("@in", None, [a, Ty::Map(key, value)]) if different_kinds(a, key) => {
+                no_overload(&[a, &Ty::Map(key.clone(), value.clone())])
             }
             ("validate", Some(_), [t]) if t.is_concrete() && *t != Ty::String => no_overload(&[t]),
             ("_==_" | "_!=_", None, [a, b])
                 if [a, b].contains(&&Ty::Null)
                     && [a, b]
                         .iter()
-                        .any(|t| t.is_scalar() || matches!(t, Ty::List(_) | Ty::Map(_))) =>
+                        .any(|t| t.is_scalar() || matches!(t, Ty::List(_) | Ty::Map(..))) =>
             {
                 // Only objects (and dyn) can be null.
                 no_overload(&[a, b])
@@ -945,9 +985,9 @@ impl<'a> Checker<'a> {
             ("orValue", Some(Ty::Optional(inner)), [alt]) => {
                 let kinds_differ = (inner.is_scalar() && alt.is_scalar() && **inner != *alt)
                     || (inner.is_scalar()
-                        && matches!(alt, Ty::List(_) | Ty::Map(_) | Ty::Object(_)))
+                        && matches!(alt, Ty::List(_) | Ty::Map(..) | Ty::Object(_)))
                     || (alt.is_scalar()
-                        && matches!(**inner, Ty::List(_) | Ty::Map(_) | Ty::Object(_)));
+                        && matches!(**inner, Ty::List(_) | Ty::Map(..) | Ty::Object(_)));
                 if kinds_differ {
                     return no_overload(&[&Ty::Optional(inner.clone()), alt]);
                 }
@@ -955,7 +995,7 @@ impl<'a> Checker<'a> {
             }
             // `transformMapEntry`'s entries must be maps.
             (nexus_schema::object::two_var::MAP_INSERT, None, [_, entry])
-                if entry.is_concrete() && !matches!(entry, Ty::Map(_)) =>
+                if entry.is_concrete() && !matches!(entry, Ty::Map(..)) =>
             {
                 Err(format!(
                     "found no matching overload for '{name}' applied to '(map(dyn, dyn), {})'",
@@ -1100,6 +1140,7 @@ mod tests {
             "0 in self.tags.transformMap(i, t, t)",
             "self.tags.transformMap(i, t, t)[0] == 'a'",
             "{1: 'a'}[1] == 'a'",
+            "self.tags.transformMapEntry(i, t, {t: i}).all(k, v, v >= 0 && k != '')",
         ] {
             assert_eq!(compiles(rule), Ok(false), "{rule}");
         }
@@ -1164,6 +1205,30 @@ mod tests {
             (
                 "self.tags.all(i, t, true) == 1",
                 "found no matching overload for '_==_' applied to '(bool, int)'",
+            ),
+            (
+                "self.tags.transformMap(i, t, t) == 1",
+                "found no matching overload for '_==_' applied to '(map(int, string), int)'",
+            ),
+            (
+                "self.tags.transformMapEntry(i, t, {t: i}) == 1",
+                "found no matching overload for '_==_' applied to '(map(string, int), int)'",
+            ),
+            (
+                "'a' in self.tags.transformMap(i, t, t)",
+                "found no matching overload for '@in' applied to '(string, map(int, string))'",
+            ),
+            (
+                "{'a': 1}.a == 'x'",
+                "found no matching overload for '_==_' applied to '(int, string)'",
+            ),
+            (
+                "{'a': 1, 'b': 'x'}.a == 'x'",
+                "expected type 'int' but found 'string'",
+            ),
+            (
+                "{1: 'a', 'b': 2}.size() > 0",
+                "expected type 'int' but found 'string'",
             ),
             (
                 "dyn(self.name).reverse() == 'a'",
