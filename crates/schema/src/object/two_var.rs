@@ -16,6 +16,10 @@
 //!
 //! Both refuse what cel-go's macros refuse, with its messages: a variable that is not a simple
 //! name, the same name twice, the accumulator's name.
+//!
+//! Also here: `reverse()` as the server has it (lists only, [`add_list_reverse`]), and
+//! [`iteration`], what a rule's comprehensions bind, for the evaluator's estimate of the values
+//! a rule reads.
 
 use cel::common::ast::{CallExpr, ComprehensionExpr, Expr, ListExpr, LiteralValue, MapExpr};
 use cel::common::types::{CelInt, CelList, CelMap, CelMapKey, DYN_TYPE, Kind};
@@ -44,8 +48,9 @@ const LEGACY_ACCU: &str = "__result__";
 /// The variable holding the current `[first, second]` pair in the evaluated form.
 const PAIR: &str = "@pair";
 
+/// The macros, by what they build.
 #[derive(Clone, Copy)]
-enum Kind2 {
+enum TwoVarMacro {
     All,
     Exists,
     ExistsOne,
@@ -57,15 +62,15 @@ enum Kind2 {
 /// Adds the macros, in `form`, to `env`.
 pub fn add_macros(env: &mut Env, form: Form) -> Result<(), DeclarationError> {
     let quantifiers = [
-        ("all", Kind2::All),
-        ("exists", Kind2::Exists),
-        ("existsOne", Kind2::ExistsOne),
-        ("exists_one", Kind2::ExistsOne),
+        ("all", TwoVarMacro::All),
+        ("exists", TwoVarMacro::Exists),
+        ("existsOne", TwoVarMacro::ExistsOne),
+        ("exists_one", TwoVarMacro::ExistsOne),
     ];
     let transforms = [
-        ("transformList", Kind2::TransformList),
-        ("transformMap", Kind2::TransformMap),
-        ("transformMapEntry", Kind2::TransformMapEntry),
+        ("transformList", TwoVarMacro::TransformList),
+        ("transformMap", TwoVarMacro::TransformMap),
+        ("transformMapEntry", TwoVarMacro::TransformMapEntry),
     ];
     let arities = quantifiers
         .iter()
@@ -141,7 +146,7 @@ fn expand(
     helper: &mut MacroExprHelper<'_>,
     target: &mut Option<IdedExpr>,
     args: &mut Vec<IdedExpr>,
-    kind: Kind2,
+    kind: TwoVarMacro,
     form: Form,
 ) -> Result<IdedExpr, ParseError> {
     let first = simple_name(helper, &args[0])?;
@@ -167,7 +172,7 @@ fn expand(
         second,
     };
     let (init, cond, step, result) = match kind {
-        Kind2::All => {
+        TwoVarMacro::All => {
             let p = b.bound(transform);
             let accu = b.accu();
             let cond = b.call("@not_strictly_false", vec![accu]);
@@ -179,7 +184,7 @@ fn expand(
                 b.accu(),
             )
         }
-        Kind2::Exists => {
+        TwoVarMacro::Exists => {
             let p = b.bound(transform);
             let accu = b.accu();
             let not = b.call("!_", vec![accu]);
@@ -192,7 +197,7 @@ fn expand(
                 b.accu(),
             )
         }
-        Kind2::ExistsOne => {
+        TwoVarMacro::ExistsOne => {
             let p = b.bound(transform);
             let accu = b.accu();
             let one = b.literal(LiteralValue::Int(1.into()));
@@ -208,11 +213,11 @@ fn expand(
                 b.call("_==_", vec![accu, one]),
             )
         }
-        Kind2::TransformList | Kind2::TransformMap | Kind2::TransformMapEntry => {
+        TwoVarMacro::TransformList | TwoVarMacro::TransformMap | TwoVarMacro::TransformMapEntry => {
             let t = b.bound(transform);
             let accu = b.accu();
             let (init, step) = match kind {
-                Kind2::TransformList => {
+                TwoVarMacro::TransformList => {
                     let item = b.node(Expr::List(ListExpr::new(vec![t])));
                     (
                         b.node(Expr::List(ListExpr::new(Vec::new()))),
@@ -221,11 +226,11 @@ fn expand(
                 }
                 // cel-go inserts the key and the value; evaluated, the pair is inserted as a
                 // one-entry map, through the one overload `transformMapEntry` needs too.
-                Kind2::TransformMap if form == Form::Checked => {
+                TwoVarMacro::TransformMap if form == Form::Checked => {
                     let key = b.node(Expr::Ident(b.first.clone()));
                     (b.empty_map(), b.call(MAP_INSERT, vec![accu, key, t]))
                 }
-                Kind2::TransformMap => {
+                TwoVarMacro::TransformMap => {
                     let key = b.first_value();
                     let entry = b.entry(key, t);
                     (b.empty_map(), b.call(MAP_INSERT, vec![accu, entry]))
@@ -467,10 +472,13 @@ pub fn iteration(source: &str) -> Iteration {
     // The length of a simple name (after blanks) at the start of `s`, or of a comma.
     fn ident(s: &str) -> Option<usize> {
         let t = s.trim_start();
+        if !t.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            return None;
+        }
         let len = t
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(t.len());
-        (len > 0).then_some(s.len() - t.len() + len)
+        Some(s.len() - t.len() + len)
     }
     fn comma(s: &str) -> Option<usize> {
         let t = s.trim_start();
@@ -499,4 +507,65 @@ pub fn iteration(source: &str) -> Iteration {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_checked_form_is_cel_gos_comprehension_with_two_variables() {
+        let mut env = Env::stdlib();
+        add_macros(&mut env, Form::Checked).expect("the macros are new");
+        let parsed = env.parser().parse("[1].all(i, v, v > i)").expect("parses");
+        let Expr::Comprehension(c) = &parsed.expr else {
+            panic!("{parsed:?}");
+        };
+        assert_eq!(
+            (c.iter_var.as_str(), c.iter_var2.as_deref()),
+            ("i", Some("v"))
+        );
+        // The one-variable macros are still the standard ones.
+        let parsed = env.parser().parse("[1].all(v, v > 0)").expect("parses");
+        assert!(matches!(&parsed.expr, Expr::Comprehension(c) if c.iter_var2.is_none()));
+    }
+
+    #[test]
+    fn both_forms_and_reverse_register_on_one_environment() {
+        let mut env = Env::stdlib();
+        add_macros(&mut env, Form::Evaluated).expect("the macros are new");
+        register(&mut env).expect("the functions are new");
+        add_list_reverse(&mut env).expect("reverse is new");
+        let program = env.compile("[3, 4].transformList(i, v, i + v).reverse() == [5, 3]");
+        let ctx = cel::Context::with_env(std::sync::Arc::new(env));
+        assert_eq!(
+            program.expect("compiles").execute(&ctx),
+            Ok(cel::Value::Bool(true))
+        );
+    }
+
+    #[test]
+    fn iteration_is_read_from_the_rule() {
+        let none = Iteration::default();
+        let elements = Iteration {
+            elements: true,
+            pairs: false,
+        };
+        let both = Iteration {
+            elements: true,
+            pairs: true,
+        };
+        for (rule, expected) in [
+            ("self.a.size() > 0", none),
+            ("self.a.all(x, x > 0)", elements),
+            ("self.a.map(x, x > 0, x)", elements),
+            ("self.a.map(x, cond, x)", elements),
+            ("self.m.all(k, v, v > 0)", both),
+            ("self.m.exists(k,v,true)", both),
+            ("self.m.transformMapEntry( k , v , {v: k}).size() > 0", both),
+            ("self.all(1, v, true)", none),
+        ] {
+            assert_eq!(iteration(rule), expected, "{rule}");
+        }
+    }
 }
