@@ -9,6 +9,7 @@ mod library;
 mod net;
 mod quantity;
 mod ratchet;
+pub mod two_var;
 
 use self::cel::CelRules;
 use crate::validate::names;

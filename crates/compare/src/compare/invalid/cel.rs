@@ -4,8 +4,10 @@
 //! schema, `optionalOldSelf` needs a rule that uses `oldSelf`, and `oldSelf` cannot be used below
 //! a list that is not a `map` list (old and new items cannot be paired).
 //!
-//! Parsing uses the `cel` crate (the same grammar, optional syntax on). The `cel` crate has no
-//! type checker, so [`Checker`] infers types from the schema and reports only what is certainly
+//! Parsing uses the `cel` crate (the same grammar, optional syntax on), with cel-go's
+//! two-variable comprehensions expanded as cel-go expands them
+//! ([`nexus_schema::object::two_var`]: index and element over a list, key and value over a map).
+//! The `cel` crate has no type checker, so [`Checker`] infers types from the schema and reports only what is certainly
 //! wrong: a field the schema does not declare, a comprehension over a scalar or object, string
 //! functions on other types, comparisons of different scalar types, a rule that is not a bool.
 //! Anything it cannot type is `dyn` and accepted. Costs are estimated in [`super::cost`].
@@ -209,7 +211,8 @@ enum Ty<'a> {
     /// An object with declared fields (the schema node).
     Object(&'a Value),
     List(Box<Ty<'a>>),
-    Map(Box<Ty<'a>>),
+    /// Key and value.
+    Map(Box<Ty<'a>>, Box<Ty<'a>>),
     Optional(Box<Ty<'a>>),
     /// The IP and CIDR libraries' `net.IP` and `net.CIDR`.
     Ip,
@@ -241,7 +244,9 @@ impl<'a> Ty<'a> {
             },
             Some("array") => Ty::List(Box::new(schema.get("items").map_or(Ty::Dyn, Ty::of))),
             Some("object") => match schema.get("additionalProperties") {
-                Some(extra @ Value::Object(_)) => Ty::Map(Box::new(Ty::of(extra))),
+                Some(extra @ Value::Object(_)) => {
+                    Ty::Map(Box::new(Ty::String), Box::new(Ty::of(extra)))
+                }
                 Some(Value::Bool(true)) => Ty::Dyn,
                 _ if schema
                     .get("properties")
@@ -288,7 +293,7 @@ impl<'a> Ty<'a> {
             Ty::Null => "null_type".into(),
             Ty::Object(_) => "object".into(),
             Ty::List(e) => format!("list({})", e.name()),
-            Ty::Map(v) => format!("map(string, {})", v.name()),
+            Ty::Map(k, v) => format!("map({}, {})", k.name(), v.name()),
             Ty::Optional(t) => format!("optional_type({})", t.name()),
             Ty::Ip => "net.IP".into(),
             Ty::Cidr => "net.CIDR".into(),
@@ -577,20 +582,57 @@ impl<'a> Checker<'a> {
                 Ok(Ty::List(Box::new(element)))
             }
             Expr::Map(m) => {
+                let mut keys = Vec::with_capacity(m.entries.len());
+                let mut values = Vec::with_capacity(m.entries.len());
                 for entry in &m.entries {
                     if let cel::common::ast::EntryExpr::MapEntry(me) = &entry.expr {
-                        self.check(&me.key)?;
-                        self.check(&me.value)?;
+                        keys.push(self.check(&me.key)?);
+                        values.push(self.check(&me.value)?);
                     }
                 }
-                Ok(Ty::Map(Box::new(Ty::Dyn)))
+                // Unlike a list literal's elements, a map literal's keys and values must each
+                // have one type: cel-go refuses the second that differs (judged on scalars).
+                for types in [&keys, &values] {
+                    let sure = |t: &&Ty<'a>| t.is_scalar() || t.is_time();
+                    if let Some(first) = types.iter().find(sure)
+                        && let Some(other) = types.iter().filter(sure).find(|t| *t != first)
+                    {
+                        return Err(format!(
+                            "expected type '{}' but found '{}'",
+                            first.name(),
+                            other.name()
+                        ));
+                    }
+                }
+                // One key type (a string, an int, a bool) and one value type are the map's;
+                // unsure ones make it dyn.
+                let one = |types: &[Ty<'a>]| match types.split_first() {
+                    Some((first, rest))
+                        if first.is_concrete()
+                            && !matches!(first, Ty::Null | Ty::Optional(_))
+                            && rest.iter().all(|t| t == first) =>
+                    {
+                        Some(first.clone())
+                    }
+                    _ => None,
+                };
+                Ok(match one(&keys) {
+                    Some(k @ (Ty::String | Ty::Int | Ty::Bool)) => {
+                        Ty::Map(Box::new(k), Box::new(one(&values).unwrap_or(Ty::Dyn)))
+                    }
+                    _ => Ty::Dyn,
+                })
             }
             Expr::Comprehension(c) => {
                 let range = self.check(&c.iter_range)?;
-                let elem = match &range {
-                    Ty::List(e) => (**e).clone(),
-                    Ty::Map(_) => Ty::String,
-                    Ty::Dyn => Ty::Dyn,
+                // One variable: the element of a list, the key of a map. Two (cel-go's
+                // two-variable comprehensions): the index and the element, or the key and the
+                // value.
+                let (first, second) = match &range {
+                    Ty::List(e) if c.iter_var2.is_some() => (Ty::Int, (**e).clone()),
+                    Ty::List(e) => ((**e).clone(), Ty::Dyn),
+                    Ty::Map(k, v) => ((**k).clone(), (**v).clone()),
+                    Ty::Dyn => (Ty::Dyn, Ty::Dyn),
                     other => {
                         return Err(format!(
                             "expression of type '{}' cannot be range of a comprehension (must be list, map, or dynamic)",
@@ -598,27 +640,83 @@ impl<'a> Checker<'a> {
                         ));
                     }
                 };
-                self.check(&c.accu_init)?;
-                self.scopes.push((c.iter_var.clone(), elem));
+                let init = self.check(&c.accu_init)?;
+                // The quantifiers' accumulators are a bool (`all`, `exists`) or a count
+                // (`exists_one`); the others are left to dyn.
+                let accu = if matches!(init, Ty::Bool | Ty::Int) {
+                    init
+                } else {
+                    Ty::Dyn
+                };
+                self.scopes.push((c.iter_var.clone(), first));
                 if let Some(v2) = &c.iter_var2 {
-                    self.scopes.push((v2.clone(), Ty::Dyn));
+                    self.scopes.push((v2.clone(), second));
                 }
-                self.scopes.push((c.accu_var.clone(), Ty::Dyn));
+                self.scopes.push((c.accu_var.clone(), accu));
                 let checked = self
                     .check(&c.loop_cond)
                     .and_then(|_| self.check(&c.loop_step))
-                    .and_then(|_| self.check(&c.result));
+                    .and_then(|_| self.built(c, &range));
+                let result = checked.and_then(|built| {
+                    let result = self.check(&c.result)?;
+                    Ok(built.unwrap_or(result))
+                });
                 self.scopes.pop();
                 if c.iter_var2.is_some() {
                     self.scopes.pop();
                 }
                 self.scopes.pop();
-                checked?;
-                // The macros' results (all, exists, map, filter) are left to dyn.
-                Ok(Ty::Dyn)
+                result
             }
             Expr::Call(call) => self.call(call),
             _ => Ok(Ty::Dyn),
+        }
+    }
+
+    /// The type of what a comprehension builds, with its variables in scope: `list(T)` for
+    /// `map`, `filter` and `transformList` (`@result + [e]`, maybe under a filter), `map(K, T)`
+    /// for `transformMap` (`cel.@mapInsert(@result, k, e)`, keyed by index or key), the entries'
+    /// map type for `transformMapEntry`; `None` for the others.
+    fn built(
+        &mut self,
+        c: &cel::common::ast::ComprehensionExpr,
+        range: &Ty<'a>,
+    ) -> Result<Option<Ty<'a>>, String> {
+        let is_accu = |e: &IdedExpr| matches!(&e.expr, Expr::Ident(n) if *n == c.accu_var);
+        let mut step = &c.loop_step;
+        if let Expr::Call(call) = &step.expr
+            && call.func_name == "_?_:_"
+            && call.args.len() == 3
+            && is_accu(&call.args[2])
+        {
+            step = &call.args[1];
+        }
+        let Expr::Call(call) = &step.expr else {
+            return Ok(None);
+        };
+        match (call.func_name.as_str(), call.args.as_slice()) {
+            ("_+_", [accu, added]) if is_accu(accu) => match &added.expr {
+                Expr::List(l) if l.elements.len() == 1 => {
+                    let element = self.check(&l.elements[0])?;
+                    Ok(Some(Ty::List(Box::new(element))))
+                }
+                _ => Ok(None),
+            },
+            (nexus_schema::object::two_var::MAP_INSERT, [accu, _, value]) if is_accu(accu) => {
+                let value = self.check(value)?;
+                // Keyed by the first variable: the index of a list, the key of a map.
+                Ok(match range {
+                    Ty::List(_) => Some(Ty::Map(Box::new(Ty::Int), Box::new(value))),
+                    Ty::Map(k, _) => Some(Ty::Map(k.clone(), Box::new(value))),
+                    _ => None,
+                })
+            }
+            // `transformMapEntry`: the entries' map type.
+            (nexus_schema::object::two_var::MAP_INSERT, [accu, entry]) if is_accu(accu) => {
+                let entry = self.check(entry)?;
+                Ok(matches!(entry, Ty::Map(..)).then_some(entry))
+            }
+            _ => Ok(None),
         }
     }
 
@@ -638,7 +736,7 @@ impl<'a> Checker<'a> {
                 Some(child) => Ok(wrap(Ty::of(child))),
                 None => Err(format!("undefined field '{field}'")),
             },
-            Ty::Map(v) => Ok(wrap((**v).clone())),
+            Ty::Map(_, v) => Ok(wrap((**v).clone())),
             Ty::Optional(inner) => self.select(inner, field, true),
             t if t.is_scalar() || t.is_time() || matches!(t, Ty::Ip | Ty::Cidr) => Err(format!(
                 "type '{}' does not support field selection",
@@ -731,20 +829,30 @@ impl<'a> Checker<'a> {
             ("@in", None, [a, Ty::List(element)]) if different_kinds(a, element) => {
                 no_overload(&[a, &Ty::List(element.clone())])
             }
-            ("@in", None, [a, Ty::Map(value)]) if different_kinds(a, &Ty::String) => {
-                no_overload(&[a, &Ty::Map(value.clone())])
+            ("@in", None, [a, Ty::Map(key, value)]) if different_kinds(a, key) => {
+                no_overload(&[a, &Ty::Map(key.clone(), value.clone())])
             }
             ("validate", Some(_), [t]) if t.is_concrete() && *t != Ty::String => no_overload(&[t]),
             ("_==_" | "_!=_", None, [a, b])
                 if [a, b].contains(&&Ty::Null)
                     && [a, b]
                         .iter()
-                        .any(|t| t.is_scalar() || matches!(t, Ty::List(_) | Ty::Map(_))) =>
+                        .any(|t| t.is_scalar() || matches!(t, Ty::List(_) | Ty::Map(..))) =>
             {
                 // Only objects (and dyn) can be null.
                 no_overload(&[a, b])
             }
             ("_==_" | "_!=_", None, [a, b]) if different_kinds(a, b) => no_overload(&[a, b]),
+            // The logical operators take bools (a quantifier's predicate is the right operand
+            // of its `&&` or `||`): cel-go names the type found.
+            ("_&&_" | "_||_", None, [a, b])
+                if let Some(t) = [a, b]
+                    .into_iter()
+                    .find(|t| t.is_concrete() && **t != Ty::Bool) =>
+            {
+                Err(format!("expected type 'bool' but found '{}'", t.name()))
+            }
+            ("!_", None, [t]) if t.is_concrete() && *t != Ty::Bool => no_overload(&[t]),
             ("_==_" | "_!=_" | "@in" | "!_" | "_&&_" | "_||_" | "@not_strictly_false", _, _) => {
                 Ok(Ty::Bool)
             }
@@ -769,6 +877,9 @@ impl<'a> Checker<'a> {
             ("reverse", Some(t), rest) if t.is_concrete() && !matches!(t, Ty::List(_)) => {
                 no_method_overload(t, rest)
             }
+            // Its one overload is on lists: of a list its type, of dyn a `list(dyn)`.
+            ("reverse", Some(Ty::List(e)), []) => Ok(Ty::List(e.clone())),
+            ("reverse", Some(Ty::Dyn), []) => Ok(Ty::List(Box::new(Ty::Dyn))),
             (m, Some(t), rest) if STRING_METHODS.contains(&m) => {
                 if t.is_concrete() && *t != Ty::String {
                     return no_overload(&[t]);
@@ -874,13 +985,22 @@ impl<'a> Checker<'a> {
             ("orValue", Some(Ty::Optional(inner)), [alt]) => {
                 let kinds_differ = (inner.is_scalar() && alt.is_scalar() && **inner != *alt)
                     || (inner.is_scalar()
-                        && matches!(alt, Ty::List(_) | Ty::Map(_) | Ty::Object(_)))
+                        && matches!(alt, Ty::List(_) | Ty::Map(..) | Ty::Object(_)))
                     || (alt.is_scalar()
-                        && matches!(**inner, Ty::List(_) | Ty::Map(_) | Ty::Object(_)));
+                        && matches!(**inner, Ty::List(_) | Ty::Map(..) | Ty::Object(_)));
                 if kinds_differ {
                     return no_overload(&[&Ty::Optional(inner.clone()), alt]);
                 }
                 Ok((**inner).clone())
+            }
+            // `transformMapEntry`'s entries must be maps.
+            (nexus_schema::object::two_var::MAP_INSERT, None, [_, entry])
+                if entry.is_concrete() && !matches!(entry, Ty::Map(..)) =>
+            {
+                Err(format!(
+                    "found no matching overload for '{name}' applied to '(map(dyn, dyn), {})'",
+                    entry.name()
+                ))
             }
             ("hasValue", Some(Ty::Optional(_)), []) => Ok(Ty::Bool),
             ("value", Some(Ty::Optional(inner)), []) => Ok((**inner).clone()),
@@ -990,6 +1110,134 @@ mod tests {
     fn compiles(rule: &str) -> Result<bool, String> {
         let s = schema();
         compile(&s, rule, &s, false, true)
+    }
+
+    /// Each accepted by the API server (crd-apiserver-validate, Kubernetes 1.36).
+    #[test]
+    fn two_variable_comprehensions_type_check() {
+        for rule in [
+            "self.tags.all(i, t, i < 3 && t.size() > 0)",
+            "self.labels.exists(k, v, k == 'a' && v == 'b')",
+            "self.tags.existsOne(i, t, t == 'x')",
+            "self.tags.exists_one(i, t, t == 'x' && i == 1)",
+            "self.tags.transformList(i, t, t + 'x') == self.tags.map(t, t + 'x')",
+            "self.tags.transformList(i, t, i > 0, t) == ['x']",
+            "self.labels.transformMap(k, v, v + 'x') == {'a': 'bx'}",
+            "self.tags.transformMapEntry(i, t, {t: i}).size() == 3",
+            "self.labels.transformMapEntry(k, v, k != 'z', {v: k}) == {'b': 'a'}",
+            "self.tags.transformMap(i, t, i > 0, t) == {1: 'x'}",
+            "dyn(self.tags).all(i, t, i == t)",
+            "self.tags.all(i, t, self.labels.exists(k, v, k == t && i >= 0))",
+            "self.tags.transformList(i, t, t).all(j, u, u.size() > j)",
+            "self.labels.transformMap(k, v, v.size()).all(k2, n, n > 0)",
+            "self.tags.all(t, t != '') == true",
+            "self.tags.map(t, t.size()).all(n, n > 0)",
+            "dyn(self.tags).reverse().size() >= 0",
+            "dyn(self.tags).reverse() == ['a']",
+            // Maps with keys other than strings.
+            "1 in {1: 'a'}",
+            "self.tags.transformMapEntry(i, t, {i: t}).all(k, v, k > 0)",
+            "0 in self.tags.transformMap(i, t, t)",
+            "self.tags.transformMap(i, t, t)[0] == 'a'",
+            "{1: 'a'}[1] == 'a'",
+            "self.tags.transformMapEntry(i, t, {t: i}).all(k, v, v >= 0 && k != '')",
+        ] {
+            assert_eq!(compiles(rule), Ok(false), "{rule}");
+        }
+    }
+
+    /// The API server's reasons (crd-apiserver-validate, Kubernetes 1.36), without the position.
+    #[test]
+    fn two_variable_comprehensions_the_server_refuses() {
+        for (rule, reason) in [
+            ("self.tags.all(i, i, true)", "duplicate variable name: i"),
+            (
+                "self.tags.all(1, t, true)",
+                "argument must be a simple name",
+            ),
+            (
+                "self.tags.all(i, t.x, true)",
+                "argument must be a simple name",
+            ),
+            (
+                "self.tags.all(__result__, t, true)",
+                "iteration variable overwrites accumulator variable",
+            ),
+            (
+                "self.name.all(i, t, true)",
+                "expression of type 'string' cannot be range of a comprehension (must be list, \
+                 map, or dynamic)",
+            ),
+            (
+                "self.tags.all(i, t, i == 'a')",
+                "found no matching overload for '_==_' applied to '(int, string)'",
+            ),
+            (
+                "self.labels.all(k, v, k == 1)",
+                "found no matching overload for '_==_' applied to '(string, int)'",
+            ),
+            (
+                "self.tags.all(i, t, t == 1)",
+                "found no matching overload for '_==_' applied to '(string, int)'",
+            ),
+            (
+                "self.tags.all(i, t, i)",
+                "expected type 'bool' but found 'int'",
+            ),
+            ("self.count && true", "expected type 'bool' but found 'int'"),
+            (
+                "true || self.name",
+                "expected type 'bool' but found 'string'",
+            ),
+            (
+                "!self.count",
+                "found no matching overload for '!_' applied to '(int)'",
+            ),
+            (
+                "self.tags.transformMapEntry(i, t, t).size() > 0",
+                "found no matching overload for 'cel.@mapInsert' applied to '(map(dyn, dyn), \
+                 string)'",
+            ),
+            (
+                "self.tags.transformList(i, t, t) == 1",
+                "found no matching overload for '_==_' applied to '(list(string), int)'",
+            ),
+            (
+                "self.tags.all(i, t, true) == 1",
+                "found no matching overload for '_==_' applied to '(bool, int)'",
+            ),
+            (
+                "self.tags.transformMap(i, t, t) == 1",
+                "found no matching overload for '_==_' applied to '(map(int, string), int)'",
+            ),
+            (
+                "self.tags.transformMapEntry(i, t, {t: i}) == 1",
+                "found no matching overload for '_==_' applied to '(map(string, int), int)'",
+            ),
+            (
+                "'a' in self.tags.transformMap(i, t, t)",
+                "found no matching overload for '@in' applied to '(string, map(int, string))'",
+            ),
+            (
+                "{'a': 1}.a == 'x'",
+                "found no matching overload for '_==_' applied to '(int, string)'",
+            ),
+            (
+                "{'a': 1, 'b': 'x'}.a == 'x'",
+                "expected type 'int' but found 'string'",
+            ),
+            (
+                "{1: 'a', 'b': 2}.size() > 0",
+                "expected type 'int' but found 'string'",
+            ),
+            (
+                "dyn(self.name).reverse() == 'a'",
+                "found no matching overload for '_==_' applied to '(list(dyn), string)'",
+            ),
+        ] {
+            let got = compiles(rule).expect_err(rule);
+            assert!(got.ends_with(reason), "{rule}: {got}");
+        }
     }
 
     #[test]

@@ -631,10 +631,16 @@ impl<'d> Estimator<'d> {
                         entry: None,
                     }),
                     Some(v2) => {
+                        // The index of a list (an int), or the key of a map, sized as the
+                        // one variable of a comprehension over the map is.
                         self.locals.push(Local {
                             name: c.iter_var.clone(),
-                            ty: if is_list { Ty::Int } else { Ty::Str },
-                            path: Path::Dead,
+                            ty: if is_list { Ty::Int } else { elem_ty },
+                            path: if is_list {
+                                Path::Dead
+                            } else {
+                                self.child(range.path, step1)
+                            },
                             size: None,
                             entry: None,
                         });
@@ -874,6 +880,19 @@ impl<'d> Estimator<'d> {
                 } else {
                     // string(string), bytes(bytes): the identity.
                     with(1, ty, None)
+                }
+            }
+            // `ext.Lists`' `reverse()`: a traversal and a new list, of the same size (measured
+            // with the server: 11 + n on lists of 5, 10 and 100 elements, `dyn` ones included).
+            ("reverse", Some(t), []) if matches!(t.ty, Ty::List(_) | Ty::Dyn) => {
+                let ty = match &t.ty {
+                    Ty::List(_) => t.ty.clone(),
+                    _ => Ty::List(Box::new(Ty::Dyn)),
+                };
+                let size = sz(t);
+                Est {
+                    entry: t.entry,
+                    ..with(add(11, size.max), ty, Some(size))
                 }
             }
             // The Kubernetes libraries (library/cost.go).
@@ -1362,8 +1381,35 @@ mod tests {
             "n": {"type": "integer"},
             "d": {"type": "string", "format": "duration"},
             "t": {"type": "array", "maxItems": 5, "items": {"type": "string", "maxLength": 10}},
+            "m": {"type": "object", "maxProperties": 5,
+                  "additionalProperties": {"type": "string", "maxLength": 10}},
             "o": {"type": "object", "properties": {"x": {"type": "string", "maxLength": 10}}}}});
         let measured: &[(&str, u64)] = &[
+            // Two-variable comprehensions (cel-go's `ext.TwoVarComprehensions`).
+            ("self.t.all(i, x, true)", 18),
+            ("self.t.all(i, x, x == 'a')", 28),
+            ("self.m.exists(k, v, v == 'a')", 33),
+            ("self.t.existsOne(i, x, x == 'a')", 24),
+            ("self.t.transformList(i, x, x + 'a').size() > 0", 105),
+            ("self.t.transformList(i, x, i > 0, x).size() > 0", 90),
+            ("self.m.transformMap(k, v, v + 'a').size() > 0", 80),
+            ("self.t.transformMapEntry(i, x, {x: i}).size() > 0", 205),
+            (
+                "self.m.transformMapEntry(k, v, k != 'z', {v: k}).size() > 0",
+                210,
+            ),
+            ("self.t.all(i, x, self.m.all(k, v, v != x))", 258),
+            ("dyn(self.t).reverse().size() > 0", 21),
+            ("self.m.transformMapEntry(k, v, {v: k}).size() > 0", 205),
+            (
+                "self.t.transformMapEntry(i, x, i > 0, {x: i}).size() > 0",
+                215,
+            ),
+            ("self.m.all(k, v, k != 'z')", 23),
+            ("self.m.all(k, k != 'z')", 23),
+            ("self.m.all(k, v, v != 'z')", 28),
+            ("self.t.all(i, x, i != 1)", 28),
+            ("self.t.reverse().size() > 0", 20),
             ("self.a in ['a', 'b']", 14),
             ("self.t.map(x, x + 'a').size() > 0", 105),
             ("self.t.exists_one(x, x == 'a')", 24),
