@@ -266,6 +266,17 @@ impl<'a> Ty<'a> {
         !matches!(self, Ty::Dyn)
     }
 
+    /// Whether this is cel-go's type to the last parameter: no `dyn` inside, which here stands
+    /// for `dyn` itself, an empty literal's element or a value this checker does not type.
+    fn is_settled(&self) -> bool {
+        match self {
+            Ty::Dyn => false,
+            Ty::List(e) | Ty::Optional(e) => e.is_settled(),
+            Ty::Map(k, v) => k.is_settled() && v.is_settled(),
+            _ => true,
+        }
+    }
+
     fn is_scalar(&self) -> bool {
         matches!(self, Ty::Bool | Ty::Int | Ty::Double | Ty::String)
     }
@@ -567,8 +578,9 @@ impl<'a> Checker<'a> {
                 for el in &l.elements {
                     elements.push(self.check(el)?);
                 }
+                homogeneous(&elements)?;
                 // A literal of one element type is a list of it (`['a', 'b']` is
-                // list(string)); mixed or unsure elements make a list(dyn).
+                // list(string)); unsure elements make a list(dyn).
                 let element = match elements.split_first() {
                     Some((first, rest))
                         if first.is_concrete()
@@ -590,20 +602,8 @@ impl<'a> Checker<'a> {
                         values.push(self.check(&me.value)?);
                     }
                 }
-                // Unlike a list literal's elements, a map literal's keys and values must each
-                // have one type: cel-go refuses the second that differs (judged on scalars).
-                for types in [&keys, &values] {
-                    let sure = |t: &&Ty<'a>| t.is_scalar() || t.is_time();
-                    if let Some(first) = types.iter().find(sure)
-                        && let Some(other) = types.iter().filter(sure).find(|t| *t != first)
-                    {
-                        return Err(format!(
-                            "expected type '{}' but found '{}'",
-                            first.name(),
-                            other.name()
-                        ));
-                    }
-                }
+                homogeneous(&keys)?;
+                homogeneous(&values)?;
                 // One key type (a string, an int, a bool) and one value type are the map's;
                 // unsure ones make it dyn.
                 let one = |types: &[Ty<'a>]| match types.split_first() {
@@ -1088,6 +1088,37 @@ fn tokens(path: &str) -> Vec<String> {
     out
 }
 
+/// The elements of a list literal, or the keys or the values of a map literal, as cel-go's
+/// checker with Kubernetes's `HomogeneousAggregateLiterals` takes them: each must have the first
+/// one's type (`[1, 'a']`, `[1, null]` and `{'a': 1, 'b': 'x'}` do not compile; `[[], [1]]`
+/// does, the empty list's element being a type parameter). Judged where both types are settled,
+/// and for `null`, which is no other type, against anything but `dyn`: a `dyn` here also
+/// stands for what this checker does not type, so `[dyn(1), 2]`, which cel-go refuses, passes.
+fn homogeneous(types: &[Ty<'_>]) -> Result<(), String> {
+    let Some((first, rest)) = types.split_first() else {
+        return Ok(());
+    };
+    let name = |t: &Ty<'_>| match t {
+        Ty::Null => "null".to_string(),
+        t => t.name(),
+    };
+    for t in rest {
+        let differ = match (first, t) {
+            (Ty::Null, Ty::Null) => false,
+            (Ty::Null, other) | (other, Ty::Null) => !matches!(other, Ty::Dyn),
+            (a, b) => a.is_settled() && b.is_settled() && a != b,
+        };
+        if differ {
+            return Err(format!(
+                "expected type '{}' but found '{}'",
+                name(first),
+                name(t)
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1234,6 +1265,39 @@ mod tests {
                 "dyn(self.name).reverse() == 'a'",
                 "found no matching overload for '_==_' applied to '(list(dyn), string)'",
             ),
+            // Aggregate literals of one type (`HomogeneousAggregateLiterals`).
+            (
+                "self.count in [1, 'a']",
+                "expected type 'int' but found 'string'",
+            ),
+            (
+                "[1, null].size() == 2",
+                "expected type 'int' but found 'null'",
+            ),
+            (
+                "[null, self.tags].size() == 2",
+                "expected type 'null' but found 'list(string)'",
+            ),
+            (
+                "[{'a': 1}, {'b': 'x'}].size() == 2",
+                "expected type 'map(string, int)' but found 'map(string, string)'",
+            ),
+            (
+                "[self.labels, {'a': 1}].size() == 2",
+                "expected type 'map(string, string)' but found 'map(string, int)'",
+            ),
+            (
+                "{'a': 1, 'b': null}.size() == 2",
+                "expected type 'int' but found 'null'",
+            ),
+            (
+                "[self.since, self.timeout].size() == 2",
+                "expected type 'timestamp' but found 'duration'",
+            ),
+            (
+                "[self.name, self.count].size() == 2",
+                "expected type 'string' but found 'int'",
+            ),
         ] {
             let got = compiles(rule).expect_err(rule);
             assert!(got.ends_with(reason), "{rule}: {got}");
@@ -1258,7 +1322,6 @@ mod tests {
             "self.count + 1 > 0",
             "self.since > timestamp('2020-01-01T00:00:00Z')",
             "self.name in ['a', 'b'] && self.count in [1, 2] && 'a' in self.labels",
-            "self.count in [1, 'a']",
             // The IP and CIDR libraries (each accepted by the API server).
             "ip(self.name).family() == 4 && ip(self.name) == ip('::1')",
             "ip.isCanonical(self.name) && isIP(self.name) && isCIDR(self.name)",
@@ -1273,6 +1336,11 @@ mod tests {
             "timestamp(1) < self.since && duration(self.timeout) > duration('1s')",
             "double(self.count) > 0.0 && double('1.5') > 1.0",
             "self.tags.reverse().size() >= 0",
+            // Aggregate literals: an empty list or map takes the other elements' type.
+            "[[], [1]].size() == 2 && [[1], []].size() == 2",
+            "[self.tags, []].size() == 2 && [self.labels, {}].size() == 2",
+            "{'a': [], 'b': [1]}.size() == 2 && [null, null].size() == 2",
+            "[self.since, timestamp('2020-01-01T00:00:00Z')].size() == 2",
         ] {
             assert!(compiles(rule).is_ok(), "{rule}: {:?}", compiles(rule));
         }
