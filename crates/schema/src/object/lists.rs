@@ -119,7 +119,17 @@ fn sum<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionErr
         let adder = total
             .as_adder()
             .ok_or_else(|| no_such_overload(total.as_ref()))?;
-        let next = match adder.add(*item)? {
+        let added = adder.add(*item).map_err(|err| match err {
+            // cel-go's wording of an overflowing addition.
+            ExecutionError::Overflow(..) if first.get_type().name() == "uint" => {
+                ExecutionError::function_error("sum", "unsigned integer overflow")
+            }
+            ExecutionError::Overflow(..) => {
+                ExecutionError::function_error("sum", "integer overflow")
+            }
+            other => other,
+        })?;
+        let next = match added {
             CowVal::Owned(value) => value,
             CowVal::Borrowed(value) => value.clone_as_boxed(),
         };
@@ -245,7 +255,12 @@ mod tests {
                 other => panic!("{expr}: {other:?}"),
             }
         }
-        assert!(eval("[9223372036854775807, 1].sum()").is_err());
+        match eval("[9223372036854775807, 1].sum()") {
+            Err(ExecutionError::FunctionError { message, .. }) => {
+                assert_eq!(message, "integer overflow")
+            }
+            other => panic!("{other:?}"),
+        }
         // Mixed element types come from data that does not fit the schema: not judged here.
         for expr in [
             "[1, 3.0].isSorted()",

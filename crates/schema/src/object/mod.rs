@@ -6,6 +6,8 @@
 
 pub mod cel;
 mod library;
+#[cfg(test)]
+mod library_errors;
 mod lists;
 mod net;
 mod quantity;
