@@ -23,45 +23,12 @@ fn compile(function: &str, pattern: &str) -> Result<regex::Regex, ExecutionError
     crate::validate::pattern::compile_go(pattern).map_err(|e| {
         ExecutionError::function_error(
             function,
-            format!("Illegal regex: error parsing regexp: {}", go_error(&e)),
+            format!(
+                "Illegal regex: error parsing regexp: {}",
+                crate::validate::pattern::go_error_text(&e)
+            ),
         )
     })
-}
-
-/// Go's `regexp/syntax` error codes.
-const GO_ERROR_CODES: &[&str] = &[
-    "invalid character class range",
-    "invalid character class",
-    "invalid escape sequence",
-    "invalid named capture",
-    "invalid or unsupported Perl syntax",
-    "invalid nested repetition operator",
-    "invalid repeat count",
-    "missing argument to repetition operator",
-    "missing closing )",
-    "missing closing ]",
-    "expression nests too deeply",
-    "expression too large",
-    "unexpected )",
-    "invalid UTF-8",
-];
-
-/// A pattern error as Go's `syntax.Error` prints it, `code: `expr``, where the message has
-/// Go's code; other messages (the `regex` crate's own) as they are.
-fn go_error(message: &str) -> String {
-    if message == "trailing backslash at end of expression" {
-        return format!("{message}: ``");
-    }
-    for code in GO_ERROR_CODES {
-        if let Some(expr) = message
-            .strip_prefix(code)
-            .and_then(|m| m.strip_prefix(": "))
-        {
-            let expr = expr.trim_matches('`');
-            return format!("{code}: `{expr}`");
-        }
-    }
-    message.to_string()
 }
 
 /// The first match, `''` if there is none.

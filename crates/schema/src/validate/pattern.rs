@@ -31,6 +31,42 @@ pub fn compile_go(pattern: &str) -> Result<Regex, String> {
     })
 }
 
+/// Go's `regexp/syntax` error codes.
+const GO_ERROR_CODES: &[&str] = &[
+    "invalid character class range",
+    "invalid character class",
+    "invalid escape sequence",
+    "invalid named capture",
+    "invalid or unsupported Perl syntax",
+    "invalid nested repetition operator",
+    "invalid repeat count",
+    "missing argument to repetition operator",
+    "missing closing )",
+    "missing closing ]",
+    "expression nests too deeply",
+    "expression too large",
+    "unexpected )",
+    "invalid UTF-8",
+];
+
+/// A [`compile_go`] error as Go's `syntax.Error` prints it, `code: `expr``, where the message has
+/// Go's code; other messages (the `regex` crate's own) as they are.
+pub fn go_error_text(message: &str) -> String {
+    if message == "trailing backslash at end of expression" {
+        return format!("{message}: ``");
+    }
+    for code in GO_ERROR_CODES {
+        if let Some(expr) = message
+            .strip_prefix(code)
+            .and_then(|m| m.strip_prefix(": "))
+        {
+            let expr = expr.trim_matches('`');
+            return format!("{code}: `{expr}`");
+        }
+    }
+    message.to_string()
+}
+
 const ASCII_DIGIT: &str = "0-9";
 const ASCII_WORD: &str = "0-9A-Za-z_";
 const ASCII_SPACE: &str = r"\t\n\x0C\r ";
