@@ -14,7 +14,8 @@
 //! `messageExpression`s, `optionalOldSelf`, transition rules below every list type), rules whose
 //! estimated cost sits on both sides of the per-rule and per-schema limits, defaults that fail
 //! their own rules, and the IP and CIDR libraries (rules that compile or not, defaults of valid
-//! and invalid addresses that fail them, their costs over bounded and unbounded lists), and
+//! and invalid addresses that fail them, their costs over bounded and unbounded lists; half of
+//! these mutants also probe the lists, regex and semver libraries the same way), and
 //! updates from old CRDs that break a rule the server ratchets (among them a version without a
 //! schema, a schema that is not structural with `preserveUnknownFields: true`).
 //! Measured on the 2,000 default mutants (3,960 verdicts, create and update): 0 disagreements

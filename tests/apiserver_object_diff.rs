@@ -6,18 +6,20 @@
 //! Inputs: the CRDs of `testdata/apiserver_objects/` (real CRDs with enums, patterns, formats,
 //! int-or-string, list-maps, CEL rules, defaults, embedded resources; a hand-written one with
 //! nullable fields, floats and the CEL library functions; a hand-written one with the IP and
-//! CIDR libraries), and objects a seeded generator builds from their schemas, inside and outside
-//! them (`NEXUS_OBJECT_DIFF_COUNT=N` objects per CRD and operation, default 120). A string field
-//! whose description names IPs or CIDRs gets addresses: valid and invalid, IPv4 and IPv6,
-//! canonical or not. Each object goes through both on create, and as an update of another
+//! CIDR libraries; one with the lists, regex and semver libraries), and objects a seeded
+//! generator builds from their schemas, inside and outside them (`NEXUS_OBJECT_DIFF_COUNT=N`
+//! objects per CRD and operation, default 120). A string field whose description names IPs or
+//! CIDRs gets addresses: valid and invalid, IPv4 and IPv6, canonical or not; one that names a
+//! semver gets versions (valid, normalizable or not), one that names text words, numbers and
+//! patterns that do not compile. Each object goes through both on create, and as an update of another
 //! generated object (possibly invalid, as if stored under an older schema: ratcheting applies).
 //! Both must agree on accept/reject, on the fields pruned and on the object after defaulting.
 //! The same objects then go over HTTP through the fake API server (`nexus_fakeapi`, one server
 //! per CRD): a create as a dry-run POST, an update as a PUT over the old object seeded into
 //! storage; it must agree with the oracle on accept/reject and on the stored object (pruned and
-//! defaulted). Measured with the default count: 3,840 verdicts (1,920 objects, each through
+//! defaulted). Measured with the default count: 4,320 verdicts (2,160 objects, each through
 //! object validation and the fake server), 0 disagreements, nothing in [`KNOWN`]; about 5 s.
-//! With `NEXUS_OBJECT_DIFF_COUNT=500`: 16,000 verdicts, 0 disagreements; about 12 s.
+//! With `NEXUS_OBJECT_DIFF_COUNT=500`: 18,000 verdicts, 0 disagreements; about 12 s.
 //! Disagreements that are the oracle's limitation are in [`KNOWN`] with a reason; anything else
 //! fails the test. `NEXUS_DIFF_REPORT=FILE` writes every disagreement with both sides' answers.
 //!

@@ -11,13 +11,15 @@
 //! - Evaluation errors that come from the data (no such key, index out of range, division by
 //!   zero, overflow, a library function refusing its argument) fail the rule, as on the server.
 //! - Besides the standard library and the string extension, the Kubernetes URL
-//!   ([`super::library`]), quantity ([`super::quantity`]), IP and CIDR ([`super::net`])
-//!   libraries are there.
+//!   ([`super::library`]), quantity ([`super::quantity`]), IP and CIDR ([`super::net`]), lists
+//!   ([`super::lists`]), regex ([`super::regexp`]) and semver ([`super::semver`]) libraries are
+//!   there.
+//! - A list element whose data does not fit its schema (kept by ratcheting) fails a rule that
+//!   reads the list and cannot be evaluated, with the server's conversion error.
 //! - A rule this evaluator cannot judge is [`Verdict::NotChecked`] with the reason, never
-//!   passed: one it cannot parse, one that calls a Kubernetes library function the crate lacks
-//!   (`semver()`, `format.*`, the list functions
-//!   `sum()`/`min()`/`max()`/`isSorted()`, `find()`), any other error of the interpreter, a
-//!   value it cannot type (`format: byte`) or a schema nested too deep.
+//!   passed: one it cannot parse, one that calls a Kubernetes library function it lacks
+//!   (`format.*`, `authorizer`), any other error of the interpreter, a value it cannot type
+//!   (`format: byte`) or a schema nested too deep.
 //!
 //! Known differences, all on the strict side or reported: list equality ignores the
 //! set/map-list semantics of `x-kubernetes-list-type`; the server's cost budget is not
