@@ -102,6 +102,32 @@ mod tests {
         }
     }
 
+    /// Each as the object oracle words it, after `Illegal regex: error parsing regexp: `.
+    #[test]
+    fn pattern_errors_read_as_gos() {
+        let wrong = [
+            ("(x", "missing closing ): `(x`"),
+            ("x)", "unexpected ): `x)`"),
+            ("a**", "invalid nested repetition operator: `**`"),
+            ("*a", "missing argument to repetition operator: `*`"),
+            ("\\8", "invalid escape sequence: `\\8`"),
+            ("[z-a]", "invalid character class range: `z-a`"),
+            ("(?P<>x)", "invalid named capture: `(?P<>`"),
+            ("x{1001}", "invalid repeat count: `{1001}`"),
+            ("\\", "trailing backslash at end of expression: ``"),
+            ("\\pX", "invalid character class range: `\\pX`"),
+        ]
+        .iter()
+        .filter_map(|(pattern, message)| {
+            let err = crate::validate::pattern::compile_go(pattern).expect_err(pattern);
+            let got = crate::validate::pattern::go_error_text(&err);
+            (got != *message).then(|| format!("{pattern}: {got:?}, Go: {message:?}"))
+        })
+        .collect::<Vec<_>>();
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        assert!(crate::validate::pattern::compile_go("(?<n>x)").is_ok());
+    }
+
     #[test]
     fn a_bad_pattern_fails_with_the_servers_message() {
         match eval("'x'.find(string('[a-'))") {

@@ -17,18 +17,57 @@ const MAX_REPEAT: u32 = 1000;
 /// Compiles a Go regular expression; the error says what is wrong with the pattern.
 pub fn compile_go(pattern: &str) -> Result<Regex, String> {
     let translated = translate(pattern)?;
-    Regex::new(&translated).map_err(|e| {
-        // The regex error is several lines (pattern, caret, message); the last line is the
-        // message.
-        let text = e.to_string();
-        text.lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .map_or_else(
-                || text.clone(),
-                |l| l.trim().trim_start_matches("error: ").to_string(),
+    Regex::new(&translated).map_err(|e| go_message(pattern, &e.to_string()))
+}
+
+/// The `regex` crate's error (several lines: pattern, carets under the offending text, message)
+/// as Go words the same refusal, where the two differ: `unclosed group` is Go's
+/// `missing closing ): <pattern>`, and so on; other messages as the crate gives them.
+fn go_message(pattern: &str, text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let message = lines
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map_or(text, |l| l.trim().trim_start_matches("error: "));
+    // The text the carets mark, on a one-line pattern.
+    let marked = match lines.as_slice() {
+        [_, shown, carets, _] => shown.strip_prefix("    ").and_then(|shown| {
+            let carets = carets.strip_prefix("    ")?;
+            let start = carets.find('^')?;
+            let end = carets.rfind('^')? + 1;
+            Some(
+                shown
+                    .chars()
+                    .skip(start)
+                    .take(end - start)
+                    .collect::<String>(),
             )
-    })
+        }),
+        _ => None,
+    };
+    let code = match message {
+        "unclosed group" => return format!("missing closing ): {pattern}"),
+        "unopened group" => return format!("unexpected ): {pattern}"),
+        "empty capture group name" => {
+            let opening = if pattern.contains("(?P<>") {
+                "(?P<>"
+            } else {
+                "(?<>"
+            };
+            return format!("invalid named capture: {opening}");
+        }
+        "repetition operator missing expression" => "missing argument to repetition operator",
+        "Unicode property not found" | "Unicode property value not found" => {
+            "invalid character class range"
+        }
+        m if m.starts_with("invalid character class range") => "invalid character class range",
+        _ => return message.to_string(),
+    };
+    match marked {
+        Some(marked) => format!("{code}: {marked}"),
+        None => message.to_string(),
+    }
 }
 
 /// Go's `regexp/syntax` error codes.
