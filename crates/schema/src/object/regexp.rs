@@ -115,6 +115,12 @@ mod tests {
             ("(?P<>x)", "invalid named capture: `(?P<>`"),
             ("x{1001}", "invalid repeat count: `{1001}`"),
             ("\\", "trailing backslash at end of expression: ``"),
+            ("[[:foo:]]", "invalid character class range: `[:foo:]`"),
+            ("[[::]]", "invalid character class range: `[::]`"),
+            (
+                "[[:^^alpha:]]",
+                "invalid character class range: `[:^^alpha:]`",
+            ),
             ("\\pX", "invalid character class range: `\\pX`"),
         ]
         .iter()
@@ -125,7 +131,12 @@ mod tests {
         })
         .collect::<Vec<_>>();
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-        assert!(crate::validate::pattern::compile_go("(?<n>x)").is_ok());
+        for valid in ["(?<n>x)", "[[:alpha:]]", "[[:^digit:]x]", "[a[]", "[[:]"] {
+            assert!(
+                crate::validate::pattern::compile_go(valid).is_ok(),
+                "{valid}"
+            );
+        }
     }
 
     #[test]

@@ -263,11 +263,17 @@ fn translate(pattern: &str) -> Result<String, String> {
                 continue;
             }
             '[' if in_class => {
-                // `[:alpha:]` is a POSIX class in both; any other `[` is a literal in Go.
+                // `[:alpha:]` is a POSIX class in both (Go refuses a name it does not know);
+                // any other `[` is a literal in Go.
                 if chars.get(i + 1) == Some(&':')
                     && let Some(len) = posix_class_len(&chars[i..])
                 {
-                    out.extend(&chars[i..i + len]);
+                    let class: String = chars[i..i + len].iter().collect();
+                    let name = class[2..class.len() - 2].trim_start_matches('^');
+                    if !POSIX_CLASSES.contains(&name) || class[2..].starts_with("^^") {
+                        return Err(format!("invalid character class range: {class}"));
+                    }
+                    out.push_str(&class);
                     i += len;
                 } else {
                     out.push_str("\\[");
@@ -325,14 +331,16 @@ fn push_literal(out: &mut String, c: char, in_class: bool) {
 
 /// The length of `[:name:]` at the start of `chars`, if it is one.
 fn posix_class_len(chars: &[char]) -> Option<usize> {
-    let close = chars.windows(2).position(|w| w == [':', ']'])?;
-    // `[:` + at least one name character + `:]`
-    (close >= 2
-        && chars[2..close]
-            .iter()
-            .all(|c| c.is_ascii_alphabetic() || *c == '^'))
-    .then_some(close + 2)
+    // Go looks for the `:]` after the `[:`.
+    let close = 2 + chars.get(2..)?.windows(2).position(|w| w == [':', ']'])?;
+    Some(close + 2)
 }
+
+/// The POSIX classes of Go's `regexp/syntax` (each also negated with `^`).
+const POSIX_CLASSES: &[&str] = &[
+    "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
+    "space", "upper", "word", "xdigit",
+];
 
 /// The length of a valid repetition `{n}`, `{n,}` or `{n,m}` at the start of `chars`; `None`
 /// when the `{` is a literal (Go's rule); an error for counts Go rejects.
