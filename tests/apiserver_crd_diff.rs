@@ -15,7 +15,8 @@
 //! comprehensions), rules whose
 //! estimated cost sits on both sides of the per-rule and per-schema limits, defaults that fail
 //! their own rules, and the IP and CIDR libraries (rules that compile or not, defaults of valid
-//! and invalid addresses that fail them, their costs over bounded and unbounded lists), and
+//! and invalid addresses that fail them, their costs over bounded and unbounded lists; half of
+//! these mutants also probe the lists, regex and semver libraries the same way), and
 //! updates from old CRDs that break a rule the server ratchets (among them a version without a
 //! schema, a schema that is not structural with `preserveUnknownFields: true`).
 //! Measured on the 2,000 default mutants (3,960 verdicts, create and update): 0 disagreements
@@ -473,7 +474,17 @@ fn mutate(crd: &mut Value, rng: &mut Rng) -> String {
         return format!("label {k:?}={v:?} (no schema)");
     }
     match kind {
-        19 => ip_mutation(crd, rng),
+        19 => {
+            let ip = ip_mutation(crd, rng);
+            // Half of them also probe the lists, regex and semver libraries, drawn from a
+            // stream of their own so that the other mutants stay what they were.
+            if rng.0 % 2 == 0 {
+                let mut own = Rng(rng.0 ^ 0x0001_1b5e_ed00);
+                format!("{ip}; {}", library_mutation(crd, &mut own))
+            } else {
+                ip
+            }
+        }
         16 => cost_mutation(crd, rng),
         17 => default_mutation(crd, rng),
         18 => transition_mutation(crd, rng),
@@ -1098,6 +1109,104 @@ fn ip_mutation(crd: &mut Value, rng: &mut Rng) -> String {
     };
     let at = add_property(crd, rng, "netProbe", schema).unwrap_or_default();
     format!("ip probe {shown} in list {max_items:?} at {at}")
+}
+
+/// The lists, regex and semver libraries: rules that compile or not (element types, argument
+/// types, methods on the wrong type, constant patterns that do not compile, semver comparisons),
+/// defaults that fail them (also at run time: `min()` of an empty list, `semver()` of a string
+/// that is not one), and the cost of `find`/`findAll` and of semver inequality.
+fn library_mutation(crd: &mut Value, rng: &mut Rng) -> String {
+    let (items, rules, defaults): (Option<Value>, &[&str], &[Value]) = match rng.below(4) {
+        0 => (
+            Some(json!({"type": "integer"})),
+            &[
+                "self.isSorted()",
+                "self.sum() < 10",
+                "self.min() >= 0",
+                "self.max() <= 5",
+                "self.indexOf(1) <= 0 && self.lastIndexOf(1) >= -1",
+                // Refused by the server's type checker.
+                "self.sum() == 1.0",
+                "self.indexOf('a') >= 0",
+                "self.isSorted(1)",
+                "self.sum() != ''",
+            ],
+            &[json!([1, 2]), json!([2, 1]), json!([]), json!([7, 8])],
+        ),
+        1 => (
+            Some(json!({"type": "string", "maxLength": 16})),
+            &[
+                "self.isSorted() && self.min() != ''",
+                "self.max().size() < 3",
+                "self.indexOf('a') == 0",
+                "self.sum() != ''",
+                "self.min() > 1",
+            ],
+            &[json!(["a", "b"]), json!(["b", "a"]), json!([])],
+        ),
+        2 => (
+            Some(json!({"type": "string", "format": "duration", "maxLength": 16})),
+            &[
+                "self.sum() < duration('1h')",
+                "self.min() > duration('1s')",
+                "self.sum() < 10",
+            ],
+            &[json!(["1m", "2m"]), json!(["2h"]), json!([])],
+        ),
+        _ => (
+            None,
+            &[
+                "self.find('[0-9]+') != ''",
+                "self.findAll('[a-z]+', 2).size() <= 1",
+                "self.find(self) == ''",
+                "isSemver(self)",
+                "isSemver(self, true)",
+                "semver(self).major() >= 1",
+                "semver(self, true).isGreaterThan(semver('1.0.0'))",
+                "semver(self) == semver('1.0.0')",
+                "semver(self).compareTo(semver('1.0.0')) == 0",
+                // Refused: types, constant patterns, comparisons, the cost of `!=`.
+                "self.find('[a-') == ''",
+                "self.findAll('(x').size() == 0",
+                "self.find(1) == ''",
+                "self.findAll('x', 'y').size() == 0",
+                "isSemver(1)",
+                "semver(self) < semver('1.0.0')",
+                "semver(self).compareTo('1.0.0') == 0",
+                "semver(self) != semver('1.0.0')",
+                "self.isSorted()",
+            ],
+            &[
+                json!("1.0.0"),
+                json!("v1.0"),
+                json!("abc 123"),
+                json!("[a-"),
+                json!("2.0.0-rc.1"),
+            ],
+        ),
+    };
+    let rule = *rng.pick(rules);
+    let mut schema = match &items {
+        Some(items) => json!({"type": "array", "items": items}),
+        None => json!({"type": "string"}),
+    };
+    schema["x-kubernetes-validations"] = json!([{"rule": rule}]);
+    if rng.below(3) == 0 {
+        schema["default"] = rng.pick(defaults).clone();
+    }
+    // The bounds decide the cost: of the list, or of the string `find` searches.
+    let bound = *rng.pick(&[None, Some(4), Some(64), Some(100_000)]);
+    if let Some(n) = bound {
+        let key = if items.is_some() {
+            "maxItems"
+        } else {
+            "maxLength"
+        };
+        schema[key] = json!(n);
+    }
+    let shown = schema.to_string();
+    let at = add_property(crd, rng, "libraryProbe", schema).unwrap_or_default();
+    format!("library probe {shown} at {at}")
 }
 
 /// Transition rules and `fieldPath`s on the items of lists of every list type.

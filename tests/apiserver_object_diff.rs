@@ -6,10 +6,13 @@
 //! Inputs: the CRDs of `testdata/apiserver_objects/` (real CRDs with enums, patterns, formats,
 //! int-or-string, list-maps, CEL rules, defaults, embedded resources; a hand-written one with
 //! nullable fields, floats and the CEL library functions; a hand-written one with the IP and
-//! CIDR libraries; a hand-written one with two-variable comprehensions), and objects a seeded generator builds from their schemas, inside and outside
-//! them (`NEXUS_OBJECT_DIFF_COUNT=N` objects per CRD and operation, default 120). A string field
-//! whose description names IPs or CIDRs gets addresses: valid and invalid, IPv4 and IPv6,
-//! canonical or not. Each object goes through both on create, and as an update of another
+//! CIDR libraries; one with two-variable comprehensions; one with the lists, regex and semver
+//! libraries), and objects a seeded generator builds from their schemas, inside and outside them
+//! (`NEXUS_OBJECT_DIFF_COUNT=N` objects per CRD and operation, default 120). A string field whose
+//! description names IPs or CIDRs gets addresses: valid and invalid, IPv4 and IPv6, canonical or
+//! not; one that names a semver gets versions (valid, normalizable or not), one that names text
+//! words, numbers and patterns that do not compile. Each object goes through both on create, and
+//! as an update of another
 //! generated object (possibly invalid, as if stored under an older schema: ratcheting applies).
 //! Both must agree on accept/reject, on the fields pruned and on the object after defaulting.
 //! The same objects then go over HTTP through the fake API server (`nexus_fakeapi`, one server
@@ -157,6 +160,62 @@ const CIDR_SAMPLES: &[&str] = &[
     "224.0.0.0/24",
 ];
 
+/// Strings for a field whose description names a semver: valid versions (with pre-release and
+/// build metadata, ordered differently), versions only `semver(s, true)` normalizes, and
+/// strings blang/semver refuses.
+const SEMVER_SAMPLES: &[&str] = &[
+    "1.0.0",
+    "1.2.3",
+    "1.2.2",
+    "0.1.0-alpha.1",
+    "1.0.0-alpha",
+    "1.0.0-beta.11",
+    "1.0.0+build.5",
+    "2.0.0",
+    "v1.2.3",
+    "1.2",
+    "01.02.03",
+    "1.0.0-01",
+    "1.0.0+",
+    "1.2-rc",
+    "hello",
+    "",
+];
+
+/// Strings for a field whose description says it holds text: words and numbers for the regex
+/// library's `find`/`findAll`, and, for a field holding a pattern, patterns that do not compile.
+const TEXT_SAMPLES: &[&str] = &[
+    "abc 123",
+    "123 abc 456",
+    "x13y",
+    "a b c",
+    "1234",
+    "",
+    "[0-9]+",
+    "[a-",
+    "(x",
+    "b*",
+];
+
+/// The samples of a string field whose description names what it holds (other than
+/// addresses, see [`address_hint`]).
+fn sample_hint(schema: &Value) -> Option<&'static [&'static str]> {
+    let description = schema.get("description")?.as_str()?;
+    let words: Vec<&str> = description
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .collect();
+    if words.contains(&"semver") {
+        Some(SEMVER_SAMPLES)
+    } else if words
+        .iter()
+        .any(|w| matches!(*w, "text" | "Text" | "expression"))
+    {
+        Some(TEXT_SAMPLES)
+    } else {
+        None
+    }
+}
+
 /// What a string field's description says it holds: `Some(true)` an IP address, `Some(false)` a
 /// CIDR.
 fn address_hint(schema: &Value) -> Option<bool> {
@@ -260,7 +319,10 @@ fn generate_string(schema: &Value, rng: &mut Rng) -> Value {
     let mut out = match address_hint(schema) {
         Some(true) => rng.pick(IP_SAMPLES).to_string(),
         Some(false) => rng.pick(CIDR_SAMPLES).to_string(),
-        None => String::from("abc"),
+        None => match sample_hint(schema) {
+            Some(samples) => rng.pick(samples).to_string(),
+            None => String::from("abc"),
+        },
     };
     if let Some(f) = schema.get("format").and_then(Value::as_str)
         && let Some(sample) = format_sample(f, rng)

@@ -11,14 +11,16 @@
 //! - Evaluation errors that come from the data (no such key, index out of range, division by
 //!   zero, overflow, a library function refusing its argument) fail the rule, as on the server.
 //! - Besides the standard library and the string extension, the Kubernetes URL
-//!   ([`super::library`]), quantity ([`super::quantity`]), IP and CIDR ([`super::net`])
-//!   libraries are there, and cel-go's two-variable comprehensions and the lists extension's
-//!   `reverse()` ([`super::two_var`]).
+//!   ([`super::library`]), quantity ([`super::quantity`]), IP and CIDR ([`super::net`]), lists
+//!   ([`super::lists`]), regex ([`super::regexp`]) and semver ([`super::semver`]) libraries are
+//!   there, and cel-go's two-variable comprehensions and the lists extension's `reverse()`
+//!   ([`super::two_var`]).
+//! - A list element whose data does not fit its schema (kept by ratcheting) fails a rule that
+//!   reads the list and cannot be evaluated, with the server's conversion error.
 //! - A rule this evaluator cannot judge is [`Verdict::NotChecked`] with the reason, never
-//!   passed: one it cannot parse, one that calls a Kubernetes library function the crate lacks
-//!   (`semver()`, `format.*`, the list functions
-//!   `sum()`/`min()`/`max()`/`isSorted()`, `find()`), any other error of the interpreter, a
-//!   value it cannot type (`format: byte`) or a schema nested too deep.
+//!   passed: one it cannot parse, one that calls a Kubernetes library function it lacks
+//!   (`format.*`, `authorizer`), any other error of the interpreter, a value it cannot type
+//!   (`format: byte`) or a schema nested too deep.
 //!
 //! Known differences, all on the strict side or reported: list equality ignores the
 //! set/map-list semantics of `x-kubernetes-list-type`; the server's cost budget is not
@@ -37,19 +39,8 @@ pub const MAX_DEPTH: usize = 128;
 /// Deepest bracket nesting of a rule this evaluator parses (the crate's parser recurses).
 const MAX_RULE_NESTING: usize = 64;
 
-/// Kubernetes CEL library functions the crate does not provide, or provides with other
-/// semantics (`min`/`max` as global functions, not the list members of Kubernetes).
-const KUBERNETES_ONLY: &[&str] = &[
-    "semver",
-    "isSemver",
-    "isSorted",
-    "sum",
-    "min",
-    "max",
-    "find",
-    "findAll",
-    "authorizer",
-];
+/// Kubernetes CEL library functions the evaluator does not provide.
+const KUBERNETES_ONLY: &[&str] = &["authorizer"];
 
 /// The verdict of one rule on one value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +102,8 @@ enum Kind {
 #[derive(Default)]
 struct Node {
     kind: Kind,
+    /// `nullable: true`: a null value converts to CEL's `null`.
+    nullable: bool,
     rules: Vec<Rule>,
     properties: BTreeMap<String, Node>,
     additional: Option<Box<Node>>,
@@ -159,6 +152,9 @@ impl CelRules {
         let _ = super::two_var::add_macros(&mut env, super::two_var::Form::Evaluated);
         let _ = super::two_var::register(&mut env);
         let _ = super::two_var::add_list_reverse(&mut env);
+        let _ = super::lists::register(&mut env);
+        let _ = super::regexp::register(&mut env);
+        let _ = super::semver::register(&mut env);
         let env = Arc::new(env);
         let mut rules = 0;
         let root = compile(schema, &env, 0, &mut rules);
@@ -363,7 +359,72 @@ impl CelRules {
                 },
                 false,
             )),
-            Err(err) => not_checked(format!("the CEL evaluator could not evaluate it: {err}")),
+            Err(err) => match self.unconverted_element(node, new, &rule.source, 0) {
+                // The server converts list elements as the rule reads them, and fails it on
+                // one that does not fit the schema (left there by ratcheting).
+                Some(reason) => invalid_data(reason),
+                None => not_checked(format!("the CEL evaluator could not evaluate it: {err}")),
+            },
+        }
+    }
+
+    /// A list element, in `value` or in a field of it the rule reads, that the server cannot
+    /// convert to its schema's type: how the server words the failure.
+    fn unconverted_element(
+        &self,
+        node: &Node,
+        value: &Value,
+        source: &str,
+        depth: usize,
+    ) -> Option<String> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        match value {
+            Value::Array(items) => {
+                let item_node = node.items.as_deref()?;
+                items.iter().find_map(|item| {
+                    self.unconvertible(item_node, item)
+                        .or_else(|| self.unconverted_element(item_node, item, source, depth + 1))
+                })
+            }
+            Value::Object(map) => map.iter().find_map(|(key, v)| {
+                let child = node.properties.get(key).or(node.additional.as_deref())?;
+                if !reads_field(source, key) {
+                    return None;
+                }
+                self.unconverted_element(child, v, source, depth + 1)
+            }),
+            _ => None,
+        }
+    }
+
+    /// The server's conversion error for `value` at a node of `node`'s type (data of another
+    /// JSON type, a duration that does not parse), `None` if it converts.
+    fn unconvertible(&self, node: &Node, value: &Value) -> Option<String> {
+        if value.is_null() && !node.nullable {
+            return Some(format!(
+                "{INVALID_DATA}, got null for schema with nullable=false"
+            ));
+        }
+        if let Some(expected) = mismatch(node.kind, value) {
+            return Some(format!(
+                "{INVALID_DATA}, expected {expected}, got {}",
+                json_type(value)
+            ));
+        }
+        match (node.kind, value) {
+            (Kind::Duration, Value::String(s))
+                if matches!(
+                    self.convert(&self.converters.duration, s),
+                    Ok(Cel::String(_))
+                ) =>
+            {
+                Some(format!(
+                    "Invalid duration {s}: unable to parse {s} as duration"
+                ))
+            }
+            _ => None,
         }
     }
 
@@ -668,6 +729,7 @@ fn compile(schema: &Value, env: &Env, depth: usize, count: &mut usize) -> Node {
     }
     let mut node = Node {
         kind: kind_of(map),
+        nullable: map.get("nullable") == Some(&Value::Bool(true)),
         ..Node::default()
     };
     if let Some(Value::Array(rules)) = map.get("x-kubernetes-validations") {
@@ -931,9 +993,10 @@ mod tests {
     #[test]
     fn what_cannot_be_evaluated_is_not_checked_never_passed() {
         for (rule, why) in [
-            ("semver(self.name).major() == 1", "semver()"),
-            ("self.tags.isSorted()", "isSorted()"),
-            ("self.tags.max() == 'z'", "max()"),
+            (
+                "authorizer.group('apps').check('get').allowed()",
+                "authorizer",
+            ),
             (
                 "format.dns1123Label().validate(self.name).hasValue() == false",
                 "`format` library",
@@ -956,6 +1019,29 @@ mod tests {
                 ] => {
                     assert!(reason.contains(why), "{rule}: {reason}")
                 }
+                other => panic!("{rule}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_list_and_regex_libraries_of_kubernetes_are_there() {
+        for (rule, holds) in [
+            ("self.tags.isSorted()", true),
+            ("self.tags.max() == 'z'", false),
+            ("self.name.find('[a-z]+') == 'a'", true),
+            ("self.name.findAll('x').size() == 1", false),
+        ] {
+            let r = rules_at_spec(json!([{"rule": rule}]), props());
+            let found = verdicts(&r, json!({"name": "a", "tags": ["b", "c"]}), None);
+            match &found[..] {
+                [] => assert!(holds, "{rule} passed"),
+                [
+                    Finding {
+                        verdict: Verdict::Failed { .. },
+                        ..
+                    },
+                ] => assert!(!holds, "{rule} failed"),
                 other => panic!("{rule}: {other:?}"),
             }
         }

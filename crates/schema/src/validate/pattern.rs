@@ -17,18 +17,93 @@ const MAX_REPEAT: u32 = 1000;
 /// Compiles a Go regular expression; the error says what is wrong with the pattern.
 pub fn compile_go(pattern: &str) -> Result<Regex, String> {
     let translated = translate(pattern)?;
-    Regex::new(&translated).map_err(|e| {
-        // The regex error is several lines (pattern, caret, message); the last line is the
-        // message.
-        let text = e.to_string();
-        text.lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .map_or_else(
-                || text.clone(),
-                |l| l.trim().trim_start_matches("error: ").to_string(),
+    Regex::new(&translated).map_err(|e| go_message(pattern, &e.to_string()))
+}
+
+/// The `regex` crate's error (several lines: pattern, carets under the offending text, message)
+/// as Go words the same refusal, where the two differ: `unclosed group` is Go's
+/// `missing closing ): <pattern>`, and so on; other messages as the crate gives them.
+fn go_message(pattern: &str, text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let message = lines
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map_or(text, |l| l.trim().trim_start_matches("error: "));
+    // The text the carets mark, on a one-line pattern.
+    let marked = match lines.as_slice() {
+        [_, shown, carets, _] => shown.strip_prefix("    ").and_then(|shown| {
+            let carets = carets.strip_prefix("    ")?;
+            let start = carets.find('^')?;
+            let end = carets.rfind('^')? + 1;
+            Some(
+                shown
+                    .chars()
+                    .skip(start)
+                    .take(end - start)
+                    .collect::<String>(),
             )
-    })
+        }),
+        _ => None,
+    };
+    let code = match message {
+        "unclosed group" => return format!("missing closing ): {pattern}"),
+        "unopened group" => return format!("unexpected ): {pattern}"),
+        "empty capture group name" => {
+            let opening = if pattern.contains("(?P<>") {
+                "(?P<>"
+            } else {
+                "(?<>"
+            };
+            return format!("invalid named capture: {opening}");
+        }
+        "repetition operator missing expression" => "missing argument to repetition operator",
+        "Unicode property not found" | "Unicode property value not found" => {
+            "invalid character class range"
+        }
+        m if m.starts_with("invalid character class range") => "invalid character class range",
+        _ => return message.to_string(),
+    };
+    match marked {
+        Some(marked) => format!("{code}: {marked}"),
+        None => message.to_string(),
+    }
+}
+
+/// Go's `regexp/syntax` error codes.
+const GO_ERROR_CODES: &[&str] = &[
+    "invalid character class range",
+    "invalid character class",
+    "invalid escape sequence",
+    "invalid named capture",
+    "invalid or unsupported Perl syntax",
+    "invalid nested repetition operator",
+    "invalid repeat count",
+    "missing argument to repetition operator",
+    "missing closing )",
+    "missing closing ]",
+    "expression nests too deeply",
+    "expression too large",
+    "unexpected )",
+    "invalid UTF-8",
+];
+
+/// A [`compile_go`] error as Go's `syntax.Error` prints it, `code: `expr``, where the message has
+/// Go's code; other messages (the `regex` crate's own) as they are.
+pub fn go_error_text(message: &str) -> String {
+    if message == "trailing backslash at end of expression" {
+        return format!("{message}: ``");
+    }
+    for code in GO_ERROR_CODES {
+        if let Some(expr) = message
+            .strip_prefix(code)
+            .and_then(|m| m.strip_prefix(": "))
+        {
+            let expr = expr.trim_matches('`');
+            return format!("{code}: `{expr}`");
+        }
+    }
+    message.to_string()
 }
 
 const ASCII_DIGIT: &str = "0-9";
@@ -188,11 +263,17 @@ fn translate(pattern: &str) -> Result<String, String> {
                 continue;
             }
             '[' if in_class => {
-                // `[:alpha:]` is a POSIX class in both; any other `[` is a literal in Go.
+                // `[:alpha:]` is a POSIX class in both (Go refuses a name it does not know);
+                // any other `[` is a literal in Go.
                 if chars.get(i + 1) == Some(&':')
                     && let Some(len) = posix_class_len(&chars[i..])
                 {
-                    out.extend(&chars[i..i + len]);
+                    let class: String = chars[i..i + len].iter().collect();
+                    let name = class[2..class.len() - 2].trim_start_matches('^');
+                    if !POSIX_CLASSES.contains(&name) || class[2..].starts_with("^^") {
+                        return Err(format!("invalid character class range: {class}"));
+                    }
+                    out.push_str(&class);
                     i += len;
                 } else {
                     out.push_str("\\[");
@@ -250,14 +331,16 @@ fn push_literal(out: &mut String, c: char, in_class: bool) {
 
 /// The length of `[:name:]` at the start of `chars`, if it is one.
 fn posix_class_len(chars: &[char]) -> Option<usize> {
-    let close = chars.windows(2).position(|w| w == [':', ']'])?;
-    // `[:` + at least one name character + `:]`
-    (close >= 2
-        && chars[2..close]
-            .iter()
-            .all(|c| c.is_ascii_alphabetic() || *c == '^'))
-    .then_some(close + 2)
+    // Go looks for the `:]` after the `[:`.
+    let close = 2 + chars.get(2..)?.windows(2).position(|w| w == [':', ']'])?;
+    Some(close + 2)
 }
+
+/// The POSIX classes of Go's `regexp/syntax` (each also negated with `^`).
+const POSIX_CLASSES: &[&str] = &[
+    "alnum", "alpha", "ascii", "blank", "cntrl", "digit", "graph", "lower", "print", "punct",
+    "space", "upper", "word", "xdigit",
+];
 
 /// The length of a valid repetition `{n}`, `{n,}` or `{n,m}` at the start of `chars`; `None`
 /// when the `{` is a literal (Go's rule); an error for counts Go rejects.

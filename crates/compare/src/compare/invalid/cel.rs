@@ -217,6 +217,8 @@ enum Ty<'a> {
     /// The IP and CIDR libraries' `net.IP` and `net.CIDR`.
     Ip,
     Cidr,
+    /// The semver library's `kubernetes.Semver`.
+    Semver,
     Dyn,
 }
 
@@ -308,6 +310,7 @@ impl<'a> Ty<'a> {
             Ty::Optional(t) => format!("optional_type({})", t.name()),
             Ty::Ip => "net.IP".into(),
             Ty::Cidr => "net.CIDR".into(),
+            Ty::Semver => "kubernetes.Semver".into(),
             Ty::Dyn => "dyn".into(),
         }
     }
@@ -1002,6 +1005,82 @@ impl<'a> Checker<'a> {
                     entry.name()
                 ))
             }
+            // The Kubernetes lists library: `list(T)` members for comparable (`isSorted`,
+            // `min`, `max`) or summable (`sum`) `T`; `indexOf`/`lastIndexOf` of a `T`.
+            (m @ ("isSorted" | "sum" | "min" | "max"), Some(t), rest) => {
+                let fits = |e: &Ty<'_>| match m {
+                    "sum" => matches!(e, Ty::Int | Ty::Double | Ty::Duration | Ty::Dyn),
+                    _ => e.is_scalar() || e.is_time() || *e == Ty::Dyn,
+                };
+                let result = |e: &Ty<'a>| if m == "isSorted" { Ty::Bool } else { e.clone() };
+                match t {
+                    Ty::List(e) if rest.is_empty() && fits(e) => Ok(result(e)),
+                    Ty::Dyn if rest.is_empty() => Ok(result(&Ty::Dyn)),
+                    _ => no_method_overload(t, rest),
+                }
+            }
+            ("indexOf" | "lastIndexOf", Some(t @ Ty::List(e)), rest) => {
+                if rest.len() != 1 || different_kinds(&rest[0], e) {
+                    return no_method_overload(t, rest);
+                }
+                Ok(Ty::Int)
+            }
+            // The regex library: `string.find(string)`, `string.findAll(string[, int])`; a
+            // constant pattern is compiled with the rule.
+            (m @ ("find" | "findAll"), Some(t), rest) => {
+                let wrong = |a: &Ty<'_>, want: Ty<'_>| a.is_concrete() && *a != want;
+                let arity = if m == "find" { 1..=1 } else { 1..=2 };
+                if wrong(t, Ty::String)
+                    || !arity.contains(&rest.len())
+                    || wrong(&rest[0], Ty::String)
+                    || rest.get(1).is_some_and(|n| wrong(n, Ty::Int))
+                {
+                    return no_method_overload(t, rest);
+                }
+                if let Some(Expr::Literal(LiteralValue::String(re))) =
+                    call.args.first().map(|a| &a.expr)
+                    && let Err(e) = crate::validate::pattern::compile_go(re)
+                {
+                    return Err(format!(
+                        "error parsing regexp: {}",
+                        crate::validate::pattern::go_error_text(&e)
+                    ));
+                }
+                Ok(if m == "find" {
+                    Ty::String
+                } else {
+                    Ty::List(Box::new(Ty::String))
+                })
+            }
+            // The semver library: `semver(string[, bool])`, `isSemver(string[, bool])`, and the
+            // methods of `kubernetes.Semver`.
+            ("semver" | "isSemver", None, rest) if namespace.is_none() => {
+                let wrong = |a: &Ty<'_>, want: Ty<'_>| a.is_concrete() && *a != want;
+                if !(1..=2).contains(&rest.len())
+                    || wrong(&rest[0], Ty::String)
+                    || rest.get(1).is_some_and(|b| wrong(b, Ty::Bool))
+                {
+                    let listed: Vec<&Ty<'a>> = rest.iter().collect();
+                    return no_overload(&listed);
+                }
+                Ok(if name == "semver" {
+                    Ty::Semver
+                } else {
+                    Ty::Bool
+                })
+            }
+            ("major" | "minor" | "patch", Some(t), rest) => {
+                if !rest.is_empty() || (t.is_concrete() && *t != Ty::Semver) {
+                    return no_method_overload(t, rest);
+                }
+                Ok(Ty::Int)
+            }
+            (m @ ("compareTo" | "isGreaterThan" | "isLessThan"), Some(Ty::Semver), rest) => {
+                if rest.len() != 1 || (rest[0].is_concrete() && rest[0] != Ty::Semver) {
+                    return no_method_overload(&Ty::Semver, rest);
+                }
+                Ok(if m == "compareTo" { Ty::Int } else { Ty::Bool })
+            }
             ("hasValue", Some(Ty::Optional(_)), []) => Ok(Ty::Bool),
             ("value", Some(Ty::Optional(inner)), []) => Ok((**inner).clone()),
             _ => Ok(Ty::Dyn),
@@ -1515,6 +1594,87 @@ mod tests {
             (
                 "self.count in self.labels",
                 "no matching overload for '@in'",
+            ),
+        ] {
+            let got = compiles(rule);
+            assert!(
+                got.as_ref().is_err_and(|e| e.contains(reason)),
+                "{rule}: {got:?}"
+            );
+        }
+    }
+
+    /// The lists, regex and semver libraries, typed as the server types them (each verdict and
+    /// reason checked with the CRD oracle on the same rules).
+    #[test]
+    fn the_list_regex_and_semver_libraries_type_as_on_the_server() {
+        for rule in [
+            "self.tags.isSorted() && self.tags.min() != '' && self.tags.max() != ''",
+            "[1, 2].sum() > 0 && [1.0].sum() > 0.0 && [self.timeout].sum() > duration('1s')",
+            "self.tags.indexOf('a') >= 0 && self.tags.lastIndexOf('a') >= 0",
+            "self.name.indexOf('a') >= 0",
+            "self.name.find('[0-9]+') != '' && self.name.findAll('x', 2).size() > 0",
+            "self.name.find(self.name) == ''",
+            "isSemver(self.name) && isSemver(self.name, true)",
+            "semver(self.name).major() + semver(self.name).minor() + semver(self.name).patch() > 0",
+            "semver(self.name, true).isLessThan(semver('2.0.0'))",
+            "semver(self.name).compareTo(semver('1.0.0')) == 0",
+            "semver(self.name) == semver('1.0.0')",
+        ] {
+            assert!(compiles(rule).is_ok(), "{rule}: {:?}", compiles(rule));
+        }
+        for (rule, reason) in [
+            (
+                "self.tags.sum() != ''",
+                "found no matching overload for 'sum' applied to 'list(string).()'",
+            ),
+            (
+                "[true].sum()",
+                "found no matching overload for 'sum' applied to 'list(bool).()'",
+            ),
+            (
+                "self.tags.isSorted(1)",
+                "found no matching overload for 'isSorted' applied to 'list(string).(int)'",
+            ),
+            (
+                "self.name.isSorted()",
+                "found no matching overload for 'isSorted' applied to 'string.()'",
+            ),
+            (
+                "self.tags.indexOf(1) >= 0",
+                "found no matching overload for 'indexOf' applied to 'list(string).(int)'",
+            ),
+            (
+                "self.name.find(1) == ''",
+                "found no matching overload for 'find' applied to 'string.(int)'",
+            ),
+            (
+                "self.name.findAll('x', 'y').size() > 0",
+                "found no matching overload for 'findAll' applied to 'string.(string, string)'",
+            ),
+            (
+                "self.name.find('[a-') == ''",
+                "error parsing regexp: missing closing ]: `[a-`",
+            ),
+            (
+                "isSemver(1)",
+                "found no matching overload for 'isSemver' applied to '(int)'",
+            ),
+            (
+                "isSemver(self.name, 'true')",
+                "found no matching overload for 'isSemver' applied to '(string, string)'",
+            ),
+            (
+                "semver(self.name) < semver('1.0.0')",
+                "found no matching overload for '_<_' applied to '(kubernetes.Semver, kubernetes.Semver)'",
+            ),
+            (
+                "semver(self.name).compareTo('1.0.0') == 0",
+                "found no matching overload for 'compareTo' applied to 'kubernetes.Semver.(string)'",
+            ),
+            (
+                "self.count.major() == 1",
+                "found no matching overload for 'major' applied to 'int.()'",
             ),
         ] {
             let got = compiles(rule);

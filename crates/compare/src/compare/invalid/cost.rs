@@ -327,6 +327,7 @@ const IP: &str = "net.IP";
 const CIDR: &str = "net.CIDR";
 const QUANTITY: &str = "kubernetes.Quantity";
 const URL: &str = "kubernetes.URL";
+const SEMVER: &str = "kubernetes.Semver";
 
 /// The checker's type of an expression, as far as costs depend on it.
 #[derive(Clone, Debug, PartialEq)]
@@ -345,7 +346,8 @@ enum Ty {
     Struct,
     Optional(Box<Ty>),
     /// A type of the Kubernetes libraries, by name: `net.IP`, `net.CIDR`,
-    /// `kubernetes.Quantity`, `kubernetes.URL` (their equality has a fixed cost).
+    /// `kubernetes.Quantity`, `kubernetes.URL`, `kubernetes.Semver` (their equality has a fixed
+    /// cost).
     Library(&'static str),
     /// Other opaque values: `type` values, messages.
     Opaque,
@@ -929,6 +931,23 @@ impl<'d> Estimator<'d> {
                 };
                 with(sz(s).cost(STRING_TRAVERSAL), Ty::Library(ty), None)
             }
+            // The semver library: parsing is one traversal; the version's getters and
+            // comparisons cost 1.
+            ("semver" | "isSemver", None, [s, ..]) => {
+                let ty = if name == "semver" {
+                    Ty::Library(SEMVER)
+                } else {
+                    Ty::Bool
+                };
+                with(sz(s).cost(STRING_TRAVERSAL), ty, None)
+            }
+            // (The quantity library's getters are in the same case of `cost.go`.)
+            ("major" | "minor" | "patch" | "sign" | "asInteger", Some(_), []) => {
+                with(1, Ty::Int, None)
+            }
+            ("asApproximateFloat", Some(_), []) => with(1, Ty::Double, None),
+            ("compareTo", Some(_), [_]) => with(1, Ty::Int, None),
+            ("isGreaterThan" | "isLessThan", Some(_), [_]) => with(1, Ty::Bool, None),
             ("isQuantity" | "isIP" | "isCIDR", None, [s]) => {
                 with(sz(s).cost(STRING_TRAVERSAL), Ty::Bool, None)
             }
@@ -1510,6 +1529,42 @@ mod tests {
         assert!(cost_of(&item, "ip(self.a) != ip(self.a)") > PER_EXPRESSION_LIMIT);
         assert!(cost_of(&item, "cidr(self.a) != cidr(self.a)") > PER_EXPRESSION_LIMIT);
         assert_eq!(cost_of(&item, "ip(self.a) == ip(self.a)"), 13);
+    }
+
+    /// The server's `cost.go` costs the semver library in the same cases as the quantity
+    /// library: parsing is one traversal of the string, the getters and comparisons cost 1, `==`
+    /// costs 1 and `!=` the unknown size (the CRD oracle refuses `semver(a) != semver(b)`).
+    #[test]
+    fn semver_costs_as_quantity_does() {
+        let item = json!({"type": "object", "properties": {
+            "a": {"type": "string", "maxLength": 10},
+            "q": {"type": "string", "maxLength": 10}}});
+        for (semver, quantity) in [
+            (
+                "semver(self.a) == semver(self.q)",
+                "quantity(self.a) == quantity(self.q)",
+            ),
+            (
+                "semver(self.a, true).compareTo(semver(self.q)) == 0",
+                "quantity(self.a).compareTo(quantity(self.q)) == 0",
+            ),
+            (
+                "semver(self.a).isLessThan(semver(self.q))",
+                "quantity(self.a).isLessThan(quantity(self.q))",
+            ),
+            ("isSemver(self.a)", "isQuantity(self.a)"),
+        ] {
+            assert_eq!(cost_of(&item, semver), cost_of(&item, quantity), "{semver}");
+        }
+        assert_eq!(cost_of(&item, "semver(self.a) == semver(self.q)"), 13);
+        assert_eq!(
+            cost_of(&item, "semver(self.a).major() + semver(self.a).patch() > 0"),
+            cost_of(
+                &item,
+                "quantity(self.a).sign() + quantity(self.a).sign() > 0"
+            )
+        );
+        assert!(cost_of(&item, "semver(self.a) != semver(self.q)") > PER_EXPRESSION_LIMIT);
     }
 
     /// The boundary measured with the API server: 178,571 strings of at most 63 characters pass,

@@ -6,9 +6,9 @@
 //! see no old value).
 //!
 //! The rules are evaluated by [`nexus_schema::object::cel`], the evaluator object validation uses
-//! (with the Kubernetes URL, quantity, IP and CIDR libraries). A rule it cannot evaluate (a
-//! Kubernetes library function it lacks, such as `semver()`) is not reported: nexus cannot tell,
-//! and a default is more often right than wrong.
+//! (with the Kubernetes URL, quantity, IP, CIDR, lists, regex and semver libraries). A rule it
+//! cannot evaluate (a Kubernetes library function it lacks, such as `format.*`) is not reported:
+//! nexus cannot tell, and a default is more often right than wrong.
 
 use nexus_schema::object::cel::{CelRules, Verdict};
 use serde_json::Value;
